@@ -1,0 +1,1 @@
+"""Package inventory of images: analyzers per package format, layer reading and merging."""

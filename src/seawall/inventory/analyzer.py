@@ -1,0 +1,148 @@
+"""The analyzer interface: one class per package format, registered by a decorator.
+
+An analyzer declares, as data, which files it wants (exact paths, basenames, extensions,
+directories, or any executable), so the layer reader can pick candidate files from a tar stream
+with a few dictionary look-ups instead of asking every analyzer about every file. A cheap
+:meth:`Analyzer.accepts` test refines the match. The reader then hands the file's content to
+:meth:`Analyzer.analyze`, which parses it and returns what it found. Analyzers never touch the
+filesystem or the network and never execute anything: they only read the bytes they are given.
+
+Paths are relative to the image root, normalised, with no leading slash
+(``var/lib/dpkg/status``, ``usr/lib/python3/dist-packages/foo-1.0.dist-info/METADATA``).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from abc import ABC, abstractmethod
+from typing import BinaryIO, ClassVar, TypeVar
+
+import msgspec
+
+from seawall.model import OSInfo, Package
+
+MiB = 1024 * 1024
+
+
+class AnalyzerOutput(msgspec.Struct, kw_only=True):
+    """What one analyzer found in one file."""
+
+    packages: list[Package] = msgspec.field(default_factory=list)
+    distro: OSInfo | None = None
+    warnings: list[str] = msgspec.field(default_factory=list)
+
+
+class Analyzer(ABC):
+    """Base class of all analyzers. Subclasses set the class attributes and implement analyze.
+
+    ``analyze`` may raise any exception on malformed input: the layer reader catches it,
+    records one warning naming the file and the analyzer, and goes on with the next file.
+    """
+
+    name: ClassVar[str]
+    # Bump when the output for the same input changes: it invalidates cached layer results.
+    version: ClassVar[int] = 1
+    # Files larger than this are not read; the reader records a warning instead.
+    max_size: ClassVar[int] = 32 * MiB
+    paths: ClassVar[frozenset[str]] = frozenset()
+    basenames: ClassVar[frozenset[str]] = frozenset()
+    extensions: ClassVar[frozenset[str]] = frozenset()  # with the dot: ".jar"
+    directories: ClassVar[frozenset[str]] = frozenset()  # files directly inside these
+    executables: ClassVar[bool] = False  # every regular file with an executable bit
+
+    def accepts(self, path: str) -> bool:
+        """Finer test for a file that matched the declared patterns; default: accept."""
+        return True
+
+    @abstractmethod
+    def analyze(self, path: str, data: BinaryIO) -> AnalyzerOutput:
+        """Parse ``data`` (the content of the file at ``path``; seekable, read-only)."""
+
+
+_REGISTRY: dict[str, type[Analyzer]] = {}
+
+A = TypeVar("A", bound=type[Analyzer])
+
+
+def register(cls: A) -> A:
+    """Class decorator that adds an analyzer to the set every scan uses."""
+    if cls.name in _REGISTRY:
+        raise ValueError(f"two analyzers are named {cls.name!r}")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def all_analyzers() -> list[Analyzer]:
+    """One instance of every registered analyzer, in name order."""
+    import seawall.inventory.analyzers  # noqa: F401  (importing registers them)
+
+    return [_REGISTRY[name]() for name in sorted(_REGISTRY)]
+
+
+class AnalyzerIndex:
+    """Finds the analyzers that want a file, with dictionary look-ups on its path."""
+
+    def __init__(self, analyzers: list[Analyzer]) -> None:
+        self.analyzers = analyzers
+        self._by_path: dict[str, list[Analyzer]] = {}
+        self._by_basename: dict[str, list[Analyzer]] = {}
+        self._by_extension: dict[str, list[Analyzer]] = {}
+        self._by_directory: dict[str, list[Analyzer]] = {}
+        self._executable = [a for a in analyzers if a.executables]
+        for analyzer in analyzers:
+            for table, keys in (
+                (self._by_path, analyzer.paths),
+                (self._by_basename, analyzer.basenames),
+                (self._by_extension, analyzer.extensions),
+                (self._by_directory, analyzer.directories),
+            ):
+                for key in keys:
+                    table.setdefault(key, []).append(analyzer)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies the analyzer set and versions, so cached results can be invalidated."""
+        return ",".join(f"{a.name}.{a.version}" for a in self.analyzers)
+
+    def candidates(self, path: str, executable: bool) -> list[Analyzer]:
+        """The analyzers that want the regular file at ``path`` (empty for most files)."""
+        directory, _, basename = path.rpartition("/")
+        found: list[Analyzer] = []
+        for table, key in (
+            (self._by_path, path),
+            (self._by_basename, basename),
+            (self._by_directory, directory),
+        ):
+            hit = table.get(key)
+            if hit:
+                found.extend(hit)
+        dot = basename.rfind(".")
+        if dot > 0:
+            hit = self._by_extension.get(basename[dot:].lower())
+            if hit:
+                found.extend(hit)
+        if executable and self._executable:
+            found.extend(self._executable)
+        if not found:
+            return found
+        unique = list(dict.fromkeys(found))
+        return [a for a in unique if a.accepts(path)]
+
+
+def normalize_member_path(name: str) -> str | None:
+    """Normalise a tar member name to a root-relative path, or None if it would escape.
+
+    ``./usr/bin/../lib/x`` becomes ``usr/lib/x``; ``/etc/passwd`` becomes ``etc/passwd``
+    (layer tars are rooted at the image root); ``../../etc/passwd`` returns None.
+    """
+    if "\x00" in name:
+        return None
+    stripped = name.lstrip("/")
+    if not stripped:
+        return ""
+    normalized = posixpath.normpath(stripped)
+    if normalized == ".":
+        return ""
+    if normalized == ".." or normalized.startswith("../"):
+        return None
+    return normalized
