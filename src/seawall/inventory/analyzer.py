@@ -13,7 +13,6 @@ Paths are relative to the image root, normalised, with no leading slash
 
 from __future__ import annotations
 
-import posixpath
 from abc import ABC, abstractmethod
 from typing import BinaryIO, ClassVar, TypeVar
 
@@ -49,6 +48,9 @@ class Analyzer(ABC):
     extensions: ClassVar[frozenset[str]] = frozenset()  # with the dot: ".jar"
     directories: ClassVar[frozenset[str]] = frozenset()  # files directly inside these
     executables: ClassVar[bool] = False  # every regular file with an executable bit
+    # When set, only files whose content starts with one of these byte strings are analysed
+    # (e.g. the ELF magic): the reader checks it before copying any content.
+    magic: ClassVar[tuple[bytes, ...]] = ()
 
     def accepts(self, path: str) -> bool:
         """Finer test for a file that matched the declared patterns; default: accept."""
@@ -128,21 +130,3 @@ class AnalyzerIndex:
         unique = list(dict.fromkeys(found))
         return [a for a in unique if a.accepts(path)]
 
-
-def normalize_member_path(name: str) -> str | None:
-    """Normalise a tar member name to a root-relative path, or None if it would escape.
-
-    ``./usr/bin/../lib/x`` becomes ``usr/lib/x``; ``/etc/passwd`` becomes ``etc/passwd``
-    (layer tars are rooted at the image root); ``../../etc/passwd`` returns None.
-    """
-    if "\x00" in name:
-        return None
-    stripped = name.lstrip("/")
-    if not stripped:
-        return ""
-    normalized = posixpath.normpath(stripped)
-    if normalized == ".":
-        return ""
-    if normalized == ".." or normalized.startswith("../"):
-        return None
-    return normalized

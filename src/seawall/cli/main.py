@@ -1,0 +1,38 @@
+"""The ``seawall`` command: assembles the command groups and maps errors to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from seawall import __version__
+from seawall.cli.output import stderr
+from seawall.cli.sbom import sbom
+from seawall.errors import SeawallError
+
+app = typer.Typer(
+    name="seawall",
+    help="Seawall: container security from image to run time.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command(no_args_is_help=True)(sbom)
+
+
+@app.command()
+def version() -> None:
+    """Print Seawall's version."""
+    print(f"seawall {__version__}")
+
+
+def run() -> None:
+    """Entry point: run the app; print SeawallErrors as one line with their exit code."""
+    try:
+        app()  # exits itself; usage errors exit 2 with Typer's message
+    except SeawallError as exc:
+        stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)

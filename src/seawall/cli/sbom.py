@@ -1,0 +1,135 @@
+"""``seawall sbom``: the package inventory of an image."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from seawall.cli.output import emit, stderr
+from seawall.image.manifest import Platform
+from seawall.image.source import SourceOptions
+from seawall.inventory.cache import default_cache_dir
+from seawall.inventory.scan import InventoryOptions, build_inventory
+from seawall.model import Inventory, LayerInfo
+from seawall.report.inventory import INVENTORY_WRITERS, inventory_table
+
+
+class SbomFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    cyclonedx = "cyclonedx"
+    spdx = "spdx"
+
+
+class SourceName(enum.StrEnum):
+    docker_archive = "docker-archive"
+    oci_archive = "oci-archive"
+    oci_layout = "oci-layout"
+    registry = "registry"
+    docker_daemon = "docker-daemon"
+
+
+ImageArg = Annotated[
+    str,
+    typer.Argument(
+        help="A docker-save or OCI archive (PATH[:NAME]), an OCI layout directory (DIR[:NAME]), "
+        "or an image reference (registry or Docker daemon).",
+        show_default=False,
+    ),
+]
+SourceOpt = Annotated[
+    SourceName | None, typer.Option("--source", help="Where IMAGE is; default: detect.")
+]
+PlatformOpt = Annotated[
+    str | None, typer.Option(help="Platform to pick from a multi-platform image, os/arch[/variant].")
+]
+UserOpt = Annotated[str, typer.Option("--username", "-u", help="Registry user name.")]
+PasswordOpt = Annotated[
+    str, typer.Option("--password", "-p", help="Registry password or token.", envvar="SEAWALL_REGISTRY_PASSWORD")
+]
+InsecureOpt = Annotated[
+    bool, typer.Option(help="Allow plain HTTP and unverified TLS for the registry.")
+]
+DockerHostOpt = Annotated[
+    str, typer.Option(help="Docker Engine endpoint (default: $DOCKER_HOST or the local socket).")
+]
+CacheDirOpt = Annotated[
+    Path | None, typer.Option(help="Layer cache directory (default: ~/.cache/seawall).")
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the layer cache.")]
+WorkersOpt = Annotated[int, typer.Option(help="Worker processes for layers (0: one per CPU).")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
+
+
+def inventory_options(
+    source: SourceName | None,
+    platform: str | None,
+    username: str,
+    password: str,
+    insecure: bool,
+    docker_host: str,
+    cache_dir: Path | None,
+    no_cache: bool,
+    workers: int,
+) -> InventoryOptions:
+    """Build engine options from command-line values (shared by sbom and image scan)."""
+    return InventoryOptions(
+        source=source.value if source else "",
+        source_options=SourceOptions(
+            platform=Platform.parse(platform) if platform else None,
+            username=username,
+            password=password,
+            insecure=insecure,
+            docker_host=docker_host,
+        ),
+        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+        workers=workers,
+    )
+
+
+def read_image(image: str, options: InventoryOptions) -> Inventory:
+    """Build the inventory, with a progress bar over layers when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return build_inventory(image, options)
+    with Progress(
+        TextColumn("[bold]reading layers"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("layers", total=None)
+
+        def advance(_: LayerInfo) -> None:
+            progress.advance(task)
+
+        return build_inventory(image, options, advance)
+
+
+def sbom(
+    image: ImageArg,
+    format: Annotated[SbomFormat, typer.Option("--format", "-f", help="Output format.")] = SbomFormat.table,
+    output: OutputOpt = None,
+    source: SourceOpt = None,
+    platform: PlatformOpt = None,
+    username: UserOpt = "",
+    password: PasswordOpt = "",
+    insecure: InsecureOpt = False,
+    docker_host: DockerHostOpt = "",
+    cache_dir: CacheDirOpt = None,
+    no_cache: NoCacheOpt = False,
+    workers: WorkersOpt = 0,
+) -> None:
+    """List every package in IMAGE, with the layer and Dockerfile step that brought it."""
+    options = inventory_options(
+        source, platform, username, password, insecure, docker_host, cache_dir, no_cache, workers
+    )
+    inventory = read_image(image, options)
+    text = INVENTORY_WRITERS[format.value](inventory)
+    emit(text, output, inventory_table(inventory) if format is SbomFormat.table else None)

@@ -1,0 +1,84 @@
+"""OCI image layout directories (``oci-layout``, ``index.json``, ``blobs/``)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import ClassVar
+
+from seawall.errors import ImageFormatError, InputError, UnsafeInputError
+from seawall.image.assemble import open_oci
+from seawall.image.blob import FileBlob
+from seawall.image.manifest import MAX_JSON
+from seawall.image.source import (
+    ImageSource,
+    LayerReader,
+    OpenedImage,
+    SourceOptions,
+    register_source,
+)
+
+
+def _split_target(target: str) -> tuple[Path, str]:
+    """``DIR`` or ``DIR:NAME`` where NAME is an ``org.opencontainers.image.ref.name``."""
+    if Path(target).is_dir():
+        return Path(target), ""
+    path, sep, name = target.rpartition(":")
+    if sep and Path(path).is_dir():
+        return Path(path), name
+    return Path(target), ""
+
+
+class LayoutStore:
+    """The files of an OCI layout directory; names never leave the directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.label = str(root)
+        self._root = root.resolve()
+
+    def _path(self, name: str) -> Path:
+        path = (self._root / name).resolve()
+        if not path.is_relative_to(self._root):
+            raise UnsafeInputError(f"{self.label}: {name!r} leaves the layout directory")
+        return path
+
+    def has(self, name: str) -> bool:
+        return self._path(name).is_file()
+
+    def read(self, name: str) -> bytes:
+        path = self._path(name)
+        try:
+            size = path.stat().st_size
+            if size > MAX_JSON:
+                raise UnsafeInputError(f"{self.label}: {name} is {size} bytes; too large")
+            return path.read_bytes()
+        except FileNotFoundError:
+            raise ImageFormatError(f"{self.label}: missing {name}",
+                                   hint="is this an OCI image layout?") from None
+
+    def blob(self, name: str) -> FileBlob:
+        path = self._path(name)
+        try:
+            return FileBlob(str(path), 0, os.stat(path).st_size)
+        except FileNotFoundError:
+            raise ImageFormatError(f"{self.label}: missing layer blob {name}") from None
+
+
+@register_source
+class OCILayoutSource(ImageSource):
+    """A directory in the OCI image layout format."""
+
+    name = "oci-layout"
+    description = "an OCI image layout directory"
+    priority: ClassVar[int] = 5
+
+    def detect(self, target: str, options: SourceOptions) -> bool:
+        root, _ = _split_target(target)
+        return (root / "index.json").is_file() or (root / "oci-layout").is_file()
+
+    def open(self, target: str, options: SourceOptions, read_layer: LayerReader) -> OpenedImage:
+        root, name = _split_target(target)
+        if not root.is_dir():
+            raise InputError(f"{root}: no such directory")
+        return open_oci(LayoutStore(root), reference=str(root), source=self.name,
+                        platform=options.platform, ref_name=name)

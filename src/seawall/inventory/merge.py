@@ -1,0 +1,188 @@
+"""Merge per-layer results bottom-up into the image's inventory.
+
+A file analysed in layer *i* counts only if no upper layer replaced it (same path), deleted it
+(a whiteout of it or of a parent directory, or an opaque parent directory) or replaced a parent
+directory with a file or symlink. Each surviving package is attributed to the lowest layer from
+which the same package was continuously declared at the same path: a dpkg ``status`` file
+rewritten by every ``apt-get install`` still credits old packages to the base layer.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+
+import msgspec
+
+from seawall.inventory.analyzers.os_release import distro_precedence
+from seawall.inventory.analyzer import AnalyzerOutput
+from seawall.inventory.layer import LayerResult
+from seawall.inventory.purl import package_url
+from seawall.model import LayerInfo, OSInfo, Package
+
+# Lock files list what a project asked for; installed metadata says what is there. When both
+# name the same package, the installed record wins so nothing is reported twice.
+LOCKFILES = frozenset(
+    (
+        "package-lock.json",
+        "npm-shrinkwrap.json",
+        "yarn.lock",
+        "pnpm-lock.yaml",
+        "composer.lock",
+        "Cargo.lock",
+        "Gemfile.lock",
+    )
+)
+MAX_SYMLINK_HOPS = 40
+
+
+class _Layer:
+    """A layer's result with sets for fast visibility tests."""
+
+    def __init__(self, info: LayerInfo, result: LayerResult) -> None:
+        self.info = info
+        self.result = result
+        self.entries = set(result.entries)
+        self.deleted = set(result.whiteouts)
+        self.opaque = set(result.opaque_dirs)
+
+    def hides(self, path: str) -> bool:
+        """True if this layer replaces or deletes ``path`` of a lower layer."""
+        if path in self.entries or path in self.deleted:
+            return True
+        parent = posixpath.dirname(path)
+        while parent:
+            if parent in self.deleted or parent in self.opaque or parent in self.entries:
+                return True
+            parent = posixpath.dirname(parent)
+        return "" in self.opaque
+
+
+class MergedImage:
+    """The union of an image's layers, as a container would see it."""
+
+    def __init__(self, layers: Sequence[tuple[LayerInfo, LayerResult]]) -> None:
+        self._layers = [_Layer(info, result) for info, result in layers]
+
+    def visible(self, path: str, layer: int) -> bool:
+        """True if ``path`` as it is in layer ``layer`` survives all upper layers."""
+        return not any(upper.hides(path) for upper in self._layers[layer + 1 :])
+
+    def top_entry(self, path: str) -> int | None:
+        """Index of the layer whose entry at ``path`` is visible, if any."""
+        for i in range(len(self._layers) - 1, -1, -1):
+            if path in self._layers[i].entries:
+                return i if self.visible(path, i) else None
+        return None
+
+    def symlink(self, path: str) -> str | None:
+        """The target of the visible symlink at ``path``, if it is one."""
+        top = self.top_entry(path)
+        if top is None:
+            return None
+        return self._layers[top].result.symlinks.get(path)
+
+    def resolve(self, path: str) -> str | None:
+        """Follow symlinks in every component of ``path`` without ever leaving the root.
+
+        As in a chroot, ``..`` at the root stays at the root and absolute targets start at the
+        image root. Returns the final path, or None for a loop (over 40 links).
+        """
+        parts = [p for p in path.split("/") if p and p != "."]
+        resolved: list[str] = []
+        hops = 0
+        while parts:
+            part = parts.pop(0)
+            if part == "..":
+                if resolved:
+                    resolved.pop()
+                continue
+            candidate = "/".join([*resolved, part])
+            target = self.symlink(candidate)
+            if target is None:
+                resolved.append(part)
+                continue
+            hops += 1
+            if hops > MAX_SYMLINK_HOPS:
+                return None
+            if target.startswith("/"):
+                resolved = []
+            parts = [p for p in target.split("/") if p and p != "."] + parts
+        return "/".join(resolved)
+
+    def outputs(self) -> list[tuple[int, str, AnalyzerOutput]]:
+        """Every visible analysed file: (layer index, path, output), bottom-up."""
+        found = []
+        for i, layer in enumerate(self._layers):
+            for path, output in layer.result.outputs.items():
+                if self.visible(path, i):
+                    found.append((i, path, output))
+        return found
+
+    def introduced_by(self, package: Package, top: int) -> int:
+        """The lowest layer from which ``package`` was declared at its path without a gap."""
+        lowest = top
+        for i in range(top - 1, -1, -1):
+            output = self._layers[i].result.outputs.get(package.path)
+            if output is None or not any(p.key == package.key for p in output.packages):
+                break
+            lowest = i
+        return lowest
+
+    def layer_info(self, index: int) -> LayerInfo:
+        return self._layers[index].info
+
+
+def choose_distro(merged: MergedImage) -> OSInfo | None:
+    """The image's distribution: the visible release file with the highest precedence."""
+    best: tuple[int, OSInfo] | None = None
+    for _, path, output in merged.outputs():
+        distro = output.distro
+        if distro is None:
+            continue
+        rank = distro_precedence(path)
+        if best is None or rank > best[0]:
+            best = (rank, distro)
+    return best[1] if best else None
+
+
+def merge_layers(
+    layers: Sequence[tuple[LayerInfo, LayerResult]],
+) -> tuple[OSInfo | None, list[Package], list[str]]:
+    """Merge layer results into the distribution, the package list and the warnings."""
+    merged = MergedImage(layers)
+    distro = choose_distro(merged)
+    warnings = [w for _, result in layers for w in result.warnings]
+
+    found: list[tuple[int, Package]] = []
+    owned: set[str] = set()
+    for index, _, output in merged.outputs():
+        for package in output.packages:
+            owned.update(package.owned_files)
+            if package.ecosystem.is_os and not package.version:
+                continue  # a file-ownership record (dpkg .list), not a package
+            found.append((index, package))
+
+    # Package managers record paths as packaged (/lib/...); the image may reach them through
+    # a symlinked directory (merged /usr), so compare canonical paths.
+    owned = {merged.resolve(path) or path for path in owned}
+    installed_keys = {
+        p.key for _, p in found if posixpath.basename(p.path.split("!")[0]) not in LOCKFILES
+    }
+    packages: dict[tuple[str, str, str, str], Package] = {}
+    for index, package in found:
+        if not package.ecosystem.is_os and package.path in owned:
+            continue  # installed by the OS package manager: reported as the OS package
+        if posixpath.basename(package.path) in LOCKFILES and package.key in installed_keys:
+            continue
+        origin = merged.layer_info(merged.introduced_by(package, index))
+        complete = msgspec.structs.replace(
+            package,
+            purl=package_url(package, distro),
+            layer_digest=origin.digest,
+            layer_created_by=origin.created_by,
+            owned_files=(),
+        )
+        packages.setdefault((*package.key, package.path), complete)
+    ordered = sorted(packages.values(), key=lambda p: (p.ecosystem.value, p.name, p.version, p.path))
+    return distro, ordered, warnings

@@ -1,0 +1,76 @@
+"""Writers for an image inventory: table, Seawall JSON, CycloneDX 1.6, SPDX 2.3."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+import msgspec
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from seawall.model import Inventory
+from seawall.report.cyclonedx import inventory_to_cyclonedx
+from seawall.report.spdx import inventory_to_spdx
+
+SCHEMA = "https://seawall.dev/schemas/inventory/v1"
+
+
+class _Document(msgspec.Struct, kw_only=True):
+    schema: str
+    inventory: Inventory
+
+
+def inventory_to_json(inventory: Inventory) -> str:
+    """Seawall's own JSON: the inventory as is, readable back by ``seawall sbom match``."""
+    return msgspec.json.format(
+        msgspec.json.encode(_Document(schema=SCHEMA, inventory=inventory)).decode(), indent=2
+    )
+
+
+def inventory_table(inventory: Inventory) -> Group:
+    """A Rich renderable: a summary line and one row per package."""
+    image = inventory.image
+    distro = inventory.distro.pretty if inventory.distro else "unknown distribution"
+    counts = Counter(p.ecosystem.value for p in inventory.packages)
+    summary = ", ".join(f"{n} {eco}" for eco, n in sorted(counts.items())) or "no packages"
+    header = Text.assemble(
+        (image.reference, "bold"),
+        f"  {image.os}/{image.architecture}  {distro}  {len(image.layers)} layers  ",
+        (f"{len(inventory.packages)} packages", "bold"),
+        f" ({summary})",
+    )
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for column in ("Type", "Name", "Version", "Layer", "Path"):
+        table.add_column(column, overflow="fold")
+    layer_index = {layer.digest: layer.index for layer in image.layers}
+    for package in inventory.packages:
+        layer = layer_index.get(package.layer_digest)
+        table.add_row(
+            package.ecosystem.value,
+            package.name,
+            package.version,
+            "" if layer is None else str(layer),
+            package.path,
+        )
+    parts: list[Text | Table] = [header, table]
+    if inventory.warnings:
+        parts.append(Text(f"{len(inventory.warnings)} warnings (see --format json)", "yellow"))
+    return Group(*parts)
+
+
+def inventory_to_table(inventory: Inventory) -> str:
+    """The table as plain text, for ``-o FILE``."""
+    console = Console(width=200, record=True, file=None, force_terminal=False)
+    with console.capture() as capture:
+        console.print(inventory_table(inventory))
+    return capture.get()
+
+
+INVENTORY_WRITERS: dict[str, Callable[[Inventory], str]] = {
+    "table": inventory_to_table,
+    "json": inventory_to_json,
+    "cyclonedx": inventory_to_cyclonedx,
+    "spdx": inventory_to_spdx,
+}
