@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
@@ -40,8 +41,11 @@ _CHUNK = 4 << 20
 T = TypeVar("T")
 
 
+WHOLE_FILE = -1
+
+
 class FileBlob(msgspec.Struct, frozen=True):
-    """``size`` bytes at ``offset`` in the local file ``path``."""
+    """``size`` bytes at ``offset`` in the local file ``path`` (:data:`WHOLE_FILE`: all)."""
 
     path: str
     offset: int
@@ -105,7 +109,10 @@ class _BombGuard:
         self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        data = self._stream.read(size)
+        try:
+            data = self._stream.read(size)
+        except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
+            raise ImageFormatError(f"{self._label}: cannot decompress: {exc}") from None
         self.count += len(data)
         if self.count > RATIO_GRACE and self.count > MAX_RATIO * max(self._stored.count, 1):
             raise UnsafeInputError(
@@ -257,6 +264,8 @@ def _read_file_blob(
         fd = os.open(blob.path, os.O_RDONLY)
     except OSError as exc:
         raise ImageFormatError(f"{label}: cannot open {blob.path}: {exc.strerror}") from None
+    if blob.size == WHOLE_FILE:
+        blob = FileBlob(blob.path, 0, os.fstat(fd).st_size)
     try:
         head = os.pread(fd, 8, blob.offset)
         if head.startswith((GZIP_MAGIC, ZSTD_MAGIC)):

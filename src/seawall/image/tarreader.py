@@ -158,6 +158,14 @@ def _octal(field: bytes, what: str) -> int:
         raise ImageFormatError(f"tar header has an invalid {what} field {text[:20]!r}") from None
 
 
+def _checksum_ok(header: bytes) -> bool:
+    try:
+        stored = _octal(header[148:156], "checksum")
+    except ImageFormatError:
+        return False
+    return stored == sum(header[:148]) + sum(header[156:]) + 256
+
+
 def _decode(raw: bytes) -> str:
     return raw.split(b"\x00", 1)[0].decode("utf-8", "surrogateescape")
 
@@ -207,9 +215,7 @@ def iter_tar(source: ByteSource, *, max_entries: int = 10_000_000) -> Iterator[T
             return
         # The checksum costs a third of the parse time; a ustar magic is as good a sign that
         # this is a header, so the sum is only checked for old-style headers without it.
-        if header[257:262] != b"ustar" and _octal(header[148:156], "checksum") != (
-            sum(header[:148]) + sum(header[156:]) + 256
-        ):
+        if header[257:262] != b"ustar" and not _checksum_ok(header):
             what = "not a tar archive" if count == 0 else "tar header checksum mismatch"
             raise ImageFormatError(f"{what} (at byte {header_at})")
         count += 1

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import ClassVar
 
 from seawall.errors import ImageFormatError, InputError, UnsafeInputError
 from seawall.image.assemble import open_oci
-from seawall.image.blob import FileBlob
+from seawall.image.blob import WHOLE_FILE, FileBlob
 from seawall.image.manifest import MAX_JSON
 from seawall.image.source import (
     ImageSource,
@@ -57,11 +56,8 @@ class LayoutStore:
                                    hint="is this an OCI image layout?") from None
 
     def blob(self, name: str) -> FileBlob:
-        path = self._path(name)
-        try:
-            return FileBlob(str(path), 0, os.stat(path).st_size)
-        except FileNotFoundError:
-            raise ImageFormatError(f"{self.label}: missing layer blob {name}") from None
+        # Not opened yet: a layer answered from the cache needs no file.
+        return FileBlob(str(self._path(name)), 0, WHOLE_FILE)
 
 
 @register_source

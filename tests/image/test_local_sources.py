@@ -1,0 +1,74 @@
+"""Every local image format gives the same inventory; merge semantics are honoured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seawall.inventory.scan import InventoryOptions, build_inventory
+from seawall.model import Inventory
+from tests.support.imagebuild import tar_directory, write_docker_archive, write_oci_layout
+from tests.support.sample import EXPECTED, sample_image
+
+
+def summary(inventory: Inventory) -> set[tuple[str, str, str, int]]:
+    layer_of = {layer.digest: layer.index for layer in inventory.image.layers}
+    return {(p.ecosystem.value, p.name, p.version, layer_of[p.layer_digest])
+            for p in inventory.packages}
+
+
+def scan(target: Path | str, **options: object) -> Inventory:
+    return build_inventory(str(target), InventoryOptions(**options))  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["docker-archive", "docker-archive.gz", "oci-layout", "oci-archive",
+                        "oci-archive.gz", "oci-layout-zstd", "oci-layout-plain"])
+def image_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    kind: str = request.param
+    if kind.startswith("docker-archive"):
+        return write_docker_archive(sample_image(), tmp_path / "image.tar",
+                                    compress=kind.endswith(".gz"))
+    compression = {"oci-layout-zstd": "zstd", "oci-layout-plain": "none"}.get(kind, "gzip")
+    layout = write_oci_layout(sample_image(compression), tmp_path / "layout")
+    if kind.startswith("oci-archive"):
+        return tar_directory(layout, tmp_path / "image.oci.tar", compress=kind.endswith(".gz"))
+    return layout
+
+
+def test_all_local_formats_give_the_expected_inventory(image_path: Path) -> None:
+    inventory = scan(image_path)
+    assert summary(inventory) == EXPECTED
+    assert inventory.distro is not None
+    assert (inventory.distro.id, inventory.distro.version_id) == ("debian", "12")
+
+
+def test_packages_carry_purl_layer_and_history(tmp_path: Path) -> None:
+    inventory = scan(write_oci_layout(sample_image(), tmp_path / "layout"))
+    libc = next(p for p in inventory.packages if p.name == "libc6")
+    assert libc.purl == "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc"
+    assert libc.source_name == "glibc"
+    assert libc.layer_created_by == "ADD rootfs.tar /"
+    left_pad = next(p for p in inventory.packages if p.name == "left-pad")
+    assert left_pad.purl == "pkg:npm/left-pad@1.3.0"
+    assert left_pad.path == "opt/app/node_modules/left-pad/package.json"
+    assert left_pad.licenses == ("MIT",)
+
+
+def test_layer_cache_is_used_across_images(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    layout = write_oci_layout(sample_image(), tmp_path / "layout")
+    first = scan(layout, cache_dir=cache)
+    entries = list(cache.rglob("*.msgpack"))
+    assert len(entries) == 3
+    # A second image sharing the layers is answered from the cache: prove it by
+    # removing the blobs the cache covers.
+    for layer in first.image.layers:
+        (layout / "blobs" / "sha256" / layer.digest[7:]).unlink()
+    second = scan(layout, cache_dir=cache)
+    assert summary(second) == summary(first)
+
+
+def test_named_image_in_a_layout(tmp_path: Path) -> None:
+    layout = write_oci_layout(sample_image(), tmp_path / "layout", ref_name="v1")
+    assert summary(scan(f"{layout}:v1")) == EXPECTED
