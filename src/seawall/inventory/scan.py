@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 
@@ -102,6 +101,8 @@ def read_layers(
     large = [p for p in pending if _size(p) >= PARALLEL_THRESHOLD]
     workers = min(workers or os.cpu_count() or 1, len(large))
     if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
         pending.sort(key=_size, reverse=True)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [

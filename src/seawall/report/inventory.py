@@ -11,8 +11,6 @@ from rich.table import Table
 from rich.text import Text
 
 from seawall.model import Inventory
-from seawall.report.cyclonedx import inventory_to_cyclonedx
-from seawall.report.spdx import inventory_to_spdx
 
 SCHEMA = "https://seawall.dev/schemas/inventory/v1"
 
@@ -66,6 +64,20 @@ def inventory_to_table(inventory: Inventory) -> str:
     with console.capture() as capture:
         console.print(inventory_table(inventory))
     return capture.get()
+
+
+def inventory_to_cyclonedx(inventory: Inventory) -> str:
+    """CycloneDX 1.6 JSON (the library takes 100 ms to import: loaded on demand)."""
+    from seawall.report.cyclonedx import inventory_to_cyclonedx as write
+
+    return write(inventory)
+
+
+def inventory_to_spdx(inventory: Inventory) -> str:
+    """SPDX 2.3 JSON."""
+    from seawall.report.spdx import inventory_to_spdx as write
+
+    return write(inventory)
 
 
 INVENTORY_WRITERS: dict[str, Callable[[Inventory], str]] = {

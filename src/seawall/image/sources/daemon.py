@@ -9,10 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
-
-import docker
-import docker.errors
+from typing import ClassVar
 
 from seawall.errors import DaemonError, InputError
 from seawall.image.assemble import open_docker_archive
@@ -29,17 +26,6 @@ from seawall.image.sources.archive import StreamArchiveStore
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 _CHUNK = 4 << 20
-
-
-def docker_client(host: str = "", timeout: int = 120) -> Any:
-    """A Docker Engine client for ``host`` (default ``$DOCKER_HOST`` or the local socket)."""
-    try:
-        if host:
-            return docker.DockerClient(base_url=host, timeout=timeout)
-        return docker.from_env(timeout=timeout)
-    except docker.errors.DockerException as exc:
-        raise DaemonError(f"cannot reach the Docker daemon: {exc}",
-                          hint="is dockerd running? set DOCKER_HOST or --docker-host") from None
 
 
 def daemon_configured(host: str) -> bool:
@@ -60,6 +46,10 @@ class DockerDaemonSource(ImageSource):
             return False
         if not daemon_configured(options.docker_host):
             return False
+        import docker.errors
+
+        from seawall.image.docker_engine import docker_client
+
         try:
             client = docker_client(options.docker_host, timeout=5)
             try:
@@ -71,6 +61,11 @@ class DockerDaemonSource(ImageSource):
         return True
 
     def open(self, target: str, options: SourceOptions, read_layer: LayerReader) -> OpenedImage:
+        import docker.errors
+        import requests.exceptions
+
+        from seawall.image.docker_engine import docker_client
+
         client = docker_client(options.docker_host)
         try:
             try:
@@ -81,7 +76,10 @@ class DockerDaemonSource(ImageSource):
             except docker.errors.DockerException as exc:
                 raise DaemonError(f"Docker daemon: {exc}") from None
             label = f"docker-daemon:{target}"
-            store = StreamArchiveStore(ChunkReader(chunks), label, read_layer)
+            try:
+                store = StreamArchiveStore(ChunkReader(chunks), label, read_layer)
+            except requests.exceptions.RequestException as exc:
+                raise DaemonError(f"{label}: export stream broke off: {exc}") from None
             opened = open_docker_archive(store, reference=target, source=self.name,
                                          wanted_tag=target)
         finally:

@@ -1,30 +1,10 @@
-"""Images in a registry, over the OCI distribution API.
-
-Authentication follows the registry's challenge: anonymous first, then HTTP basic or a bearer
-token from the realm the ``WWW-Authenticate`` header names (with the user's credentials when
-there are any). Credentials come from ``--username``/``--password`` or ``config.json`` in
-``$DOCKER_CONFIG`` or ``~/.docker``; credential helpers are programs and are never run.
-Plain HTTP is used only for loopback registries or with ``--insecure``.
-"""
+"""Images in a registry, over the OCI distribution API (see :mod:`seawall.image.registry_client`)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import ipaddress
-import json
-import os
-import re
-from pathlib import Path
 from typing import ClassVar
 
-import httpx
-
-from seawall.errors import AuthenticationError, ImageFormatError, InputError, RegistryError
-from seawall.image.blob import HttpBlob, check_digest
 from seawall.image.manifest import (
-    ACCEPT,
-    MAX_JSON,
     build_image_info,
     index_entries,
     is_index,
@@ -32,7 +12,7 @@ from seawall.image.manifest import (
     manifest_parts,
     select_platform,
 )
-from seawall.image.reference import DOCKER_HUB, Reference, looks_like_reference, parse_reference
+from seawall.image.reference import looks_like_reference, parse_reference
 from seawall.image.source import (
     ImageSource,
     LayerBlob,
@@ -41,159 +21,6 @@ from seawall.image.source import (
     SourceOptions,
     register_source,
 )
-
-_CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-
-
-def is_loopback(host: str) -> bool:
-    """True for localhost and loopback addresses (with or without a port)."""
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.strip("[]")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def docker_config_credentials(registry: str, config_dir: str = "") -> tuple[str, str]:
-    """(username, password) for ``registry`` from Docker's ``config.json``, or empty strings."""
-    directory = Path(config_dir or os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
-    try:
-        config = json.loads((directory / "config.json").read_text())
-    except (OSError, ValueError):
-        return "", ""
-    auths = config.get("auths") if isinstance(config, dict) else None
-    if not isinstance(auths, dict):
-        return "", ""
-    keys = [registry, f"https://{registry}", f"http://{registry}", f"https://{registry}/v1/"]
-    if registry == DOCKER_HUB:
-        keys.insert(0, "https://index.docker.io/v1/")
-    for key in keys:
-        entry = auths.get(key)
-        if not isinstance(entry, dict):
-            continue
-        if entry.get("username") and entry.get("password"):
-            return str(entry["username"]), str(entry["password"])
-        if entry.get("auth"):
-            try:
-                user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                continue
-            return user, password
-    return "", ""
-
-
-class RegistryClient:
-    """A small client for one repository of one registry."""
-
-    def __init__(self, ref: Reference, options: SourceOptions) -> None:
-        self.ref = ref
-        plain = options.insecure or is_loopback(ref.api_host)
-        self.base = f"{'http' if plain else 'https'}://{ref.api_host}/v2/{ref.repository}"
-        self.verify_tls = not options.insecure
-        self.username, self.password = options.username, options.password
-        if not self.username:
-            self.username, self.password = docker_config_credentials(
-                ref.registry, options.docker_config
-            )
-        self.auth_header = ""
-        self.client = httpx.Client(verify=self.verify_tls, timeout=TIMEOUT, follow_redirects=True)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def _send(self, path: str, accept: str = "") -> httpx.Response:
-        headers = {"Accept": accept} if accept else {}
-        if self.auth_header:
-            headers["Authorization"] = self.auth_header
-        try:
-            return self.client.get(f"{self.base}/{path}", headers=headers)
-        except httpx.HTTPError as exc:
-            raise RegistryError(
-                f"cannot reach registry {self.ref.registry}: {exc}",
-                hint="check the address, or use --insecure for a plain-HTTP registry",
-            ) from None
-
-    def get(self, path: str, accept: str = "") -> httpx.Response:
-        """GET ``path`` under the repository, answering an auth challenge once."""
-        response = self._send(path, accept)
-        if response.status_code == 401 and not self.auth_header:
-            self._authenticate(response.headers.get("WWW-Authenticate", ""))
-            response = self._send(path, accept)
-        if response.status_code in (401, 403):
-            who = f"as {self.username!r}" if self.username else "anonymously"
-            raise AuthenticationError(
-                f"registry {self.ref.registry} refused access to {self.ref.repository} {who}",
-                hint="check --username/--password or `docker login`",
-            )
-        return response
-
-    def _authenticate(self, challenge: str) -> None:
-        scheme, _, params_text = challenge.partition(" ")
-        params = dict(_CHALLENGE_PARAM.findall(params_text))
-        basic = httpx.BasicAuth(self.username, self.password) if self.username else None
-        if scheme.lower() == "basic":
-            if not basic:
-                raise AuthenticationError(f"registry {self.ref.registry} needs credentials",
-                                          hint="pass --username and --password")
-            token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-            self.auth_header = f"Basic {token}"
-            return
-        if scheme.lower() != "bearer" or "realm" not in params:
-            raise RegistryError(f"registry {self.ref.registry}: unsupported challenge {challenge[:100]!r}")
-        query = {"service": params.get("service", ""),
-                 "scope": params.get("scope", f"repository:{self.ref.repository}:pull")}
-        try:
-            response = self.client.get(params["realm"], params=query, auth=basic or httpx.USE_CLIENT_DEFAULT)
-        except httpx.HTTPError as exc:
-            raise RegistryError(f"cannot reach the token service {params['realm']}: {exc}") from None
-        if response.status_code in (401, 403):
-            raise AuthenticationError(f"token service of {self.ref.registry} rejected the credentials",
-                                      hint="check --username/--password or `docker login`")
-        if response.status_code != 200 or len(response.content) > MAX_JSON:
-            raise RegistryError(f"token service answered HTTP {response.status_code}")
-        try:
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
-        except (ValueError, AttributeError):
-            token = None
-        if not isinstance(token, str) or not token:
-            raise RegistryError("token service gave no token")
-        self.auth_header = f"Bearer {token}"
-
-    def manifest(self, selector: str) -> tuple[bytes, str]:
-        """The manifest (or index) named by a tag or digest, verified, and its digest."""
-        response = self.get(f"manifests/{selector}", ACCEPT)
-        if response.status_code == 404:
-            raise InputError(f"{self.ref}: no such image in the registry")
-        if response.status_code != 200:
-            raise RegistryError(f"{self.ref}: registry answered HTTP {response.status_code}")
-        body = response.content
-        if len(body) > MAX_JSON:
-            raise ImageFormatError(f"{self.ref}: manifest too large")
-        digest = "sha256:" + hashlib.sha256(body).hexdigest()
-        if selector.startswith("sha256:"):
-            check_digest(f"{self.ref}: manifest", selector, digest[7:])
-        return body, digest
-
-    def small_blob(self, digest: str, what: str) -> bytes:
-        """A config blob, verified against its digest."""
-        response = self.get(f"blobs/{digest}")
-        if response.status_code != 200:
-            raise RegistryError(f"{self.ref}: {what} {digest}: HTTP {response.status_code}")
-        body = response.content
-        if len(body) > MAX_JSON:
-            raise ImageFormatError(f"{self.ref}: {what} too large")
-        check_digest(f"{self.ref}: {what}", digest, hashlib.sha256(body).hexdigest())
-        return body
-
-    def blob_ref(self, digest: str, size: int) -> HttpBlob:
-        """Where a worker can download a layer blob (with the current credentials)."""
-        headers = {"Authorization": self.auth_header} if self.auth_header else {}
-        return HttpBlob(f"{self.base}/blobs/{digest}", headers, self.verify_tls, size)
 
 
 @register_source
@@ -208,6 +35,8 @@ class RegistrySource(ImageSource):
         return looks_like_reference(target)
 
     def open(self, target: str, options: SourceOptions, read_layer: LayerReader) -> OpenedImage:
+        from seawall.image.registry_client import RegistryClient  # httpx: only when needed
+
         ref = parse_reference(target)
         client = RegistryClient(ref, options)
         try:
