@@ -71,9 +71,10 @@ class Package(msgspec.Struct, frozen=True, kw_only=True):
 
     ``name`` is the name the ecosystem's advisories use: ``@babel/core`` (npm),
     ``org.apache.logging.log4j:log4j-core`` (Maven), ``golang.org/x/net`` (Go),
-    ``symfony/http-kernel`` (Composer). ``version`` is the ecosystem's own full version string (for rpm ``[epoch:]version-release``,
-    for dpkg ``[epoch:]upstream[-revision]``). ``source_name``/``source_version`` name the
-    source package of an OS package, which distro advisories are written against.
+    ``symfony/http-kernel`` (Composer). ``version`` is the ecosystem's own full version
+    string (for rpm ``[epoch:]version-release``, for dpkg ``[epoch:]upstream[-revision]``).
+    ``source_name``/``source_version`` name the source package of an OS package, which distro
+    advisories are written against.
     """
 
     ecosystem: Ecosystem

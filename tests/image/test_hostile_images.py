@@ -31,7 +31,9 @@ def scan(target: Path) -> None:
 def test_tampered_layer_blob_fails_the_digest_check(tmp_path: Path) -> None:
     layout = write_oci_layout(sample_image(), tmp_path / "layout")
     index = json.loads((layout / "index.json").read_text())
-    manifest = json.loads((layout / "blobs/sha256" / index["manifests"][0]["digest"][7:]).read_bytes())
+    manifest = json.loads(
+        (layout / "blobs/sha256" / index["manifests"][0]["digest"][7:]).read_bytes()
+    )
     blob = layout / "blobs/sha256" / manifest["layers"][1]["digest"][7:]
     blob.write_bytes(gzip.compress(layer_tar({"etc/evil": b"x"})))
     with pytest.raises(DigestMismatchError, match="digest mismatch"):
@@ -48,8 +50,7 @@ def test_tampered_docker_archive_layer_fails_the_diff_id_check(tmp_path: Path) -
 
 def test_tampered_config_fails(tmp_path: Path) -> None:
     members = docker_archive_members(sample_image())
-    name = next(n for n in members if n.endswith(".json") and n != "manifest.json"
-                and "/" not in n)
+    name = next(n for n in members if n.endswith(".json") and n != "manifest.json" and "/" not in n)
     members[name] = members[name].replace(b'"amd64"', b'"arm64"')
     with pytest.raises(DigestMismatchError):
         scan(write_tar(dict(members), tmp_path / "image.tar"))
@@ -86,11 +87,17 @@ def test_layer_entries_leaving_the_root_are_refused(tmp_path: Path, name: str) -
 
 
 def test_symlink_loops_and_escapes_stay_inside(tmp_path: Path) -> None:
-    image = Image([Layer({
-        "etc/os-release": ("symlink", "../../../../../etc/loop"),
-        "etc/loop": ("symlink", "/etc/os-release"),
-        "usr/lib/os-release": OS_RELEASE,
-    })])
+    image = Image(
+        [
+            Layer(
+                {
+                    "etc/os-release": ("symlink", "../../../../../etc/loop"),
+                    "etc/loop": ("symlink", "/etc/os-release"),
+                    "usr/lib/os-release": OS_RELEASE,
+                }
+            )
+        ]
+    )
     inventory = build_inventory(str(write_oci_layout(image, tmp_path / "l")), InventoryOptions())
     assert inventory.distro is not None and inventory.distro.id == "debian"
 
@@ -113,9 +120,21 @@ def test_decompression_bomb_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
 def test_cli_prints_one_line_and_exits_2(tmp_path: Path, content: bytes) -> None:
     bad = tmp_path / "bad.tar"
     bad.write_bytes(content + b"\0" * 600 if content else content)
-    result = subprocess.run([sys.executable, "-m", "seawall", "sbom", "--source",
-                             "docker-archive", "--no-cache", str(bad)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seawall",
+            "sbom",
+            "--source",
+            "docker-archive",
+            "--no-cache",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error:")

@@ -14,21 +14,32 @@ from tests.support.sample import EXPECTED, sample_image
 
 def summary(inventory: Inventory) -> set[tuple[str, str, str, int]]:
     layer_of = {layer.digest: layer.index for layer in inventory.image.layers}
-    return {(p.ecosystem.value, p.name, p.version, layer_of[p.layer_digest])
-            for p in inventory.packages}
+    return {
+        (p.ecosystem.value, p.name, p.version, layer_of[p.layer_digest]) for p in inventory.packages
+    }
 
 
 def scan(target: Path | str, **options: object) -> Inventory:
     return build_inventory(str(target), InventoryOptions(**options))  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["docker-archive", "docker-archive.gz", "oci-layout", "oci-archive",
-                        "oci-archive.gz", "oci-layout-zstd", "oci-layout-plain"])
+@pytest.fixture(
+    params=[
+        "docker-archive",
+        "docker-archive.gz",
+        "oci-layout",
+        "oci-archive",
+        "oci-archive.gz",
+        "oci-layout-zstd",
+        "oci-layout-plain",
+    ]
+)
 def image_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     kind: str = request.param
     if kind.startswith("docker-archive"):
-        return write_docker_archive(sample_image(), tmp_path / "image.tar",
-                                    compress=kind.endswith(".gz"))
+        return write_docker_archive(
+            sample_image(), tmp_path / "image.tar", compress=kind.endswith(".gz")
+        )
     compression = {"oci-layout-zstd": "zstd", "oci-layout-plain": "none"}.get(kind, "gzip")
     layout = write_oci_layout(sample_image(compression), tmp_path / "layout")
     if kind.startswith("oci-archive"):
@@ -46,7 +57,10 @@ def test_all_local_formats_give_the_expected_inventory(image_path: Path) -> None
 def test_packages_carry_purl_layer_and_history(tmp_path: Path) -> None:
     inventory = scan(write_oci_layout(sample_image(), tmp_path / "layout"))
     libc = next(p for p in inventory.packages if p.name == "libc6")
-    assert libc.purl == "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc"
+    assert (
+        libc.purl
+        == "pkg:deb/debian/libc6@2.36-9%2Bdeb12u4?arch=amd64&distro=debian-12&upstream=glibc"
+    )
     assert libc.source_name == "glibc"
     assert libc.layer_created_by == "ADD rootfs.tar /"
     left_pad = next(p for p in inventory.packages if p.name == "left-pad")

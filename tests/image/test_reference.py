@@ -29,8 +29,10 @@ def test_parses_like_docker(text: str, expected: Reference) -> None:
     assert parse_reference(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "UPPER/case", "app:bad tag", "app@sha256:123", "a//b",
-                                  "/abs/path", "app:" + "x" * 200])
+@pytest.mark.parametrize(
+    "text",
+    ["", "UPPER/case", "app:bad tag", "app@sha256:123", "a//b", "/abs/path", "app:" + "x" * 200],
+)
 def test_invalid_references_are_input_errors(text: str) -> None:
     with pytest.raises(InputError):
         parse_reference(text)

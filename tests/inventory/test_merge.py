@@ -9,8 +9,9 @@ from seawall.model import Ecosystem, LayerInfo, Package
 
 
 def layer(index: int, **fields: object) -> tuple[LayerInfo, LayerResult]:
-    return LayerInfo(index=index, digest=f"sha256:{index:064x}",
-                     created_by=f"step {index}"), LayerResult(**fields)  # type: ignore[arg-type]
+    return LayerInfo(
+        index=index, digest=f"sha256:{index:064x}", created_by=f"step {index}"
+    ), LayerResult(**fields)  # type: ignore[arg-type]
 
 
 def pypi(name: str, version: str, path: str) -> Package:
@@ -18,8 +19,20 @@ def pypi(name: str, version: str, path: str) -> Package:
 
 
 def test_resolve_follows_links_and_never_leaves_the_root() -> None:
-    merged = MergedImage([layer(0, entries=["lib", "etc/a", "etc/b", "x/up"], symlinks={
-        "lib": "usr/lib", "etc/a": "b", "etc/b": "/etc/a", "x/up": "../../../../usr"})])
+    merged = MergedImage(
+        [
+            layer(
+                0,
+                entries=["lib", "etc/a", "etc/b", "x/up"],
+                symlinks={
+                    "lib": "usr/lib",
+                    "etc/a": "b",
+                    "etc/b": "/etc/a",
+                    "x/up": "../../../../usr",
+                },
+            )
+        ]
+    )
     assert merged.resolve("lib/python3/x") == "usr/lib/python3/x"
     assert merged.resolve("etc/a") is None  # a loop
     assert merged.resolve("x/up/bin") == "usr/bin"  # '..' stops at the root
@@ -28,20 +41,24 @@ def test_resolve_follows_links_and_never_leaves_the_root() -> None:
 def test_whiteout_of_a_parent_directory_hides_files_below() -> None:
     path = "site/flask-2.0.dist-info/METADATA"
     out = AnalyzerOutput(packages=[pypi("flask", "2.0", path)])
-    _, packages, _ = merge_layers([
-        layer(0, entries=[path], outputs={path: out}),
-        layer(1, whiteouts=["site/flask-2.0.dist-info"]),
-    ])
+    _, packages, _ = merge_layers(
+        [
+            layer(0, entries=[path], outputs={path: out}),
+            layer(1, whiteouts=["site/flask-2.0.dist-info"]),
+        ]
+    )
     assert packages == []
 
 
 def test_replacing_a_directory_with_a_file_hides_its_content() -> None:
     path = "app/pkg/METADATA"
     out = AnalyzerOutput(packages=[pypi("x", "1", path)])
-    _, packages, _ = merge_layers([
-        layer(0, entries=[path], outputs={path: out}),
-        layer(1, entries=["app/pkg"]),
-    ])
+    _, packages, _ = merge_layers(
+        [
+            layer(0, entries=[path], outputs={path: out}),
+            layer(1, entries=["app/pkg"]),
+        ]
+    )
     assert packages == []
 
 
@@ -50,11 +67,13 @@ def test_package_is_credited_to_the_layer_that_first_declared_it() -> None:
     old = Package(ecosystem=Ecosystem.DEB, name="libc6", version="1", path=path)
     new = Package(ecosystem=Ecosystem.DEB, name="curl", version="8", path=path)
     upgraded = Package(ecosystem=Ecosystem.DEB, name="libc6", version="2", path=path)
-    _, packages, _ = merge_layers([
-        layer(0, entries=[path], outputs={path: AnalyzerOutput(packages=[old])}),
-        layer(1, entries=[path], outputs={path: AnalyzerOutput(packages=[old, new])}),
-        layer(2, entries=[path], outputs={path: AnalyzerOutput(packages=[upgraded, new])}),
-    ])
+    _, packages, _ = merge_layers(
+        [
+            layer(0, entries=[path], outputs={path: AnalyzerOutput(packages=[old])}),
+            layer(1, entries=[path], outputs={path: AnalyzerOutput(packages=[old, new])}),
+            layer(2, entries=[path], outputs={path: AnalyzerOutput(packages=[upgraded, new])}),
+        ]
+    )
     origin = {(p.name, p.version): p.layer_created_by for p in packages}
     assert origin == {("libc6", "2"): "step 2", ("curl", "8"): "step 1"}
 
@@ -64,7 +83,16 @@ def test_lockfile_entries_installed_elsewhere_are_not_reported_twice() -> None:
     a = Package(ecosystem=Ecosystem.NPM, name="a", version="1.0.0", path=lock)
     b = Package(ecosystem=Ecosystem.NPM, name="b", version="2.0.0", path=lock)
     a_installed = Package(ecosystem=Ecosystem.NPM, name="a", version="1.0.0", path=installed)
-    _, packages, _ = merge_layers([layer(0, entries=[lock, installed], outputs={
-        lock: AnalyzerOutput(packages=[a, b]),
-        installed: AnalyzerOutput(packages=[a_installed])})])
+    _, packages, _ = merge_layers(
+        [
+            layer(
+                0,
+                entries=[lock, installed],
+                outputs={
+                    lock: AnalyzerOutput(packages=[a, b]),
+                    installed: AnalyzerOutput(packages=[a_installed]),
+                },
+            )
+        ]
+    )
     assert sorted((p.name, p.path) for p in packages) == [("a", installed), ("b", lock)]

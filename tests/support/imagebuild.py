@@ -32,8 +32,11 @@ def layer_tar(files: dict[str, File], *, mode: int = 0o644) -> bytes:
             info = tarfile.TarInfo(path)
             if isinstance(content, tuple):
                 kind, target = content
-                info.type = {"symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
-                             "dir": tarfile.DIRTYPE}[kind]
+                info.type = {
+                    "symlink": tarfile.SYMTYPE,
+                    "hardlink": tarfile.LNKTYPE,
+                    "dir": tarfile.DIRTYPE,
+                }[kind]
                 info.linkname = target
                 info.mode = 0o755 if kind == "dir" else 0o777
                 tar.addfile(info)
@@ -58,8 +61,10 @@ class Layer:
         if self.compression == "gzip":
             return gzip.compress(raw, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip"
         if self.compression == "zstd":
-            return (zstandard.ZstdCompressor().compress(raw),
-                    "application/vnd.oci.image.layer.v1.tar+zstd")
+            return (
+                zstandard.ZstdCompressor().compress(raw),
+                "application/vnd.oci.image.layer.v1.tar+zstd",
+            )
         return raw, "application/vnd.oci.image.layer.v1.tar"
 
 
@@ -71,16 +76,22 @@ class Image:
     extra_history: list[dict[str, object]] = field(default_factory=list)
 
     def config(self) -> bytes:
-        history = [{"created_by": layer.created_by or f"layer {i}"} for i, layer in
-                   enumerate(self.layers)]
+        history = [
+            {"created_by": layer.created_by or f"layer {i}"} for i, layer in enumerate(self.layers)
+        ]
         history += self.extra_history
-        return json.dumps({
-            "architecture": self.architecture,
-            "os": "linux",
-            "created": "2026-01-01T00:00:00Z",
-            "rootfs": {"type": "layers", "diff_ids": [sha256(l.tar()) for l in self.layers]},
-            "history": history,
-        }).encode()
+        return json.dumps(
+            {
+                "architecture": self.architecture,
+                "os": "linux",
+                "created": "2026-01-01T00:00:00Z",
+                "rootfs": {
+                    "type": "layers",
+                    "diff_ids": [sha256(layer.tar()) for layer in self.layers],
+                },
+                "history": history,
+            }
+        ).encode()
 
     def manifest(self) -> tuple[bytes, dict[str, bytes]]:
         """The OCI manifest and every blob (config and layers) by digest."""
@@ -92,13 +103,18 @@ class Image:
             data, media = layer.blob()
             blobs[sha256(data)] = data
             descriptors.append({"mediaType": media, "digest": sha256(data), "size": len(data)})
-        manifest = json.dumps({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
-                       "digest": sha256(config), "size": len(config)},
-            "layers": descriptors,
-        }).encode()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": sha256(config),
+                    "size": len(config),
+                },
+                "layers": descriptors,
+            }
+        ).encode()
         return manifest, blobs
 
 
@@ -110,8 +126,11 @@ def write_oci_layout(image: Image, root: Path, ref_name: str = "") -> Path:
         path = root / "blobs" / "sha256" / digest[7:]
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
-    entry: dict[str, object] = {"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                "digest": sha256(manifest), "size": len(manifest)}
+    entry: dict[str, object] = {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": sha256(manifest),
+        "size": len(manifest),
+    }
     if ref_name:
         entry["annotations"] = {"org.opencontainers.image.ref.name": ref_name}
     (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
@@ -141,9 +160,15 @@ def docker_archive_members(image: Image) -> dict[str, bytes]:
         members[f"{layer_id}/json"] = json.dumps({"id": layer_id}).encode()
         members[f"{layer_id}/layer.tar"] = layer.tar()
         names.append(f"{layer_id}/layer.tar")
-    members["manifest.json"] = json.dumps([{
-        "Config": f"{sha256(config)[7:]}.json", "RepoTags": [image.tag], "Layers": names,
-    }]).encode()
+    members["manifest.json"] = json.dumps(
+        [
+            {
+                "Config": f"{sha256(config)[7:]}.json",
+                "RepoTags": [image.tag],
+                "Layers": names,
+            }
+        ]
+    ).encode()
     return members
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from tests.support.imagebuild import Image, Layer
 
-OS_RELEASE = b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\n' \
+OS_RELEASE = (
+    b'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\n'
     b'VERSION_ID="12"\nVERSION="12 (bookworm)"\nVERSION_CODENAME=bookworm\nID=debian\n'
+)
 
 STATUS_BASE = b"""Package: base-files
 Status: install ok installed
@@ -21,14 +23,19 @@ Source: glibc
 Version: 2.36-9+deb12u4
 
 """
-STATUS_WITH_REQUESTS = STATUS_BASE + b"""Package: python3-requests
+STATUS_WITH_REQUESTS = (
+    STATUS_BASE
+    + b"""Package: python3-requests
 Status: install ok installed
 Architecture: all
 Source: requests
 Version: 2.28.1+dfsg-1
 
 """
+)
 REQUESTS_EGG = "usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO"
+REQUESTS_LIST = f"/.\n/usr\n/{REQUESTS_EGG}\n".encode()
+SITE_PACKAGES = "usr/local/lib/python3.11/site-packages"
 
 
 def metadata(name: str, version: str) -> bytes:
@@ -46,27 +53,39 @@ def sample_image(compression: str = "gzip") -> Image:
     pypi: nothing (requests is owned by dpkg, flask is deleted by a whiteout); npm: left-pad
     (layer 2) but not lodash (hidden by an opaque directory).
     """
-    return Image([
-        Layer({
-            "etc/os-release": ("symlink", "../usr/lib/os-release"),
-            "usr/lib/os-release": OS_RELEASE,
-            "var/lib/dpkg/status": STATUS_BASE,
-        }, created_by="ADD rootfs.tar /", compression=compression),
-        Layer({
-            "var/lib/dpkg/status": STATUS_WITH_REQUESTS,
-            "var/lib/dpkg/info/python3-requests.list": f"/.\n/usr\n/{REQUESTS_EGG}\n".encode(),
-            REQUESTS_EGG: metadata("requests", "2.28.1"),
-            "usr/local/lib/python3.11/site-packages/flask-2.0.0.dist-info/METADATA":
-                metadata("Flask", "2.0.0"),
-            "opt/app/node_modules/lodash/package.json": npm_package("lodash", "4.17.20"),
-        }, created_by="RUN apt-get install -y python3-requests && pip install flask",
-            compression=compression),
-        Layer({
-            "usr/local/lib/python3.11/site-packages/.wh.flask-2.0.0.dist-info": b"",
-            "opt/app/node_modules/.wh..wh..opq": b"",
-            "opt/app/node_modules/left-pad/package.json": npm_package("left-pad", "1.3.0"),
-        }, created_by="RUN pip uninstall -y flask && npm ci", compression=compression),
-    ])
+    return Image(
+        [
+            Layer(
+                {
+                    "etc/os-release": ("symlink", "../usr/lib/os-release"),
+                    "usr/lib/os-release": OS_RELEASE,
+                    "var/lib/dpkg/status": STATUS_BASE,
+                },
+                created_by="ADD rootfs.tar /",
+                compression=compression,
+            ),
+            Layer(
+                {
+                    "var/lib/dpkg/status": STATUS_WITH_REQUESTS,
+                    "var/lib/dpkg/info/python3-requests.list": REQUESTS_LIST,
+                    REQUESTS_EGG: metadata("requests", "2.28.1"),
+                    f"{SITE_PACKAGES}/flask-2.0.0.dist-info/METADATA": metadata("Flask", "2.0.0"),
+                    "opt/app/node_modules/lodash/package.json": npm_package("lodash", "4.17.20"),
+                },
+                created_by="RUN apt-get install -y python3-requests && pip install flask",
+                compression=compression,
+            ),
+            Layer(
+                {
+                    "usr/local/lib/python3.11/site-packages/.wh.flask-2.0.0.dist-info": b"",
+                    "opt/app/node_modules/.wh..wh..opq": b"",
+                    "opt/app/node_modules/left-pad/package.json": npm_package("left-pad", "1.3.0"),
+                },
+                created_by="RUN pip uninstall -y flask && npm ci",
+                compression=compression,
+            ),
+        ]
+    )
 
 
 EXPECTED = {

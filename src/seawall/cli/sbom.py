@@ -46,11 +46,15 @@ SourceOpt = Annotated[
     SourceName | None, typer.Option("--source", help="Where IMAGE is; default: detect.")
 ]
 PlatformOpt = Annotated[
-    str | None, typer.Option(help="Platform to pick from a multi-platform image, os/arch[/variant].")
+    str | None,
+    typer.Option(help="Platform to pick from a multi-platform image, os/arch[/variant]."),
 ]
 UserOpt = Annotated[str, typer.Option("--username", "-u", help="Registry user name.")]
 PasswordOpt = Annotated[
-    str, typer.Option("--password", "-p", help="Registry password or token.", envvar="SEAWALL_REGISTRY_PASSWORD")
+    str,
+    typer.Option(
+        "--password", "-p", help="Registry password or token.", envvar="SEAWALL_REGISTRY_PASSWORD"
+    ),
 ]
 InsecureOpt = Annotated[
     bool, typer.Option(help="Allow plain HTTP and unverified TLS for the registry.")
@@ -61,9 +65,13 @@ DockerHostOpt = Annotated[
 CacheDirOpt = Annotated[
     Path | None, typer.Option(help="Layer cache directory (default: ~/.cache/seawall).")
 ]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the layer cache.")]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Neither read nor write the layer cache.")
+]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes for layers (0: one per CPU).")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+]
 
 
 def inventory_options(
@@ -114,7 +122,9 @@ def read_image(image: str, options: InventoryOptions) -> Inventory:
 
 def sbom(
     image: ImageArg,
-    format: Annotated[SbomFormat, typer.Option("--format", "-f", help="Output format.")] = SbomFormat.table,
+    format: Annotated[
+        SbomFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = SbomFormat.table,
     output: OutputOpt = None,
     source: SourceOpt = None,
     platform: PlatformOpt = None,

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from seawall.errors import ImageFormatError, InputError
 from seawall.image.blob import BlobRef, check_digest
 from seawall.image.manifest import (
+    Platform,
     build_image_info,
     diff_ids,
     index_entries,
@@ -24,7 +25,6 @@ from seawall.image.manifest import (
     select_platform,
 )
 from seawall.image.source import LayerBlob, OpenedImage, StreamedBlob
-from seawall.image.manifest import Platform
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _HEX_NAME = re.compile(r"(?:^|/)(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json)?$")
@@ -77,8 +77,10 @@ def open_oci(
         named = [e for e in entries if e.ref_name == ref_name]
         if not named:
             names = ", ".join(sorted({e.ref_name for e in entries if e.ref_name})) or "none"
-            raise InputError(f"{store.label} has no image named {ref_name!r}",
-                             hint=f"names in index.json: {names}")
+            raise InputError(
+                f"{store.label} has no image named {ref_name!r}",
+                hint=f"names in index.json: {names}",
+            )
         entries = named
     if not entries:
         raise ImageFormatError(f"{store.label}: index.json lists no image")
@@ -109,14 +111,19 @@ def open_oci(
 
 
 def _docker_entry(manifest: Any, wanted_tag: str, label: str) -> dict[str, Any]:
-    if not isinstance(manifest, list) or not manifest or not all(isinstance(m, dict) for m in manifest):
+    if (
+        not isinstance(manifest, list)
+        or not manifest
+        or not all(isinstance(m, dict) for m in manifest)
+    ):
         raise ImageFormatError(f"{label}: manifest.json is not a list of images")
+    entries: list[dict[str, Any]] = manifest
     if wanted_tag:
-        for entry in manifest:
+        for entry in entries:
             if wanted_tag in (entry.get("RepoTags") or []):
                 return entry
-    if len(manifest) == 1:
-        return manifest[0]
+    if len(entries) == 1:
+        return entries[0]
     tags = ", ".join(t for m in manifest for t in (m.get("RepoTags") or [])) or "untagged images"
     raise InputError(f"{label} holds {len(manifest)} images", hint=f"name one of: {tags}")
 

@@ -15,7 +15,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from typing import IO, TypeVar, cast
 
 import isal.igzip_threaded
 import msgspec
@@ -27,7 +27,7 @@ from seawall.errors import (
     RegistryError,
     UnsafeInputError,
 )
-from seawall.image.tarreader import ByteSource, StreamSource, WindowSource
+from seawall.image.tarreader import ByteSource, Readable, StreamSource, WindowSource
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -124,12 +124,6 @@ class _BombGuard:
             pass
 
 
-class Readable(Protocol):
-    """Anything with ``read(size)`` returning bytes."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
-
-
 class ChunkReader:
     """A file-like view of an iterator of byte chunks (an HTTP body, a Docker save stream)."""
 
@@ -189,9 +183,11 @@ def _decompressor(head: bytes, stored: _HashingReader, label: str) -> _BombGuard
     """A decompressed stream for gzip/zstd content, or None for an uncompressed tar."""
     stream: Readable
     if head.startswith(GZIP_MAGIC):
-        stream = isal.igzip_threaded.open(stored, "rb", threads=1)
+        stream = isal.igzip_threaded.open(stored, "rb", threads=1)  # type: ignore[no-untyped-call]
     elif head.startswith(ZSTD_MAGIC):
-        stream = zstandard.ZstdDecompressor().stream_reader(stored, read_across_frames=True)
+        stream = zstandard.ZstdDecompressor().stream_reader(
+            cast(IO[bytes], stored), read_across_frames=True
+        )
     else:
         return None
     return _BombGuard(stream, stored, label)
@@ -268,8 +264,9 @@ def _read_file_blob(
     try:
         head = os.pread(fd, 8, blob.offset)
         if head.startswith((GZIP_MAGIC, ZSTD_MAGIC)):
-            return read_stream(_FileRange(fd, blob.offset, blob.size), label, consume,
-                               hash_content=hash_content)
+            return read_stream(
+                _FileRange(fd, blob.offset, blob.size), label, consume, hash_content=hash_content
+            )
         # Uncompressed: walk the headers in place and hash the range on another core.
         hashed: list[str] = []
         hasher = threading.Thread(target=lambda: hashed.append(_hash_range(fd, blob)))

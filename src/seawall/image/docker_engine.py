@@ -17,5 +17,7 @@ def docker_client(host: str = "", timeout: int = 120) -> Any:
             return docker.DockerClient(base_url=host, timeout=timeout)
         return docker.from_env(timeout=timeout)
     except docker.errors.DockerException as exc:
-        raise DaemonError(f"cannot reach the Docker daemon: {exc}",
-                          hint="is dockerd running? set DOCKER_HOST or --docker-host") from None
+        raise DaemonError(
+            f"cannot reach the Docker daemon: {exc}",
+            hint="is dockerd running? set DOCKER_HOST or --docker-host",
+        ) from None

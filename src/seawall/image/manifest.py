@@ -47,7 +47,9 @@ class Platform(msgspec.Struct, frozen=True):
     def parse(cls, text: str) -> Platform:
         parts = text.strip().split("/")
         if len(parts) not in (2, 3) or not all(parts):
-            raise InputError(f"invalid platform {text!r}", hint="use os/arch[/variant], e.g. linux/arm64")
+            raise InputError(
+                f"invalid platform {text!r}", hint="use os/arch[/variant], e.g. linux/arm64"
+            )
         return cls(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
 
     @classmethod
@@ -78,8 +80,13 @@ def _descriptor(raw: Any, what: str) -> Descriptor:
     platform = raw.get("platform") or {}
     plat = ""
     if isinstance(platform, dict) and platform.get("architecture"):
-        plat = str(Platform(str(platform.get("os", "")), str(platform["architecture"]),
-                            str(platform.get("variant", ""))))
+        plat = str(
+            Platform(
+                str(platform.get("os", "")),
+                str(platform["architecture"]),
+                str(platform.get("variant", "")),
+            )
+        )
     annotations = raw.get("annotations") or {}
     size = raw.get("size", 0)
     return Descriptor(
@@ -133,8 +140,10 @@ def select_platform(entries: list[Descriptor], wanted: Platform | None, what: st
 def manifest_parts(doc: dict[str, Any], what: str) -> tuple[Descriptor, list[Descriptor]]:
     """The config descriptor and the layer descriptors (base first) of an image manifest."""
     if doc.get("schemaVersion") == 1:
-        raise ImageFormatError(f"{what}: Docker schema 1 manifests are not supported",
-                               hint="re-push the image with a current Docker or registry")
+        raise ImageFormatError(
+            f"{what}: Docker schema 1 manifests are not supported",
+            hint="re-push the image with a current Docker or registry",
+        )
     if "config" not in doc or not isinstance(doc.get("layers"), list):
         raise ImageFormatError(f"{what} is not an image manifest")
     return _descriptor(doc["config"], what), [_descriptor(x, what) for x in doc["layers"]]
@@ -188,8 +197,14 @@ def build_image_info(
         variant=str(config.get("variant", "")),
         created=str(config.get("created", "")),
         layers=tuple(
-            LayerInfo(index=i, digest=digest, diff_id=ids[i], size=size, media_type=media,
-                      created_by=created_by[i])
+            LayerInfo(
+                index=i,
+                digest=digest,
+                diff_id=ids[i],
+                size=size,
+                media_type=media,
+                created_by=created_by[i],
+            )
             for i, (digest, size, media) in enumerate(layers)
         ),
     )

@@ -120,29 +120,42 @@ class RegistryClient:
         basic = httpx.BasicAuth(self.username, self.password) if self.username else None
         if scheme.lower() == "basic":
             if not basic:
-                raise AuthenticationError(f"registry {self.ref.registry} needs credentials",
-                                          hint="pass --username and --password")
-            token = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-            self.auth_header = f"Basic {token}"
+                raise AuthenticationError(
+                    f"registry {self.ref.registry} needs credentials",
+                    hint="pass --username and --password",
+                )
+            encoded = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
+            self.auth_header = f"Basic {encoded}"
             return
         if scheme.lower() != "bearer" or "realm" not in params:
-            raise RegistryError(f"registry {self.ref.registry}: unsupported challenge {challenge[:100]!r}")
-        query = {"service": params.get("service", ""),
-                 "scope": params.get("scope", f"repository:{self.ref.repository}:pull")}
+            raise RegistryError(
+                f"registry {self.ref.registry}: unsupported challenge {challenge[:100]!r}"
+            )
+        query = {
+            "service": params.get("service", ""),
+            "scope": params.get("scope", f"repository:{self.ref.repository}:pull"),
+        }
         try:
-            response = self.client.get(params["realm"], params=query, auth=basic or httpx.USE_CLIENT_DEFAULT)
+            response = self.client.get(
+                params["realm"], params=query, auth=basic or httpx.USE_CLIENT_DEFAULT
+            )
         except httpx.HTTPError as exc:
-            raise RegistryError(f"cannot reach the token service {params['realm']}: {exc}") from None
+            raise RegistryError(
+                f"cannot reach the token service {params['realm']}: {exc}"
+            ) from None
         if response.status_code in (401, 403):
-            raise AuthenticationError(f"token service of {self.ref.registry} rejected the credentials",
-                                      hint="check --username/--password or `docker login`")
+            raise AuthenticationError(
+                f"token service of {self.ref.registry} rejected the credentials",
+                hint="check --username/--password or `docker login`",
+            )
         if response.status_code != 200 or len(response.content) > MAX_JSON:
             raise RegistryError(f"token service answered HTTP {response.status_code}")
+        token: object = None
         try:
             body = response.json()
             token = body.get("token") or body.get("access_token")
         except (ValueError, AttributeError):
-            token = None
+            pass
         if not isinstance(token, str) or not token:
             raise RegistryError("token service gave no token")
         self.auth_header = f"Bearer {token}"

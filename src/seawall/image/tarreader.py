@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 from collections.abc import Iterator
-from typing import BinaryIO, Protocol
+from typing import Protocol
 
 from seawall.errors import ImageFormatError, UnsafeInputError
 
@@ -29,6 +29,12 @@ SYMLINK = "2"
 DIRECTORY = "5"
 _REGULAR_TYPES = frozenset(("0", "\x00", "7"))
 _META_TYPES = frozenset(("L", "K", "x", "g"))
+
+
+class Readable(Protocol):
+    """Anything with ``read(size)`` returning bytes (a file, a decompressor, an HTTP body)."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class ByteSource(Protocol):
@@ -47,7 +53,7 @@ class ByteSource(Protocol):
 class StreamSource:
     """Reads a non-seekable binary stream (a decompressor, an HTTP body) with a large buffer."""
 
-    def __init__(self, stream: BinaryIO, chunk_size: int = 1 << 20) -> None:
+    def __init__(self, stream: Readable, chunk_size: int = 1 << 20) -> None:
         self._stream = stream
         self._chunk_size = chunk_size
         self._buffer = b""

@@ -63,6 +63,6 @@ class LayerCache:
             self.directory.mkdir(parents=True, exist_ok=True)
             with tempfile.NamedTemporaryFile(dir=self.directory, delete=False) as tmp:
                 tmp.write(_encoder.encode(result))
-            os.replace(tmp.name, path)
+            Path(tmp.name).replace(path)
         except OSError:
             return

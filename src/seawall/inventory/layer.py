@@ -103,7 +103,7 @@ def _run(analyzers: list[Analyzer], path: str, data: BinaryIO, result: LayerResu
         data.seek(0)
         try:
             output = analyzer.analyze(path, data)
-        except Exception as exc:  # noqa: BLE001  (one bad file must not stop the layer)
+        except Exception as exc:
             result.warnings.append(f"{path}: {analyzer.name}: {exc}"[:500])
             continue
         merged.packages.extend(output.packages)
@@ -113,7 +113,9 @@ def _run(analyzers: list[Analyzer], path: str, data: BinaryIO, result: LayerResu
     result.warnings.extend(merged.warnings)
 
 
-def _select(candidates: list[Analyzer], entry: TarEntry, path: str, result: LayerResult) -> list[Analyzer]:
+def _select(
+    candidates: list[Analyzer], entry: TarEntry, path: str, result: LayerResult
+) -> list[Analyzer]:
     """Drop analyzers whose size limit the file exceeds (with a warning)."""
     chosen = [a for a in candidates if entry.size <= a.max_size]
     if len(chosen) < len(candidates):

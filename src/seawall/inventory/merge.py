@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 import msgspec
 
-from seawall.inventory.analyzers.os_release import distro_precedence
 from seawall.inventory.analyzer import AnalyzerOutput
+from seawall.inventory.analyzers.os_release import distro_precedence
 from seawall.inventory.layer import LayerResult
 from seawall.inventory.purl import package_url
 from seawall.model import LayerInfo, OSInfo, Package
@@ -184,5 +184,7 @@ def merge_layers(
             owned_files=(),
         )
         packages.setdefault((*package.key, package.path), complete)
-    ordered = sorted(packages.values(), key=lambda p: (p.ecosystem.value, p.name, p.version, p.path))
+    ordered = sorted(
+        packages.values(), key=lambda p: (p.ecosystem.value, p.name, p.version, p.path)
+    )
     return distro, ordered, warnings

@@ -9,8 +9,15 @@ from packageurl import PackageURL
 from seawall.model import Ecosystem, OSInfo, Package
 
 # purl's rpm namespace is the vendor, which is not always the os-release ID.
-_RPM_VENDOR = {"rhel": "redhat", "sles": "suse", "sled": "suse", "opensuse-leap": "opensuse",
-               "opensuse-tumbleweed": "opensuse", "amzn": "amazon", "ol": "oracle"}
+_RPM_VENDOR = {
+    "rhel": "redhat",
+    "sles": "suse",
+    "sled": "suse",
+    "opensuse-leap": "opensuse",
+    "opensuse-tumbleweed": "opensuse",
+    "amzn": "amazon",
+    "ol": "oracle",
+}
 
 
 def _split(name: str, separator: str) -> tuple[str | None, str]:

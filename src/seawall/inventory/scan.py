@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -40,7 +39,7 @@ _worker_index: AnalyzerIndex | None = None
 
 
 def _index() -> AnalyzerIndex:
-    global _worker_index  # noqa: PLW0603  (one analyzer set per process)
+    global _worker_index
     if _worker_index is None:
         _worker_index = AnalyzerIndex(all_analyzers())
     return _worker_index
@@ -74,54 +73,52 @@ def read_layers(
     """Results for every layer of ``opened``, bottom-up: from the cache, the stream pass, or
     by reading the blob (in worker processes when there are several large ones)."""
     results: dict[int, LayerResult] = {}
-    pending: list[LayerBlob] = []
-    for layer in opened.layers:
-        label = f"{opened.info.reference}: layer {layer.info.index} ({layer.info.digest[:19]})"
-        cached = cache.get(layer.info.digest) if cache else None
-        if isinstance(layer.blob, StreamedBlob):
-            results[layer.info.index] = _streamed_result(layer, layer.blob, label)
-        elif cached is not None:
-            results[layer.info.index] = cached
-        else:
-            pending.append(layer)
-            continue
-        if progress:
-            progress(layer.info)
+    pending: list[tuple[LayerBlob, BlobRef]] = []
 
-    def finish(layer: LayerBlob, result: LayerResult) -> None:
+    def finish(layer: LayerBlob, result: LayerResult, store: bool) -> None:
         results[layer.info.index] = result
-        if cache:
+        if store and cache:
             cache.put(layer.info.digest, result)
         if progress:
             progress(layer.info)
 
-    def label_of(layer: LayerBlob) -> str:
-        return f"{opened.info.reference}: layer {layer.info.index}"
+    for layer in opened.layers:
+        label = f"{opened.info.reference}: layer {layer.info.index}"
+        if isinstance(layer.blob, StreamedBlob):
+            finish(layer, _streamed_result(layer, layer.blob, label), store=True)
+            continue
+        cached = cache.get(layer.info.digest) if cache else None
+        if cached is not None:
+            finish(layer, cached, store=False)
+        else:
+            pending.append((layer, layer.blob))
 
-    large = [p for p in pending if _size(p) >= PARALLEL_THRESHOLD]
+    def job(layer: LayerBlob, blob: BlobRef) -> tuple[BlobRef, str, str, str]:
+        label = f"{opened.info.reference}: layer {layer.info.index}"
+        return blob, label, layer.digest, layer.content_digest
+
+    large = [p for p in pending if _size(*p) >= PARALLEL_THRESHOLD]
     workers = min(workers or os.cpu_count() or 1, len(large))
     if workers > 1:
         from concurrent.futures import ProcessPoolExecutor
 
-        pending.sort(key=_size, reverse=True)
+        pending.sort(key=lambda p: _size(*p), reverse=True)
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [
-                (layer, pool.submit(partial(_read_blob, layer.blob, label_of(layer),
-                                            layer.digest, layer.content_digest)))
-                for layer in pending
+                (layer, pool.submit(_read_blob, *job(layer, blob))) for layer, blob in pending
             ]
             for layer, future in futures:
-                finish(layer, msgspec.msgpack.decode(future.result(), type=LayerResult))
+                finish(layer, msgspec.msgpack.decode(future.result(), type=LayerResult), True)
     else:
-        for layer in pending:
-            assert not isinstance(layer.blob, StreamedBlob)
-            finish(layer, read_blob(layer.blob, label_of(layer), _read, digest=layer.digest,
-                                    content_digest=layer.content_digest))
+        for layer, blob in pending:
+            blob, label, digest, content_digest = job(layer, blob)
+            result = read_blob(blob, label, _read, digest=digest, content_digest=content_digest)
+            finish(layer, result, store=True)
     return [results[layer.info.index] for layer in opened.layers]
 
 
-def _size(layer: LayerBlob) -> int:
-    return getattr(layer.blob, "size", 0) or layer.info.size
+def _size(layer: LayerBlob, blob: BlobRef) -> int:
+    return max(blob.size, 0) or layer.info.size
 
 
 def build_inventory(
@@ -134,5 +131,6 @@ def build_inventory(
     cache = LayerCache(options.cache_dir, index.fingerprint) if options.cache_dir else None
     results = read_layers(opened, cache, options.workers, progress)
     distro, packages, warnings = merge_layers(list(zip(opened.info.layers, results, strict=True)))
-    return Inventory(image=opened.info, distro=distro, packages=tuple(packages),
-                     warnings=tuple(warnings))
+    return Inventory(
+        image=opened.info, distro=distro, packages=tuple(packages), warnings=tuple(warnings)
+    )

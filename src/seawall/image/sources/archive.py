@@ -20,7 +20,6 @@ from seawall.image.blob import (
     ZSTD_MAGIC,
     FileBlob,
     Prefixed,
-    Readable,
     open_decompressed,
     read_stream,
 )
@@ -38,6 +37,7 @@ from seawall.image.tarreader import (
     HARDLINK,
     SYMLINK,
     ByteSource,
+    Readable,
     StreamSource,
     TarEntry,
     WindowSource,
@@ -68,7 +68,9 @@ def looks_like_archive(path: str) -> bool:
             head = file.read(BLOCK)
     except OSError:
         return False
-    return head.startswith(GZIP_MAGIC) or head[_TAR_MAGIC_OFFSET:_TAR_MAGIC_OFFSET + 5] == b"ustar"
+    return (
+        head.startswith(GZIP_MAGIC) or head[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar"
+    )
 
 
 class _Links:
@@ -119,8 +121,9 @@ class TarArchiveStore:
     def _entry(self, name: str) -> TarEntry:
         entry = self._entries.get(self._links.resolve(name))
         if entry is None:
-            raise ImageFormatError(f"{self.label}: archive has no {name!r}",
-                                   hint="is this an image archive?")
+            raise ImageFormatError(
+                f"{self.label}: archive has no {name!r}", hint="is this an image archive?"
+            )
         return entry
 
     def has(self, name: str) -> bool:
@@ -176,8 +179,10 @@ class StreamArchiveStore:
                 continue
             head = source.read(min(entry.size, BLOCK))
             basename = posixpath.basename(member)
-            is_json = basename in _JSON_NAMES or basename.endswith(".json") or (
-                head.lstrip()[:1] == b"{" and entry.size <= MAX_JSON
+            is_json = (
+                basename in _JSON_NAMES
+                or basename.endswith(".json")
+                or (head.lstrip()[:1] == b"{" and entry.size <= MAX_JSON)
             )
             if is_json:
                 if entry.size > MAX_JSON or kept + entry.size > 4 * MAX_JSON:
@@ -199,8 +204,9 @@ class StreamArchiveStore:
     def read(self, name: str) -> bytes:
         data = self._small.get(self._links.resolve(name))
         if data is None:
-            raise ImageFormatError(f"{self.label}: archive has no {name!r}",
-                                   hint="is this an image archive?")
+            raise ImageFormatError(
+                f"{self.label}: archive has no {name!r}", hint="is this an image archive?"
+            )
         return data
 
     def blob(self, name: str) -> StreamedBlob:
@@ -210,23 +216,29 @@ class StreamArchiveStore:
         return blob
 
 
-def open_store(store: BlobStore, *, target: str, name: str, options: SourceOptions,
-               prefer: str) -> OpenedImage:
+def open_store(
+    store: BlobStore, *, target: str, name: str, options: SourceOptions, prefer: str
+) -> OpenedImage:
     """Open the image in an archive, the Docker way or the OCI way as its files say."""
     docker = store.has("manifest.json")
     oci = store.has("index.json")
-    if prefer == "oci-archive" and oci or oci and not docker:
-        return open_oci(store, reference=target, source="oci-archive",
-                        platform=options.platform, ref_name=name)
+    if (prefer == "oci-archive" and oci) or (oci and not docker):
+        return open_oci(
+            store, reference=target, source="oci-archive", platform=options.platform, ref_name=name
+        )
     if docker:
-        return open_docker_archive(store, reference=target, source="docker-archive",
-                                   wanted_tag=name)
-    raise ImageFormatError(f"{target}: neither manifest.json nor index.json found",
-                           hint="this tar is not an image archive")
+        return open_docker_archive(
+            store, reference=target, source="docker-archive", wanted_tag=name
+        )
+    raise ImageFormatError(
+        f"{target}: neither manifest.json nor index.json found",
+        hint="this tar is not an image archive",
+    )
 
 
-def open_archive(target: str, options: SourceOptions, read_layer: LayerReader,
-                 prefer: str) -> OpenedImage:
+def open_archive(
+    target: str, options: SourceOptions, read_layer: LayerReader, prefer: str
+) -> OpenedImage:
     """Open a tar or tar.gz image archive at ``target`` (optionally ``path:name``)."""
     path, name = _split_target(target)
     if not Path(path).is_file():

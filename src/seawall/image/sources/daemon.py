@@ -80,8 +80,9 @@ class DockerDaemonSource(ImageSource):
                 store = StreamArchiveStore(ChunkReader(chunks), label, read_layer)
             except requests.exceptions.RequestException as exc:
                 raise DaemonError(f"{label}: export stream broke off: {exc}") from None
-            opened = open_docker_archive(store, reference=target, source=self.name,
-                                         wanted_tag=target)
+            opened = open_docker_archive(
+                store, reference=target, source=self.name, wanted_tag=target
+            )
         finally:
             client.close()
         return opened

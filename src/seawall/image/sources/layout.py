@@ -52,8 +52,9 @@ class LayoutStore:
                 raise UnsafeInputError(f"{self.label}: {name} is {size} bytes; too large")
             return path.read_bytes()
         except FileNotFoundError:
-            raise ImageFormatError(f"{self.label}: missing {name}",
-                                   hint="is this an OCI image layout?") from None
+            raise ImageFormatError(
+                f"{self.label}: missing {name}", hint="is this an OCI image layout?"
+            ) from None
 
     def blob(self, name: str) -> FileBlob:
         # Not opened yet: a layer answered from the cache needs no file.
@@ -76,5 +77,10 @@ class OCILayoutSource(ImageSource):
         root, name = _split_target(target)
         if not root.is_dir():
             raise InputError(f"{root}: no such directory")
-        return open_oci(LayoutStore(root), reference=str(root), source=self.name,
-                        platform=options.platform, ref_name=name)
+        return open_oci(
+            LayoutStore(root),
+            reference=str(root),
+            source=self.name,
+            platform=options.platform,
+            ref_name=name,
+        )

@@ -1,4 +1,4 @@
-"""Images in a registry, over the OCI distribution API (see :mod:`seawall.image.registry_client`)."""
+"""Images in a registry, over the OCI distribution API (client: ``registry_client``)."""
 
 from __future__ import annotations
 
