@@ -10,6 +10,7 @@ over the stored bytes as they stream past, so nothing is read twice; a mismatch 
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import threading
 import zlib
@@ -259,36 +260,47 @@ def _read_file_blob(
         fd = os.open(blob.path, os.O_RDONLY)
     except OSError as exc:
         raise ImageFormatError(f"{label}: cannot open {blob.path}: {exc.strerror}") from None
-    if blob.size == WHOLE_FILE:
-        blob = FileBlob(blob.path, 0, os.fstat(fd).st_size)
     try:
+        if blob.size == WHOLE_FILE:
+            blob = FileBlob(blob.path, 0, os.fstat(fd).st_size)
         head = os.pread(fd, 8, blob.offset)
-        if head.startswith((GZIP_MAGIC, ZSTD_MAGIC)):
+        if head.startswith((GZIP_MAGIC, ZSTD_MAGIC)) or not head:
             return read_stream(
                 _FileRange(fd, blob.offset, blob.size), label, consume, hash_content=hash_content
             )
-        # Uncompressed: walk the headers in place and hash the range on another core.
-        hashed: list[str] = []
-        hasher = threading.Thread(target=lambda: hashed.append(_hash_range(fd, blob)))
-        hasher.start()
-        try:
-            result = consume(WindowSource(fd, blob.offset, blob.size))
-        finally:
-            hasher.join()
-        return result, Digests(hashed[0], hashed[0] if hash_content else "")
+        with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as mapped:
+            return _read_mapped(mapped, blob, consume, hash_content)
     finally:
         os.close(fd)
 
 
-def _hash_range(fd: int, blob: FileBlob) -> str:
+def _read_mapped(
+    mapped: mmap.mmap, blob: FileBlob, consume: Callable[[ByteSource], T], hash_content: bool
+) -> tuple[T, Digests]:
+    """An uncompressed layer in a mapped file: walk its headers in place while another core
+    hashes the range (hashlib releases the GIL), so the layer is neither copied nor read twice."""
+    hashed: list[str] = []
+    memory = memoryview(mapped)
+    hasher = threading.Thread(target=lambda: hashed.append(_hash_mapped(mapped, memory, blob)))
+    hasher.start()
+    try:
+        result = consume(WindowSource(memory, blob.offset, blob.size))
+    finally:
+        hasher.join()
+        memory.release()
+    return result, Digests(hashed[0], hashed[0] if hash_content else "")
+
+
+def _hash_mapped(mapped: mmap.mmap, memory: memoryview, blob: FileBlob) -> str:
+    """sha256 of a mapped byte range; hashed pages are dropped from this process's memory
+    right away (they stay in the page cache), so a huge layer never inflates resident size."""
     hasher = hashlib.sha256()
-    position, end = blob.offset, blob.offset + blob.size
-    while position < end:
-        chunk = os.pread(fd, min(_CHUNK, end - position), position)
-        if not chunk:
-            break
-        hasher.update(chunk)
-        position += len(chunk)
+    step = 16 << 20
+    for start in range(blob.offset, blob.offset + blob.size, step):
+        end = min(start + step, blob.offset + blob.size)
+        hasher.update(memory[start:end])
+        aligned = start - start % mmap.PAGESIZE
+        mapped.madvise(mmap.MADV_DONTNEED, aligned, end - aligned)
     return hasher.hexdigest()
 
 

@@ -12,7 +12,7 @@ Malformed input raises :class:`~seawall.errors.ImageFormatError`.
 
 from __future__ import annotations
 
-import os
+import io
 import posixpath
 from collections.abc import Iterator
 from typing import Protocol
@@ -101,19 +101,19 @@ class StreamSource:
 
 
 class WindowSource:
-    """Reads the byte range ``[start, start + size)`` of an open file with ``pread``: skipping
-    is free, so walking a layer stored uncompressed inside an archive reads only its headers."""
+    """Reads the byte range ``[start, start + size)`` of a memory-mapped file: skipping is
+    free, so walking a layer stored uncompressed inside an archive touches only its headers."""
 
-    def __init__(self, fd: int, start: int, size: int) -> None:
-        self._fd = fd
+    def __init__(self, memory: memoryview, start: int, size: int) -> None:
+        self.memory = memory
         self._start = start
-        self._end = start + size
+        self._end = min(start + size, len(memory))
         self._pos = start
 
     def read(self, size: int) -> bytes:
-        size = max(0, min(size, self._end - self._pos))
-        data = os.pread(self._fd, size, self._pos)
-        self._pos += len(data)
+        end = min(self._pos + max(size, 0), self._end)
+        data = bytes(self.memory[self._pos : end])
+        self._pos = end
         return data
 
     def skip(self, size: int) -> None:
@@ -122,9 +122,48 @@ class WindowSource:
     def tell(self) -> int:
         return self._pos - self._start
 
-    def file_range(self, offset: int) -> tuple[int, int]:
-        """The file descriptor and absolute file offset of ``offset`` in this window."""
-        return self._fd, self._start + offset
+    def absolute(self, offset: int) -> int:
+        """The position in the mapped file of ``offset`` in this window."""
+        return self._start + offset
+
+
+class MemoryFile(io.RawIOBase):
+    """A seekable read-only file over a slice of memory (a file inside a mapped layer)."""
+
+    def __init__(self, memory: memoryview) -> None:
+        super().__init__()
+        self._memory = memory
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        chunk = self._memory[self._pos : self._pos + len(buffer)]
+        buffer[: len(chunk)] = chunk
+        self._pos += len(chunk)
+        return len(chunk)
+
+    def read(self, size: int = -1) -> bytes:
+        end = len(self._memory) if size is None or size < 0 else self._pos + size
+        data = bytes(self._memory[self._pos : end])
+        self._pos += len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._memory)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._memory.release()
+        super().close()
 
 
 class TarEntry:

@@ -129,4 +129,3 @@ class AnalyzerIndex:
             return found
         unique = list(dict.fromkeys(found))
         return [a for a in unique if a.accepts(path)]
-

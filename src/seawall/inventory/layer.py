@@ -10,7 +10,6 @@ each analysed file's :class:`~seawall.inventory.analyzer.AnalyzerOutput`.
 from __future__ import annotations
 
 import io
-import os
 import posixpath
 import tempfile
 from typing import BinaryIO
@@ -21,6 +20,7 @@ from seawall.image.tarreader import (
     HARDLINK,
     SYMLINK,
     ByteSource,
+    MemoryFile,
     TarEntry,
     WindowSource,
     iter_tar,
@@ -47,40 +47,11 @@ class LayerResult(msgspec.Struct, kw_only=True):
     warnings: list[str] = msgspec.field(default_factory=list)
 
 
-class _WindowFile(io.RawIOBase):
-    """A seekable read-only file object over a byte range of an open file (no copy)."""
-
-    def __init__(self, fd: int, start: int, size: int) -> None:
-        super().__init__()
-        self._fd, self._start, self._size, self._pos = fd, start, size, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        count = max(0, min(len(buffer), self._size - self._pos))
-        data = os.pread(self._fd, count, self._start + self._pos)
-        buffer[: len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
-
-
 def _content(source: ByteSource, entry: TarEntry, head: bytes) -> BinaryIO:
     """The entry's content as a seekable file, ``head`` being its first bytes already read."""
     if isinstance(source, WindowSource):
-        fd, start = source.file_range(entry.offset)
-        return io.BufferedReader(_WindowFile(fd, start, entry.size), buffer_size=1 << 16)
+        start = source.absolute(entry.offset)
+        return MemoryFile(source.memory[start : start + entry.size])  # type: ignore[return-value]
     if entry.size <= IN_MEMORY_LIMIT:
         rest = source.read(entry.size - len(head))
         return io.BytesIO(head + rest)

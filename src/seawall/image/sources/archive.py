@@ -8,6 +8,7 @@ analysed as they pass (:class:`StreamArchiveStore`).
 
 from __future__ import annotations
 
+import mmap
 import os
 import posixpath
 from pathlib import Path
@@ -109,11 +110,24 @@ class TarArchiveStore:
         self._links = _Links()
         fd = os.open(path, os.O_RDONLY)
         self._fd = fd
-        for entry in iter_tar(WindowSource(fd, 0, os.fstat(fd).st_size)):
-            member = safe_member_path(entry.name)
-            self._links.add(entry, member)
-            if entry.is_file:
-                self._entries[member] = entry
+        try:
+            if os.fstat(fd).st_size == 0:
+                raise ImageFormatError(f"{path}: empty file")
+            with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as mapped:
+                self._index(memoryview(mapped))
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def _index(self, memory: memoryview) -> None:
+        try:
+            for entry in iter_tar(WindowSource(memory, 0, len(memory))):
+                member = safe_member_path(entry.name)
+                self._links.add(entry, member)
+                if entry.is_file:
+                    self._entries[member] = entry
+        finally:
+            memory.release()
 
     def close(self) -> None:
         os.close(self._fd)
