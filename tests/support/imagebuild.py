@@ -42,7 +42,7 @@ def layer_tar(files: dict[str, File], *, mode: int = 0o644) -> bytes:
                 tar.addfile(info)
             else:
                 info.size = len(content)
-                info.mode = mode if not path.startswith(("bin/", "usr/bin/")) else 0o755
+                info.mode = 0o755 if path.startswith("bin/") or "/bin/" in path else mode
                 tar.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
 

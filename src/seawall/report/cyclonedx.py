@@ -58,7 +58,7 @@ def inventory_to_cyclonedx(inventory: Inventory) -> str:
     """The inventory as a CycloneDX 1.6 JSON document."""
     image = inventory.image
     bom = Bom()
-    bom.metadata.component = Component(
+    root = bom.metadata.component = Component(
         type=ComponentType.CONTAINER,
         name=image.reference,
         version=image.config_digest or None,
@@ -76,6 +76,9 @@ def inventory_to_cyclonedx(inventory: Inventory) -> str:
             bom_ref="os",
         )
         bom.components.add(distro)
-    for index, package in enumerate(inventory.packages):
-        bom.components.add(_component(package, index))
+    components = [_component(package, index) for index, package in enumerate(inventory.packages)]
+    for component in components:
+        bom.components.add(component)
+    # The image contains every package; the library wants the graph stated.
+    bom.register_dependency(root, [*bom.components])
     return str(JsonV1Dot6(bom).output_as_string(indent=2))
