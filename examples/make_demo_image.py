@@ -1,7 +1,7 @@
 """Rebuild ``examples/demo-image.tar.gz``, the image ``seawall sbom`` is tried on in the README.
 
-A gzip-compressed ``docker save`` archive of three layers made from the real package metadata files in
-``tests/fixtures`` (a Debian base, an application layer with packages of every language
+A gzip-compressed ``docker save`` archive of three layers made from the real package metadata
+files in ``tests/fixtures`` (a Debian base, an application layer with packages of every language
 ecosystem, and a clean-up layer whose deletion produces a whiteout). Run from the repository
 root: ``.venv/bin/python examples/make_demo_image.py``.
 """
