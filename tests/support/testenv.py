@@ -147,7 +147,8 @@ class SeawallTestEnv:
             return False
 
 
-# build_image(context, tag=None, dockerfile=None) -> tag; push_image(tag, registry, repo=None) -> ref
+# build_image(context, tag=None, dockerfile=None) -> tag
+# push_image(tag, registry, repo=None) -> "host:port/repo:tag"
 BuildImage = Callable[..., str]
 PushImage = Callable[..., str]
 

@@ -284,7 +284,7 @@ def _read_mapped(
     hasher = threading.Thread(target=lambda: hashed.append(_hash_mapped(mapped, memory, blob)))
     hasher.start()
     try:
-        result = consume(WindowSource(memory, blob.offset, blob.size))
+        result = consume(WindowSource(memory, blob.offset, blob.size, mapped))
     finally:
         hasher.join()
         memory.release()

@@ -13,6 +13,7 @@ Malformed input raises :class:`~seawall.errors.ImageFormatError`.
 from __future__ import annotations
 
 import io
+import mmap
 import posixpath
 from collections.abc import Iterator
 from typing import Protocol
@@ -29,6 +30,8 @@ SYMLINK = "2"
 DIRECTORY = "5"
 _REGULAR_TYPES = frozenset(("0", "\x00", "7"))
 _META_TYPES = frozenset(("L", "K", "x", "g"))
+_LINK_TYPES = frozenset((HARDLINK, SYMLINK))
+_SUSPICIOUS_START = frozenset(("", ".", "/"))
 
 
 class Readable(Protocol):
@@ -102,13 +105,29 @@ class StreamSource:
 
 class WindowSource:
     """Reads the byte range ``[start, start + size)`` of a memory-mapped file: skipping is
-    free, so walking a layer stored uncompressed inside an archive touches only its headers."""
+    free, so walking a layer stored uncompressed inside an archive touches only its headers.
 
-    def __init__(self, memory: memoryview, start: int, size: int) -> None:
+    With ``mapped`` given, pages already walked past are dropped from the process's resident
+    memory every :data:`RELEASE_STEP` bytes (they stay in the page cache).
+    """
+
+    RELEASE_STEP = 64 << 20
+
+    def __init__(
+        self, memory: memoryview, start: int, size: int, mapped: mmap.mmap | None = None
+    ) -> None:
         self.memory = memory
         self._start = start
         self._end = min(start + size, len(memory))
         self._pos = start
+        self._mapped = mapped
+        self._released = start - start % mmap.PAGESIZE
+
+    def _release(self) -> None:
+        if self._mapped is not None and self._pos - self._released >= self.RELEASE_STEP:
+            upto = self._pos - self._pos % mmap.PAGESIZE
+            self._mapped.madvise(mmap.MADV_DONTNEED, self._released, upto - self._released)
+            self._released = upto
 
     def read(self, size: int) -> bytes:
         end = min(self._pos + max(size, 0), self._end)
@@ -118,6 +137,7 @@ class WindowSource:
 
     def skip(self, size: int) -> None:
         self._pos = min(self._pos + size, self._end)
+        self._release()
 
     def tell(self) -> int:
         return self._pos - self._start
@@ -203,6 +223,17 @@ def _octal(field: bytes, what: str) -> int:
         raise ImageFormatError(f"tar header has an invalid {what} field {text[:20]!r}") from None
 
 
+def _number(header: bytes, start: int, length: int, what: str) -> int:
+    """A numeric header field: the common octal-digits case fast, anything else by _octal."""
+    field = header[start : start + length - 1]
+    if field.isdigit():
+        try:
+            return int(field, 8)
+        except ValueError:
+            pass  # digits 8 or 9: let _octal report it
+    return _octal(header[start : start + length], what)
+
+
 def _checksum_ok(header: bytes) -> bool:
     try:
         stored = _octal(header[148:156], "checksum")
@@ -256,7 +287,7 @@ def iter_tar(source: ByteSource, *, max_entries: int = 10_000_000) -> Iterator[T
             if not header and count:
                 return  # some writers omit the end-of-archive blocks
             raise ImageFormatError("tar archive is truncated (incomplete header)")
-        if header.count(0) == BLOCK:
+        if header[0] == 0 and header.count(0) == BLOCK:
             return
         # The checksum costs a third of the parse time; a ustar magic is as good a sign that
         # this is a header, so the sum is only checked for old-style headers without it.
@@ -267,7 +298,7 @@ def iter_tar(source: ByteSource, *, max_entries: int = 10_000_000) -> Iterator[T
         if count > max_entries:
             raise UnsafeInputError(f"tar archive has more than {max_entries} entries")
         type_ = chr(header[156]) if header[156] else "0"
-        size = _octal(header[124:136], "size")
+        size = _number(header, 124, 12, "size")
         if type_ in _META_TYPES:
             if size > MAX_META_SIZE:
                 raise UnsafeInputError(f"tar metadata record of {size} bytes")
@@ -285,7 +316,7 @@ def iter_tar(source: ByteSource, *, max_entries: int = 10_000_000) -> Iterator[T
         name = _decode(header[0:100])
         if header[257:263] == b"ustar\x00" and header[345]:
             name = _decode(header[345:500]) + "/" + name
-        linkname = _decode(header[157:257])
+        linkname = _decode(header[157:257]) if type_ in _LINK_TYPES else ""
         if long_name is not None:
             name, long_name = long_name, None
         if long_link is not None:
@@ -301,14 +332,15 @@ def iter_tar(source: ByteSource, *, max_entries: int = 10_000_000) -> Iterator[T
             pax = {}
         if type_ in (HARDLINK, SYMLINK, DIRECTORY, "3", "4", "6"):
             size = 0 if type_ != HARDLINK else size
-        entry = TarEntry(name, type_, size, _octal(header[100:108], "mode"), linkname, 0)
-        entry.offset = source.tell()
+        offset = source.tell()
+        entry = TarEntry(name, type_, size, _number(header, 100, 8, "mode"), linkname, offset)
         yield entry
-        remaining = entry.offset + size - source.tell()
-        if remaining < 0:
+        end = offset + size + (-size % BLOCK)
+        position = source.tell()
+        if position > offset + size:
             raise ImageFormatError("tar entry content was over-read")
-        source.skip(remaining + (-size % BLOCK))
-        if source.tell() < entry.offset + size + (-size % BLOCK):
+        source.skip(end - position)
+        if source.tell() < end:
             raise ImageFormatError(f"tar archive is truncated inside {name!r}")
 
 
@@ -328,6 +360,8 @@ def safe_member_path(name: str) -> str:
     Raises :class:`UnsafeInputError` for absolute names and names that leave the root:
     image tars never contain them, so one that does is hostile.
     """
+    if name[:1] not in _SUSPICIOUS_START and "/." not in name and "//" not in name:
+        return name[:-1] if name.endswith("/") else name  # already normal: the common case
     if name.startswith("/") or "\x00" in name:
         raise UnsafeInputError(f"tar entry {name[:200]!r} has an absolute path")
     normalized = posixpath.normpath(name) if name else "."

@@ -84,6 +84,9 @@ def read_at(data: BinaryIO, offset: int, size: int) -> bytes:
     return chunk
 
 
+_last_parsed: tuple[BinaryIO, ElfFile] | None = None
+
+
 class ElfFile:
     """The section and program header tables of one ELF file (32/64 bit, either byte order)."""
 
@@ -109,6 +112,20 @@ class ElfFile:
         phentsize, phnum, shentsize, shnum, shstrndx = fields[8:13]
         self.segments = self._read_segments(phoff, phentsize, phnum)
         self.sections = self._read_sections(shoff, shentsize, shnum, shstrndx)
+
+    @classmethod
+    def of(cls, data: BinaryIO) -> ElfFile:
+        """The parsed tables of ``data``, parsed once for all analyzers of the same file.
+
+        The layer reader hands the same file object to every analyzer that wants it (the Go
+        and the Rust ones both want every executable), so a one-entry memo halves the work.
+        """
+        global _last_parsed
+        if _last_parsed is not None and _last_parsed[0] is data:
+            return _last_parsed[1]
+        elf = cls(data)
+        _last_parsed = (data, elf)
+        return elf
 
     def _table(self, offset: int, entsize: int, count: int, minimum: int, cap: int) -> bytes:
         """Read a header table after checking its geometry against the caps and file size."""

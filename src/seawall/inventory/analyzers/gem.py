@@ -101,6 +101,6 @@ def _lock_gems(path: str, content: str) -> Iterator[Package]:
         if section != "GEM":
             continue
         match = _LOCK_SPEC.match(line.rstrip())
-        if match:
-            version = match.group(2).split("-", 1)[0]
+        version = match.group(2).split("-", 1)[0] if match else ""
+        if match and version:
             yield package(Ecosystem.GEM, match.group(1), version, path)

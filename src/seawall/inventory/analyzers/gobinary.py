@@ -161,7 +161,7 @@ def locate(data: BinaryIO) -> tuple[int | None, ElfFile | None]:
         return None, None
     if kind != "elf":
         return find_magic(data, 0, file_size(data)), None
-    elf = ElfFile(data)
+    elf = ElfFile.of(data)
     section = elf.section(".go.buildinfo")
     if section is not None:
         if section.size < HEADER_SIZE or section.offset + section.size > elf.size:

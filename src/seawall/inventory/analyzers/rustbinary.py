@@ -85,7 +85,7 @@ class RustBinaryAnalyzer(Analyzer):
         data.seek(0)
         if executable_kind(data.read(4)) != "elf":
             return output
-        elf = ElfFile(data)
+        elf = ElfFile.of(data)
         section = elf.section(SECTION)
         if section is None:
             return output
