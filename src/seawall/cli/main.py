@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from seawall import __version__
 from seawall.cli.output import stderr
@@ -17,6 +18,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,  # help texts contain brackets such as os/arch[/variant]
 )
 app.command(no_args_is_help=True)(sbom)
 
@@ -32,7 +34,7 @@ def run() -> None:
     try:
         app()  # exits itself; usage errors exit 2 with Typer's message
     except SeawallError as exc:
-        stderr.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+        stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -78,6 +78,7 @@ class ImageSource(ABC):
 
 
 _SOURCES: dict[str, ImageSource] = {}
+_ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".oci")
 
 
 def register_source(cls: type[ImageSource]) -> type[ImageSource]:
@@ -105,6 +106,8 @@ def find_source(target: str, forced: str | None, options: SourceOptions) -> Imag
     for source in available:
         if source.detect(target, options):
             return source
+    if target.startswith(("/", "./", "../", "~")) or target.endswith(_ARCHIVE_SUFFIXES):
+        raise InputError(f"{target}: no such file or directory, or not an image")
     raise InputError(
         f"cannot tell what {target!r} is",
         hint="give a docker-save or OCI archive, an OCI layout directory, or an image "

@@ -1,0 +1,55 @@
+"""The command line: help for every command, version, demo image, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-image.tar.gz"
+
+
+def seawall(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "seawall", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.mark.parametrize("command", [[], ["sbom"], ["version"]])
+def test_help_works_for_every_command(command: list[str]) -> None:
+    result = seawall(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert "Usage" in result.stdout
+
+
+def test_version() -> None:
+    assert seawall("version").stdout.startswith("seawall ")
+
+
+def test_readme_quick_start_command(tmp_path: Path) -> None:
+    result = seawall("sbom", str(DEMO), "--cache-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "debian 12" in result.stdout
+    assert "commons-cli:commons-cli" in result.stdout
+
+
+def test_output_file_and_format(tmp_path: Path) -> None:
+    out = tmp_path / "sbom.cdx.json"
+    result = seawall("sbom", str(DEMO), "--no-cache", "-f", "cyclonedx", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    assert json.loads(out.read_text())["bomFormat"] == "CycloneDX"
+
+
+def test_missing_file_is_a_clear_input_error(tmp_path: Path) -> None:
+    result = seawall("sbom", str(tmp_path / "nope.tar"))
+    assert result.returncode == 2
+    assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+def test_unknown_platform_in_a_single_image_is_fine_but_a_bad_one_is_refused() -> None:
+    result = seawall("sbom", str(DEMO), "--no-cache", "--platform", "linux")
+    assert result.returncode == 2
+    assert "invalid platform" in result.stderr
