@@ -35,7 +35,8 @@ FROM scratch
 COPY busybox /bin/busybox
 COPY base/ /
 COPY app/ /
-RUN ["/bin/busybox", "rm", "-rf", "/usr/local/lib/python3.11/site-packages/six-1.16.0.dist-info", "/app/node_modules/debug"]
+RUN ["/bin/busybox", "rm", "-rf", "/usr/local/lib/python3.11/site-packages/six-1.16.0.dist-info", \
+     "/app/node_modules/debug"]
 COPY late/ /
 """
 
