@@ -86,3 +86,78 @@ def test_layer_cache_is_used_across_images(tmp_path: Path) -> None:
 def test_named_image_in_a_layout(tmp_path: Path) -> None:
     layout = write_oci_layout(sample_image(), tmp_path / "layout", ref_name="v1")
     assert summary(scan(f"{layout}:v1")) == EXPECTED
+
+
+def _multi_platform_layout(root: Path) -> Path:
+    """An OCI layout whose index lists an amd64 and an arm64 image (different packages)."""
+    import json
+
+    from tests.support.imagebuild import Image, Layer, sha256
+    from tests.support.sample import OS_RELEASE, npm_package
+
+    entries = []
+    for arch, package in (("amd64", "left-pad"), ("arm64", "right-pad")):
+        image = Image([Layer({"etc/os-release": OS_RELEASE,
+                              f"app/node_modules/{package}/package.json":
+                                  npm_package(package, "1.0.0")})], architecture=arch)
+        sub = write_oci_layout(image, root / arch)
+        index = json.loads((sub / "index.json").read_text())
+        for blob in (sub / "blobs" / "sha256").iterdir():
+            target = root / "blobs" / "sha256" / blob.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(blob.read_bytes())
+        entry = index["manifests"][0]
+        entry["platform"] = {"os": "linux", "architecture": arch}
+        entries.append(entry)
+    nested = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                         "manifests": entries}).encode()
+    (root / "blobs" / "sha256" / sha256(nested)[7:]).write_bytes(nested)
+    (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha256(nested),
+        "size": len(nested)}]}))
+    (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    return root
+
+
+@pytest.mark.parametrize(("platform", "expected"), [("linux/amd64", "left-pad"),
+                                                     ("linux/arm64", "right-pad")])
+def test_platform_picks_the_image_from_an_index(tmp_path: Path, platform: str,
+                                                expected: str) -> None:
+    from seawall.image.manifest import Platform
+    from seawall.image.source import SourceOptions
+
+    layout = _multi_platform_layout(tmp_path / "multi")
+    options = SourceOptions(platform=Platform.parse(platform))
+    inventory = build_inventory(str(layout), InventoryOptions(source_options=options))
+    assert [p.name for p in inventory.packages] == [expected]
+    assert inventory.image.architecture == platform.split("/")[1]
+
+
+def test_missing_platform_names_the_available_ones(tmp_path: Path) -> None:
+    from seawall.errors import InputError
+    from seawall.image.manifest import Platform
+    from seawall.image.source import SourceOptions
+
+    layout = _multi_platform_layout(tmp_path / "multi")
+    options = SourceOptions(platform=Platform.parse("linux/s390x"))
+    with pytest.raises(InputError, match="available: linux/amd64, linux/arm64"):
+        build_inventory(str(layout), InventoryOptions(source_options=options))
+
+
+def test_hard_links_are_read_as_their_target(tmp_path: Path) -> None:
+    from tests.support.imagebuild import Image, Layer
+    from tests.support.sample import OS_RELEASE, metadata
+
+    site = "usr/lib/python3/site-packages"
+    image = Image([Layer({
+        "etc/os-release": OS_RELEASE,
+        f"{site}/a-1.0.dist-info/METADATA": metadata("a", "1.0"),
+        f"{site}/b-1.0.dist-info/METADATA": ("hardlink", f"{site}/a-1.0.dist-info/METADATA"),
+    }, compression="none")])
+    for target in (write_oci_layout(image, tmp_path / "layout"),
+                   write_docker_archive(image, tmp_path / "image.tar")):
+        inventory = scan(target)
+        assert {(p.name, p.path) for p in inventory.packages} == {
+            ("a", f"{site}/a-1.0.dist-info/METADATA"),
+            ("a", f"{site}/b-1.0.dist-info/METADATA"),
+        }

@@ -215,3 +215,16 @@ def test_apk_and_rpm_images(os_release: str, database: str, fixture: str, ecosys
     package = next(p for p in inventory.packages if p.name in expected)
     assert package.purl.startswith(f"pkg:{ecosystem}/")
     assert "distro=" in package.purl
+
+
+def test_credentials_from_docker_config(built: str, push_image: PushImage,
+                                        registry_basic: Registry, tmp_path: Path) -> None:
+    import base64
+    import json
+
+    pushed = push_image(built, registry_basic)
+    auth = base64.b64encode(f"{registry_basic.user}:{registry_basic.password}".encode()).decode()
+    config = {"auths": {registry_basic.host: {"auth": auth}}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    inventory = scan(pushed, docker_config=str(tmp_path))
+    assert inventory.packages

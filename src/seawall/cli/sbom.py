@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from seawall.cli.output import emit, stderr
 from seawall.image.manifest import Platform
@@ -104,6 +103,14 @@ def read_image(image: str, options: InventoryOptions) -> Inventory:
     """Build the inventory, with a progress bar over layers when stderr is a terminal."""
     if not sys.stderr.isatty():
         return build_inventory(image, options)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with Progress(
         TextColumn("[bold]reading layers"),
         BarColumn(),

@@ -9,9 +9,11 @@ over the stored bytes as they stream past, so nothing is read twice; a mismatch 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
+import queue
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -99,6 +101,52 @@ class _HashingReader:
     def drain(self) -> None:
         while self.read(_CHUNK):
             pass
+
+
+class _PrefetchingHasher(_HashingReader):
+    """Reads and hashes the stored bytes ahead, on another thread, a few chunks at a time.
+
+    A gzip layer then keeps two cores busy: one decompresses (isal's reader thread) while
+    this one reads and hashes, and the tar walker takes what is left.
+    """
+
+    _DEPTH = 4
+
+    def __init__(self, raw: Readable) -> None:
+        super().__init__(raw)
+        self._queue: queue.Queue[bytes | BaseException] = queue.Queue(self._DEPTH)
+        self._stop = threading.Event()
+        self._chunks = ChunkReader(iter(self._next_chunk, b""))
+        self._thread = threading.Thread(target=self._fill, daemon=True)
+        self._thread.start()
+
+    def _fill(self) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = self._raw.read(_CHUNK)
+                self.hasher.update(chunk)
+                self.count += len(chunk)
+                self._queue.put(chunk)
+                if not chunk:
+                    return
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self._queue.put(exc)
+
+    def _next_chunk(self) -> bytes:
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def read(self, size: int = -1) -> bytes:
+        return self._chunks.read(size)
+
+    def close(self) -> None:
+        """Stop the reader thread (it may be blocked on a full queue after an error)."""
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
 
 
 class _BombGuard:
@@ -236,7 +284,9 @@ def read_stream(
     """Run ``consume`` over the uncompressed content of the stream ``raw``, read it to the
     end, and return the result with the digests of what was read."""
     head = raw.read(8)
-    stored = _HashingReader(Prefixed(raw, head))
+    compressed = head.startswith((GZIP_MAGIC, ZSTD_MAGIC))
+    reader_class = _PrefetchingHasher if compressed else _HashingReader
+    stored = reader_class(Prefixed(raw, head))
     decompressed = _decompressor(head, stored, label)
     content: _HashingReader | None = None
     if decompressed is not None and hash_content:
@@ -248,6 +298,9 @@ def read_stream(
         stored.drain()
     except (OSError, EOFError, zstandard.ZstdError) as exc:
         raise ImageFormatError(f"{label}: cannot decompress layer: {exc}") from None
+    finally:
+        if isinstance(stored, _PrefetchingHasher):
+            stored.close()
     stored_hex = stored.hasher.hexdigest()
     content_hex = content.hasher.hexdigest() if content else (stored_hex if hash_content else "")
     return result, Digests(stored_hex, content_hex)

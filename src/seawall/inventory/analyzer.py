@@ -39,8 +39,6 @@ class Analyzer(ABC):
     """
 
     name: ClassVar[str]
-    # Bump when the output for the same input changes: it invalidates cached layer results.
-    version: ClassVar[int] = 1
     # Files larger than this are not read; the reader records a warning instead.
     max_size: ClassVar[int] = 32 * MiB
     paths: ClassVar[frozenset[str]] = frozenset()
@@ -100,11 +98,6 @@ class AnalyzerIndex:
             ):
                 for key in keys:
                     table.setdefault(key, []).append(analyzer)
-
-    @property
-    def fingerprint(self) -> str:
-        """Identifies the analyzer set and versions, so cached results can be invalidated."""
-        return ",".join(f"{a.name}.{a.version}" for a in self.analyzers)
 
     def candidates(self, path: str, executable: bool) -> list[Analyzer]:
         """The analyzers that want the regular file at ``path`` (empty for most files)."""

@@ -1,7 +1,10 @@
-"""On-disk cache of layer results, keyed by layer digest and the analyzer set.
+"""On-disk cache of layer results, keyed by layer digest and the code that reads layers.
 
-A layer's result depends only on its bytes (named by its digest) and on the analyzers that
-read it, so a base layer shared by many images is read once. Entries are written to a temporary
+A layer's result depends only on its bytes (named by its digest) and on the code that reads
+it, so a base layer shared by many images is read once. The code is identified by hashing the
+source of the layer reader and every analyzer: any change to them starts a fresh cache, with no
+version number to forget to bump (and without importing the analyzers, which lets a scan start
+reading and hashing layers while they load). Entries are written to a temporary
 file and renamed into place, so a crash never leaves a half-written entry; an entry that fails
 to decode is ignored and recomputed.
 """
@@ -16,11 +19,29 @@ from pathlib import Path
 
 import msgspec
 
+from seawall import __version__
 from seawall.inventory.layer import LayerResult
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _decoder = msgspec.msgpack.Decoder(LayerResult)
 _encoder = msgspec.msgpack.Encoder()
+
+
+def code_fingerprint() -> str:
+    """sha256 of the Seawall version and the source of everything that shapes a LayerResult."""
+    package = Path(__file__).resolve().parent.parent
+    files = sorted(
+        [
+            *package.glob("inventory/*.py"),
+            *package.glob("inventory/analyzers/*.py"),
+            package / "image" / "tarreader.py",
+        ]
+    )
+    digest = hashlib.sha256(__version__.encode())
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def default_cache_dir() -> Path:
@@ -33,11 +54,10 @@ def default_cache_dir() -> Path:
 
 
 class LayerCache:
-    """Layer results under ``root/layers/<analyzer-set>/``."""
+    """Layer results under ``root/layers/<code fingerprint>/``."""
 
     def __init__(self, root: Path, fingerprint: str) -> None:
-        tag = hashlib.sha256(fingerprint.encode()).hexdigest()[:16]
-        self.directory = root / "layers" / tag
+        self.directory = root / "layers" / fingerprint[:16]
 
     def _path(self, digest: str) -> Path | None:
         if not _DIGEST.match(digest):

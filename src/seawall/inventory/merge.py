@@ -15,7 +15,6 @@ from collections.abc import Sequence
 import msgspec
 
 from seawall.inventory.analyzer import AnalyzerOutput
-from seawall.inventory.analyzers.os_release import distro_precedence
 from seawall.inventory.layer import LayerResult
 from seawall.inventory.purl import package_url
 from seawall.model import LayerInfo, OSInfo, Package
@@ -135,6 +134,8 @@ class MergedImage:
 
 def choose_distro(merged: MergedImage) -> OSInfo | None:
     """The image's distribution: the visible release file with the highest precedence."""
+    from seawall.inventory.analyzers.os_release import distro_precedence  # loads analyzers
+
     best: tuple[int, OSInfo] | None = None
     for _, path, output in merged.outputs():
         distro = output.distro

@@ -15,7 +15,7 @@ from seawall.image.blob import BlobRef, check_digest, read_blob
 from seawall.image.source import LayerBlob, OpenedImage, SourceOptions, StreamedBlob, find_source
 from seawall.image.tarreader import ByteSource
 from seawall.inventory.analyzer import AnalyzerIndex, all_analyzers
-from seawall.inventory.cache import LayerCache
+from seawall.inventory.cache import LayerCache, code_fingerprint
 from seawall.inventory.layer import LayerResult, read_layer
 from seawall.inventory.merge import merge_layers
 from seawall.model import Inventory, LayerInfo
@@ -125,10 +125,9 @@ def build_inventory(
     target: str, options: InventoryOptions, progress: ProgressCallback | None = None
 ) -> Inventory:
     """Read the image ``target`` and return its inventory."""
-    index = _index()
     source = find_source(target, options.source or None, options.source_options)
     opened = source.open(target, options.source_options, _read)
-    cache = LayerCache(options.cache_dir, index.fingerprint) if options.cache_dir else None
+    cache = LayerCache(options.cache_dir, code_fingerprint()) if options.cache_dir else None
     results = read_layers(opened, cache, options.workers, progress)
     distro, packages, warnings = merge_layers(list(zip(opened.info.layers, results, strict=True)))
     return Inventory(

@@ -93,7 +93,6 @@ class ApkInstalledAnalyzer(Analyzer):
     """Installed packages from ``lib/apk/db/installed``."""
 
     name = "apk-installed"
-    version = 1
     max_size = 128 * MiB
     paths = frozenset({INSTALLED_PATH})
 

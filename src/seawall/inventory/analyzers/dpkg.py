@@ -107,7 +107,6 @@ class DpkgStatusAnalyzer(Analyzer):
     """Installed packages from ``var/lib/dpkg/status`` and distroless ``status.d/*``."""
 
     name = "dpkg-status"
-    version = 1
     max_size = 128 * MiB
     paths = frozenset({STATUS_PATH})
     directories = frozenset({STATUS_DIR})
@@ -125,7 +124,6 @@ class DpkgFileListAnalyzer(Analyzer):
     """Ownership records from ``var/lib/dpkg/info/<name>[:<arch>].list`` (see module doc)."""
 
     name = "dpkg-list"
-    version = 1
     max_size = 64 * MiB
     directories = frozenset({INFO_DIR})
 

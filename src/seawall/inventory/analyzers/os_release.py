@@ -177,7 +177,6 @@ class OSReleaseAnalyzer(Analyzer):
     """Reads the distribution from os-release and the older release files (see module doc)."""
 
     name = "os-release"
-    version = 1
     max_size = _MAX_TEXT
     paths = frozenset(_PRECEDENCE)
 

@@ -48,7 +48,6 @@ class RpmDatabaseAnalyzer(Analyzer):
     """Installed packages from ``var/lib/rpm`` or ``usr/lib/sysimage/rpm`` databases."""
 
     name = "rpmdb"
-    version = 1
     max_size = 1024 * MiB
     paths = RPMDB_PATHS
 
