@@ -131,3 +131,82 @@ class Inventory(msgspec.Struct, frozen=True, kw_only=True):
     distro: OSInfo | None
     packages: tuple[Package, ...]
     warnings: tuple[str, ...] = ()
+
+
+class Status(enum.StrEnum):
+    """The outcome of evaluating one rule on one resource."""
+
+    PASS = "pass"  # noqa: S105  (a status, not a password)
+    FAIL = "fail"
+    WARN = "warn"
+    INFO = "info"
+    MANUAL = "manual"  # cannot be assessed automatically: the guidance is reported
+    NOT_APPLICABLE = "not_applicable"
+    ERROR = "error"  # could not be assessed: the reason is in the evidence
+
+
+class Resource(msgspec.Struct, frozen=True, kw_only=True):
+    """What a finding or alert is about: a host, container, image, workload, role, ..."""
+
+    kind: str  # "host", "container", "image", "Pod", "Deployment", "ClusterRoleBinding", ...
+    name: str
+    id: str = ""  # container id, image digest, object uid
+    namespace: str = ""
+    attributes: dict[str, str] = msgspec.field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """``kind namespace/name`` for tables and messages."""
+        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.kind} {where}"
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True):
+    """A rule's metadata, shared by every engine that evaluates it (see ``seawall.rules``)."""
+
+    id: str
+    title: str
+    severity: Severity = Severity.MEDIUM
+    description: str = ""
+    rationale: str = ""
+    remediation: str = ""
+    impact: str = ""
+    references: tuple[str, ...] = ()
+    # Benchmark and framework mappings, e.g. {"cis-docker-1.6": "5.4", "mitre": "T1611"}.
+    mappings: dict[str, str] = msgspec.field(default_factory=dict)
+    level: int = 0  # CIS profile level (1 or 2); 0 when not a CIS rule
+    scored: bool = True
+
+
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
+    """The result of one rule on one resource: what is wrong, the proof, the fix."""
+
+    rule: Rule
+    status: Status
+    resource: Resource
+    evidence: str = ""  # the value, line or field that decided the status
+    message: str = ""  # a one-line explanation specific to this resource
+    remediation: str = ""  # specific fix (e.g. a patch); the rule's generic one otherwise
+
+    @property
+    def severity(self) -> Severity:
+        return self.rule.severity
+
+    @property
+    def fix(self) -> str:
+        return self.remediation or self.rule.remediation
+
+
+class Alert(msgspec.Struct, frozen=True, kw_only=True):
+    """A run-time detection: what happened, where, when, and the events that proved it."""
+
+    id: str
+    rule: Rule
+    time: str  # ISO 8601, UTC, of the first matching event
+    resource: Resource
+    evidence: dict[str, str] = msgspec.field(default_factory=dict)
+    source: str = ""  # "k8s-audit", "docker", "auditd"
+    tactic: str = ""  # MITRE ATT&CK tactic
+    technique: str = ""  # MITRE ATT&CK technique id
+    count: int = 1  # repeats folded into this alert
+    last_time: str = ""

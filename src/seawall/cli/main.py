@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 
 import typer
 from rich.markup import escape
 
-from seawall import __version__
+import seawall.cli.commands
 from seawall.cli.output import stderr
-from seawall.cli.sbom import sbom
 from seawall.errors import SeawallError
 
 app = typer.Typer(
@@ -20,13 +21,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,  # help texts contain brackets such as os/arch[/variant]
 )
-app.command(no_args_is_help=True)(sbom)
-
-
-@app.command()
-def version() -> None:
-    """Print Seawall's version."""
-    print(f"seawall {__version__}")
+for _module in pkgutil.iter_modules(seawall.cli.commands.__path__):
+    importlib.import_module(f"seawall.cli.commands.{_module.name}").register(app)
 
 
 def run() -> None:

@@ -127,6 +127,11 @@ def read_image(image: str, options: InventoryOptions) -> Inventory:
         return build_inventory(image, options, advance)
 
 
+def register(app: typer.Typer) -> None:
+    """Add ``seawall sbom`` to the application."""
+    app.command(no_args_is_help=True)(sbom)
+
+
 def sbom(
     image: ImageArg,
     format: Annotated[
