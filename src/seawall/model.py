@@ -210,3 +210,53 @@ class Alert(msgspec.Struct, frozen=True, kw_only=True):
     technique: str = ""  # MITRE ATT&CK technique id
     count: int = 1  # repeats folded into this alert
     last_time: str = ""
+
+
+class Range(msgspec.Struct, frozen=True, kw_only=True):
+    """An OSV range: ordered events ``(kind, version)`` with kind one of ``introduced``,
+    ``fixed``, ``last_affected``, ``limit``; ``type`` is ``ECOSYSTEM`` or ``SEMVER``."""
+
+    type: str
+    events: tuple[tuple[str, str], ...]
+
+
+class Affected(msgspec.Struct, frozen=True, kw_only=True):
+    """Which versions of one package an advisory affects, in one ecosystem (and release)."""
+
+    ecosystem: str  # OSV's full ecosystem string: "PyPI", "Debian:12", "Alpine:v3.19"
+    package: str  # the name as the ecosystem spells it (a source package for distros)
+    ranges: tuple[Range, ...] = ()
+    versions: tuple[str, ...] = ()
+    severity: str = ""  # the distro's or ecosystem's own rating, when the record gives one
+
+
+class Advisory(msgspec.Struct, frozen=True, kw_only=True):
+    """One OSV record, reduced to what matching, severity and reports need."""
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    summary: str = ""
+    details: str = ""
+    severity: Severity = Severity.UNKNOWN
+    cvss_score: float | None = None
+    cvss_vector: str = ""
+    references: tuple[str, ...] = ()
+    published: str = ""
+    modified: str = ""
+    affected: tuple[Affected, ...] = ()
+    known_exploited: bool = False  # listed in CISA KEV
+    epss: float | None = None  # EPSS probability, 0-1
+
+
+class Vulnerability(msgspec.Struct, frozen=True, kw_only=True):
+    """One advisory matched to one installed package."""
+
+    advisory: Advisory
+    package: Package
+    severity: Severity
+    fixed_version: str = ""  # lowest version that fixes it; "" when not yet fixed
+    severity_source: str = ""  # "debian", "ghsa", "cvss-v3", ...
+
+    @property
+    def fixed(self) -> bool:
+        return bool(self.fixed_version)
