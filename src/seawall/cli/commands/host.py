@@ -1,0 +1,177 @@
+"""``seawall host audit``: the CIS Docker Benchmark against a Docker host."""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from seawall.cli.output import emit
+from seawall.errors import EnvironmentFailure, InputError
+from seawall.model import Finding, Severity
+
+if TYPE_CHECKING:
+    from rich.console import Group
+
+    from seawall.hardening.docker.audit import HostAudit
+
+
+class HostFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+
+
+def _split(values: list[str]) -> tuple[str, ...]:
+    """Repeated options and comma-separated lists, flattened."""
+    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``seawall host`` (with ``audit``) to the application."""
+    host = typer.Typer(help="Assess Docker hosts.", no_args_is_help=True)
+    host.command()(audit)
+    app.add_typer(host, name="host")
+
+
+def audit(
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            "-H",
+            help="Docker endpoint: unix:///path or tcp://host:port "
+            "(default: $DOCKER_HOST or the local socket).",
+        ),
+    ] = "",
+    cert_path: Annotated[
+        str, typer.Option(help="Directory with ca.pem, cert.pem and key.pem for TLS (tcp).")
+    ] = "",
+    root: Annotated[
+        Path, typer.Option(help="Where the host's filesystem is mounted (e.g. /host).")
+    ] = Path("/"),
+    checks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--checks", metavar="IDS", help="Only these check ids or sections (e.g. 2,5.4)."
+        ),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option("--skip", metavar="IDS", help="Skip these check ids or sections."),
+    ] = None,
+    include_stopped: Annotated[
+        bool, typer.Option(help="Also assess stopped (and created) containers.")
+    ] = False,
+    trusted_users: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="USERS",
+            help="Users allowed in the docker group (check 1.1.2), comma-separated.",
+        ),
+    ] = None,
+    format: Annotated[
+        HostFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = HostFormat.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            metavar="SEVERITY",
+            help="Exit 1 if a check fails with at least this severity (low..critical).",
+        ),
+    ] = None,
+) -> None:
+    """Assess a Docker host against all 117 checks of the CIS Docker Benchmark 1.6.0."""
+    from seawall.hardening.docker.audit import AuditOptions, audit_host
+    from seawall.hardening.docker.collect import CollectOptions
+    from seawall.report.findings import fails_at
+
+    threshold = _severity(fail_on)
+    if not root.is_dir():
+        raise InputError(f"--root {root} is not a directory")
+    result = audit_host(
+        AuditOptions(
+            collect=CollectOptions(
+                endpoint=host,
+                cert_path=cert_path,
+                root=root,
+                include_stopped=include_stopped,
+                trusted_users=_split(trusted_users or []),
+            ),
+            checks=_split(checks or []),
+            skip=_split(skip or []),
+        )
+    )
+    text, renderable = _render(result, format)
+    emit(text, output, renderable)
+    if not result.assessed:
+        raise EnvironmentFailure(
+            "nothing could be assessed: " + result.inventory.get("error", "every check failed"),
+            hint="check --host and --root",
+        )
+    if fails_at(result.findings, threshold):
+        raise typer.Exit(1)
+
+
+def _severity(text: str | None) -> Severity | None:
+    if text is None:
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise InputError(f"--fail-on: {exc}") from None
+
+
+def _render(result: HostAudit, format: HostFormat) -> tuple[str, Group | None]:
+    from seawall.report import findings as writers
+
+    if format is HostFormat.json:
+        extra: dict[str, object] = {"inventory": result.inventory, "score": result.score}
+        return writers.findings_to_json(result.findings, "seawall.host-audit/v1", extra), None
+    if format is HostFormat.sarif:
+        return writers.findings_to_sarif(result.findings), None
+    if format is HostFormat.junit:
+        return writers.findings_to_junit(result.findings, "CIS Docker Benchmark 1.6.0"), None
+    renderable = host_table(result)
+    return writers.findings_to_text(renderable), renderable
+
+
+def host_table(result: HostAudit) -> Group:
+    """The inventory, one table per benchmark section (with its counts) and the score."""
+    from rich.console import Group
+    from rich.text import Text
+
+    from seawall.hardening.docker.audit import section_of
+    from seawall.report.findings import findings_table
+
+    per_section: dict[str, Counter[str]] = {}
+    for finding in result.findings:
+        per_section.setdefault(section_of(finding.rule), Counter())[finding.status.value] += 1
+
+    def group(finding: Finding) -> str:
+        section = section_of(finding.rule)
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(per_section[section].items()))
+        return f"{section} ({counts})"
+
+    inventory = result.inventory
+    lines = [f"{k}: {v}" for k, v in inventory.items() if k != "unmanaged_containers"]
+    unmanaged = inventory.get("unmanaged_containers")
+    if unmanaged is not None:
+        lines.append(f"containers not managed by an orchestrator: {len(unmanaged)}")
+    score = result.score
+    return Group(
+        Text("\n".join(lines)),
+        findings_table(result.findings, "CIS Docker Benchmark 1.6.0", group),
+        Text(
+            f"Score: {score['percent']}% of scored checks pass "
+            f"({score['passed']} passed, {score['failed']} failed or to review)",
+            "bold",
+        ),
+    )

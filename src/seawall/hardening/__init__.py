@@ -1,0 +1,1 @@
+"""Environment hardening: assess hosts against benchmarks (``docker``: CIS Docker Benchmark)."""

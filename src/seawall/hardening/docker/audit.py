@@ -1,0 +1,169 @@
+"""Run the CIS Docker Benchmark against a host: collect the facts once, run the selected
+checks, and return their Findings with the host's inventory and score."""
+
+from __future__ import annotations
+
+import importlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from seawall.errors import InputError
+from seawall.hardening.docker.collect import CollectOptions, collect
+from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening.docker.facts import HostFacts
+from seawall.hardening.docker.registry import CHECKS, Check, Result
+from seawall.model import Finding, Rule, Status
+from seawall.rules import catalog
+
+CATALOG = "cis-docker"
+SECTIONS = tuple(f"seawall.hardening.docker.section{n}" for n in range(1, 8))
+ASSESSED = frozenset({Status.PASS, Status.FAIL, Status.WARN, Status.INFO})
+_NOT_FOR = {
+    "podman": "Podman's Docker-compatible API: there is no dockerd, daemon.json or "
+    "docker.service to assess",
+    "rootless": "rootless Docker: the daemon's files belong to an unprivileged user, not to "
+    "a system-wide install",
+}
+
+
+def load_checks() -> dict[str, Check]:
+    """Every registered check by id (importing the section modules registers them)."""
+    for module in SECTIONS:
+        importlib.import_module(module)
+    return CHECKS
+
+
+def _matches(check_id: str, pattern: str) -> bool:
+    return check_id == pattern or check_id.startswith(pattern + ".")
+
+
+def select_checks(
+    rules: Sequence[str], checks: Sequence[str] = (), skip: Sequence[str] = ()
+) -> list[str]:
+    """The rule ids chosen by ``checks`` (ids or sections, all if empty) minus ``skip``."""
+    for pattern in (*checks, *skip):
+        if not any(_matches(r, pattern) for r in rules):
+            raise InputError(
+                f"no CIS check or section {pattern!r}", hint="use ids like 5.4 or sections like 2"
+            )
+    return [
+        r
+        for r in rules
+        if (not checks or any(_matches(r, p) for p in checks))
+        and not any(_matches(r, p) for p in skip)
+    ]
+
+
+def _results(check: Check, facts: HostFacts) -> list[Result]:
+    kind = facts.engine_kind
+    if (check.dockerd and kind == "podman") or (check.rootful and kind == "rootless"):
+        return [Result(Status.NOT_APPLICABLE, _NOT_FOR[kind])]
+    if check.api and facts.api_error:
+        return [Result(Status.ERROR, facts.api_error)]
+    try:
+        return list(check.run(facts))
+    except Unassessable as exc:
+        return [Result(Status.ERROR, exc.reason)]
+    except Exception as exc:  # a check's bug must not stop the others
+        return [Result(Status.ERROR, f"check failed: {type(exc).__name__}: {exc}")]
+
+
+def run_checks(facts: HostFacts, selected: Sequence[str]) -> list[Finding]:
+    """Findings of the ``selected`` checks, in benchmark order."""
+    rules = catalog(CATALOG)
+    checks = load_checks()
+    findings: list[Finding] = []
+    for check_id in selected:
+        rule = rules[check_id]
+        for result in _results(checks[check_id], facts):
+            findings.append(
+                Finding(
+                    rule=rule,
+                    status=result.status,
+                    resource=result.resource or facts.host,
+                    evidence=result.evidence,
+                )
+            )
+    return findings
+
+
+def section_of(rule: Rule) -> str:
+    return rule.mappings.get("section", "")
+
+
+def score(findings: Sequence[Finding]) -> dict[str, Any]:
+    """Scored checks that passed everywhere versus those with a fail or warn somewhere."""
+    outcome: dict[str, bool] = {}
+    for finding in findings:
+        if not finding.rule.scored:
+            continue
+        if finding.status in (Status.FAIL, Status.WARN):
+            outcome[finding.rule.id] = False
+        elif finding.status is Status.PASS:
+            outcome.setdefault(finding.rule.id, True)
+    passed = sum(outcome.values())
+    total = len(outcome)
+    return {
+        "passed": passed,
+        "failed": total - passed,
+        "percent": round(100 * passed / total, 1) if total else 0.0,
+    }
+
+
+def inventory(facts: HostFacts) -> dict[str, Any]:
+    """What the host runs: versions, OS, counts, containers no orchestrator manages."""
+    if facts.api_error:
+        return {"endpoint": facts.endpoint, "error": facts.api_error}
+    components = {
+        str(c.get("Name")): str(c.get("Version")) for c in facts.version.get("Components") or []
+    }
+    return {
+        "endpoint": facts.endpoint,
+        "engine": facts.engine_kind,
+        "name": facts.info.get("Name", ""),
+        "docker_version": facts.version.get("Version", ""),
+        "api_version": facts.version.get("ApiVersion", ""),
+        "containerd_version": components.get("containerd", ""),
+        "os": facts.info.get("OperatingSystem", ""),
+        "kernel": facts.info.get("KernelVersion", ""),
+        "architecture": facts.info.get("Architecture", ""),
+        "images": len(facts.images),
+        "containers_running": facts.running_count,
+        "containers_stopped": facts.container_count - facts.running_count,
+        "unmanaged_containers": sorted(c.name for c in facts.containers if not c.orchestrated),
+        "dockerd_pid": facts.dockerd_pid,
+        "daemon_config_file": facts.daemon.config_file,
+    }
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    collect: CollectOptions = field(default_factory=CollectOptions)
+    checks: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HostAudit:
+    findings: list[Finding]
+    inventory: dict[str, Any]
+    score: dict[str, Any]
+
+    @property
+    def assessed(self) -> bool:
+        """False when no check could be assessed at all (every result error or manual)."""
+        return any(f.status in ASSESSED for f in self.findings)
+
+    @property
+    def counts(self) -> Counter[Status]:
+        return Counter(f.status for f in self.findings)
+
+
+def audit_host(options: AuditOptions) -> HostAudit:
+    """Assess the host: one snapshot, every selected check."""
+    selected = select_checks(list(catalog(CATALOG)), options.checks, options.skip)
+    facts = collect(options.collect)
+    findings = run_checks(facts, selected)
+    return HostAudit(findings=findings, inventory=inventory(facts), score=score(findings))

@@ -1,0 +1,337 @@
+"""Collect the :class:`HostFacts` snapshot once: Engine API calls in parallel threads, the
+daemon's command line and daemon.json, audit rules and host files.
+
+A failure of one source is recorded as the reason on the facts (``api_error``,
+``cmdline_error``, ``json_error``, ``audit_error``, a container's ``error``); the checks that
+need it report ``error`` and the others still run.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seawall.hardening.docker.auditrules import parse_audit_rules
+from seawall.hardening.docker.daemonconfig import (
+    DEFAULT_CONFIG_FILE,
+    DaemonConfig,
+    parse_cmdline,
+    parse_daemon_json,
+    read_cmdline,
+)
+from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening.docker.facts import ContainerFacts, HostFacts, ImageFacts
+from seawall.hardening.docker.hostfiles import HostFiles
+
+DEFAULT_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+AUDIT_FILES = ("/etc/audit/audit.rules",)
+AUDIT_DIR = "/etc/audit/rules.d"
+_WORKERS = 16
+_TOP_ARGS = "-eo pid,comm,args"
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """Where and what to collect."""
+
+    endpoint: str = ""  # Docker endpoint; default $DOCKER_HOST or the local socket
+    cert_path: str = ""  # directory with ca.pem, cert.pem, key.pem for tcp+TLS
+    root: Path = Path("/")
+    include_stopped: bool = False
+    trusted_users: tuple[str, ...] = ()
+    timeout: int = 30
+
+
+def default_endpoint(endpoint: str) -> str:
+    return endpoint or os.environ.get("DOCKER_HOST", "") or f"unix://{DEFAULT_SOCKETS[0]}"
+
+
+def collect(options: CollectOptions) -> HostFacts:
+    """The snapshot of the host behind ``options.endpoint``."""
+    endpoint = default_endpoint(options.endpoint)
+    files = HostFiles(options.root)
+    facts = HostFacts(
+        endpoint=endpoint,
+        files=files,
+        daemon=DaemonConfig(),
+        environment=dict(os.environ),
+        trusted_users=options.trusted_users,
+    )
+    _collect_api(facts, options)
+    _collect_daemon(facts)
+    _collect_audit(facts, options.root)
+    return facts
+
+
+# -- Engine API ------------------------------------------------------------------------------
+
+
+def _client(options: CollectOptions, endpoint: str) -> Any:
+    import docker
+
+    environment = dict(os.environ)
+    environment["DOCKER_HOST"] = endpoint
+    if options.cert_path:
+        environment["DOCKER_CERT_PATH"] = options.cert_path
+        environment["DOCKER_TLS_VERIFY"] = "1"
+    return docker.from_env(
+        environment=environment, timeout=options.timeout, max_pool_size=_WORKERS
+    ).api
+
+
+def _collect_api(facts: HostFacts, options: CollectOptions) -> None:
+    import docker.errors
+
+    try:
+        api = _client(options, facts.endpoint)
+    except docker.errors.DockerException as exc:
+        facts.api_error = f"cannot reach the Docker daemon at {facts.endpoint}: {exc}"
+        return
+    try:
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            _gather(api, pool, facts, options.include_stopped)
+    except docker.errors.DockerException as exc:
+        facts.api_error = f"the Docker daemon at {facts.endpoint} failed: {exc}"
+    finally:
+        api.close()
+
+
+def _gather(api: Any, pool: ThreadPoolExecutor, facts: HostFacts, stopped: bool) -> None:
+    info = pool.submit(api.info)
+    version = pool.submit(api.version)
+    listed = pool.submit(api.containers, all=True)
+    images = pool.submit(api.images)
+    networks = pool.submit(api.networks)
+    summaries: list[dict[str, Any]] = listed.result()
+    chosen = [c for c in summaries if stopped or c.get("State") == "running"]
+    container_futures = [pool.submit(_container, api, c) for c in chosen]
+    image_futures = [pool.submit(_image, api, i) for i in images.result()]
+    facts.info = info.result()
+    facts.version = version.result()
+    facts.networks = networks.result()
+    facts.container_count = len(summaries)
+    facts.running_count = sum(1 for c in summaries if c.get("State") == "running")
+    facts.image_ids_in_use = {str(c.get("ImageID", "")) for c in summaries}
+    facts.containers = [f.result() for f in container_futures]
+    facts.images = [f.result() for f in image_futures]
+    if facts.swarm_active:
+        _gather_swarm(api, pool, facts)
+
+
+def _api_failure(exc: Exception) -> str:
+    import docker.errors
+
+    if isinstance(exc, docker.errors.NotFound):
+        return f"vanished during the scan ({exc.explanation or exc})"
+    if isinstance(exc, docker.errors.APIError):
+        return f"the daemon refused: {exc.explanation or exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _container(api: Any, summary: dict[str, Any]) -> ContainerFacts:
+    """Inspect one container and, when running, list its processes (``docker top``)."""
+    import docker.errors
+
+    container_id = str(summary.get("Id", ""))
+    names = summary.get("Names") or [container_id[:12]]
+    name = str(names[0]).lstrip("/")
+    try:
+        inspect = api.inspect_container(container_id)
+    except docker.errors.DockerException as exc:
+        return ContainerFacts(id=container_id, name=name, inspect={}, error=_api_failure(exc))
+    name = str(inspect.get("Name", name)).lstrip("/")
+    if not (inspect.get("State") or {}).get("Running"):
+        return ContainerFacts(id=container_id, name=name, inspect=inspect)
+    try:
+        try:
+            top = api.top(container_id, ps_args=_TOP_ARGS)
+        except docker.errors.NotFound:
+            raise
+        except docker.errors.APIError:  # engines that reject ps arguments (Podman)
+            top = api.top(container_id)
+    except docker.errors.DockerException as exc:
+        return ContainerFacts(
+            id=container_id, name=name, inspect=inspect, process_error=_api_failure(exc)
+        )
+    rows = tuple(tuple(str(v) for v in row) for row in (top.get("Processes") or []))
+    return ContainerFacts(id=container_id, name=name, inspect=inspect, processes=rows)
+
+
+def _image(api: Any, summary: dict[str, Any]) -> ImageFacts:
+    import docker.errors
+
+    image_id = str(summary.get("Id", ""))
+    try:
+        inspect = api.inspect_image(image_id)
+        history = api.history(image_id)
+    except docker.errors.DockerException as exc:
+        return ImageFacts(id=image_id, inspect={"RepoTags": summary.get("RepoTags")},
+                          error=_api_failure(exc))  # fmt: skip
+    created_by = tuple(str(h.get("CreatedBy", "")) for h in reversed(history or []))
+    return ImageFacts(id=image_id, inspect=inspect, history=created_by)
+
+
+def _gather_swarm(api: Any, pool: ThreadPoolExecutor, facts: HostFacts) -> None:
+    import docker.errors
+
+    if not (facts.info.get("Swarm") or {}).get("ControlAvailable"):
+        facts.swarm_error = "this node is not a swarm manager"
+        return
+    calls: dict[str, Future[Any]] = {
+        name: pool.submit(call)
+        for name, call in (
+            ("swarm", api.inspect_swarm),
+            ("nodes", api.nodes),
+            ("secrets", api.secrets),
+            ("key", api.get_unlock_key),
+        )
+    }
+    try:
+        facts.swarm = calls["swarm"].result()
+        facts.swarm_nodes = calls["nodes"].result()
+        facts.swarm_secrets = len(calls["secrets"].result())
+        facts.swarm_unlock_key = str((calls["key"].result() or {}).get("UnlockKey", ""))
+    except docker.errors.DockerException as exc:
+        facts.swarm_error = _api_failure(exc)
+    facts.listening = _tcp_listeners(facts.files)
+
+
+def _tcp_listeners(files: HostFiles) -> tuple[str, ...]:
+    """``addr:port`` of listening TCP sockets, from /proc/net/tcp and tcp6."""
+    found: list[str] = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            text = files.read_text(table) or ""
+        except Unassessable:
+            continue
+        for line in text.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) > 3 and fields[3] == "0A":
+                address, _, port = fields[1].partition(":")
+                wildcard = set(address) == {"0"}
+                found.append(f"{'*' if wildcard else address}:{int(port, 16)}")
+    return tuple(found)
+
+
+# -- the daemon's command line and daemon.json -------------------------------------------------
+
+
+def _socket_of(endpoint: str) -> str:
+    return endpoint.removeprefix("unix://") if endpoint.startswith("unix://") else ""
+
+
+def _serves(flags: dict[str, list[str]], endpoint: str) -> bool:
+    """True if a dockerd with ``flags`` listens on ``endpoint``."""
+    hosts = flags.get("host", [])
+    socket = _socket_of(endpoint)
+    default = not hosts or any(h.startswith("fd://") for h in hosts)
+    if default and socket in DEFAULT_SOCKETS:
+        return True
+    targets = {endpoint, socket} - {""}
+    if endpoint.startswith("tcp://"):
+        port = endpoint.rsplit(":", 1)[-1]
+        return any(h.startswith("tcp://") and h.rsplit(":", 1)[-1] == port for h in hosts)
+    return any(h in targets or h.removeprefix("unix://") in targets for h in hosts)
+
+
+def find_dockerd(files: HostFiles, endpoint: str) -> tuple[int, list[str]]:
+    """The pid and argv of the dockerd serving ``endpoint``; Unassessable if none is found."""
+    proc = files.root / "proc"
+    try:
+        pids = [p.name for p in proc.iterdir() if p.name.isdigit()]
+    except OSError as exc:
+        raise Unassessable(f"cannot list {proc}: {exc.strerror}") from None
+    candidates: list[tuple[int, list[str]]] = []
+    for name in pids:
+        try:
+            if (proc / name / "comm").read_text().strip() != "dockerd":
+                continue
+            argv = read_cmdline((proc / name / "cmdline").read_bytes())
+        except OSError:
+            continue  # exited meanwhile, or not ours to read
+        if argv:
+            candidates.append((int(name), argv))
+    for pid, argv in candidates:
+        if _serves(parse_cmdline(argv[1:]), endpoint):
+            return pid, argv
+    seen = f"{len(candidates)} dockerd process(es) seen" if candidates else "no dockerd process"
+    raise Unassessable(f"no dockerd serving {endpoint} found under {proc} ({seen})")
+
+
+def _collect_daemon(facts: HostFacts) -> None:
+    daemon = facts.daemon
+    files = facts.files
+    if facts.engine_kind == "podman":
+        daemon.cmdline_error = "Podman has no dockerd"
+        daemon.json_error = "Podman has no daemon.json"
+        return
+    try:
+        facts.dockerd_pid, argv = find_dockerd(files, facts.endpoint)
+        daemon.flags = parse_cmdline(argv[1:])
+        exe = files.root / "proc" / str(facts.dockerd_pid) / "exe"
+        facts.dockerd_exe = _readlink(exe)
+    except Unassessable as exc:
+        daemon.cmdline_error = exc.reason
+    config_file = (daemon.flags.get("config-file") or [DEFAULT_CONFIG_FILE])[-1]
+    if not config_file.startswith("/") and facts.dockerd_pid:  # relative to dockerd's cwd
+        cwd = _readlink(files.root / "proc" / str(facts.dockerd_pid) / "cwd")
+        config_file = posixpath.normpath(posixpath.join(cwd or "/", config_file))
+    daemon.config_file = config_file
+    try:
+        text = files.read_text(daemon.config_file)
+    except Unassessable as exc:
+        daemon.json_error = exc.reason
+        return
+    if text is not None:
+        try:
+            daemon.json = parse_daemon_json(text)
+        except ValueError as exc:
+            daemon.json_error = f"{daemon.config_file} is unusable: {exc}"
+
+
+def _readlink(path: Path) -> str:
+    try:
+        return str(path.readlink())
+    except OSError:
+        return ""
+
+
+# -- audit rules -----------------------------------------------------------------------------
+
+
+def _run_auditctl() -> str | None:
+    auditctl = shutil.which("auditctl")
+    if auditctl is None:
+        return None
+    try:
+        proc = subprocess.run(
+            [auditctl, "-l"], capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def _collect_audit(facts: HostFacts, root: Path) -> None:
+    """``auditctl -l`` when assessing this machine, else the rules files under the root."""
+    live = _run_auditctl() if root == Path("/") else None
+    if live is not None:
+        facts.audit = parse_audit_rules(live, "auditctl -l")
+        return
+    read: Callable[[str], str | None] = facts.files.read_text
+    try:
+        paths = [*AUDIT_FILES, *(f"{AUDIT_DIR}/{n}" for n in facts.files.list_dir(AUDIT_DIR))]
+        texts = [(p, read(p)) for p in paths if p.endswith(".rules")]
+    except Unassessable as exc:
+        facts.audit_error = exc.reason
+        return
+    present = [(p, t) for p, t in texts if t is not None]
+    source = ", ".join(p for p, _ in present) or "no audit rules (auditctl absent, no rules files)"
+    facts.audit = parse_audit_rules("\n".join(t for _, t in present), source)
