@@ -1,0 +1,1 @@
+"""Vulnerability data: OSV import and update, the advisory store, version ordering, matching."""
