@@ -1,0 +1,164 @@
+"""From an AdmissionRequest to a verdict: run the policy engine within the timeout, apply
+enforcement actions (deny, warn, dryrun), the mode (enforce or audit) and the failure
+policy, and record every decision."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import msgspec
+
+from seawall.admission.review import AdmissionRequest
+from seawall.model import Status
+from seawall.policy.engine import Decision, PolicyEngine
+from seawall.policy.objects import normalise
+from seawall.policy.request import Review
+
+MODES = ("enforce", "audit")
+FAILURE_POLICIES = ("fail", "ignore")
+
+
+@dataclass(frozen=True)
+class AdmissionSettings:
+    mode: str = "enforce"  # audit: record only, always allow
+    failure_policy: str = "fail"  # what an erroring or slow policy means: deny or allow
+    timeout: float = 3.0  # seconds the engine may take before the failure policy applies
+    max_request_bytes: int = 3 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}")
+        if not self.timeout > 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        if self.max_request_bytes < 1:
+            raise ValueError("max request bytes must be positive")
+        if self.failure_policy not in FAILURE_POLICIES:
+            raise ValueError(f"failure policy must be one of {', '.join(FAILURE_POLICIES)}")
+
+
+@dataclass
+class Verdict:
+    allowed: bool
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    violations: list[tuple[str, str]] = field(default_factory=list)  # (rule id, action)
+    errors: list[str] = field(default_factory=list)
+
+
+class DecisionLog:
+    """Every decision as one JSON line (to a file, or stdout for container logs)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write(self, entry: dict[str, Any]) -> None:
+        line = msgspec.json.encode(entry).decode()
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+def _describe(decision: Decision) -> str:
+    finding = decision.finding
+    fix = finding.fix
+    text = f"[{finding.rule.id}] {finding.message or finding.evidence}"
+    return f"{text} (fix: {fix})" if fix else text
+
+
+class Decider:
+    def __init__(
+        self,
+        engine: PolicyEngine,
+        settings: AdmissionSettings,
+        log: DecisionLog | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.log = log
+        self._clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="policy")
+
+    def _evaluate(self, request: AdmissionRequest) -> list[Decision]:
+        raw = request.object if request.object is not None else request.old_object
+        obj = normalise(raw or {}, "admission", request.namespace)
+        review = Review(
+            operation=request.operation,
+            old_object=request.old_object,
+            user_info=request.user_info,
+            dry_run=request.dry_run,
+            uid=request.uid,
+        )
+        return self.engine.evaluate(obj, review)
+
+    def decide(self, request: AdmissionRequest) -> Verdict:
+        started = self._clock()
+        verdict = Verdict(allowed=True)
+        if request.operation == "CONNECT" or (
+            request.object is None and request.old_object is None
+        ):
+            decisions: list[Decision] = []
+        else:
+            future = self._pool.submit(self._evaluate, request)
+            try:
+                decisions = future.result(timeout=self.settings.timeout)
+            except FutureTimeout:
+                decisions = []
+                verdict.errors.append(f"policy evaluation took more than {self.settings.timeout}s")
+            except Exception as exc:  # the engine itself failed: the failure policy decides
+                decisions = []
+                verdict.errors.append(f"policy evaluation failed: {type(exc).__name__}: {exc}")
+        denials: list[str] = []
+        for decision in decisions:
+            verdict.violations.append((decision.finding.rule.id, decision.action))
+            if decision.finding.status is Status.ERROR:
+                verdict.errors.append(f"[{decision.finding.rule.id}] {decision.finding.evidence}")
+            elif decision.action == "deny" and decision.finding.status is Status.FAIL:
+                denials.append(_describe(decision))
+            elif decision.action == "warn" or decision.finding.status is Status.WARN:
+                verdict.warnings.append(_describe(decision))
+        if verdict.errors:
+            if self.settings.failure_policy == "fail":
+                denials.extend(f"policy error: {e}" for e in verdict.errors)
+            else:
+                verdict.warnings.extend(f"policy error ignored: {e}" for e in verdict.errors)
+        self._record(request, verdict, denials, self._clock() - started)
+        if self.settings.mode == "audit":
+            verdict.warnings = []  # audit only records
+        elif denials:
+            verdict.allowed = False
+            verdict.message = "denied by seawall: " + "; ".join(denials)
+        return verdict
+
+    def _record(
+        self, request: AdmissionRequest, verdict: Verdict, denials: list[str], seconds: float
+    ) -> None:
+        """Log the decision (in audit mode, what enforce mode would have done)."""
+        if self.log is None:
+            return
+        self.log.write(
+            {
+                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "uid": request.uid,
+                "operation": request.operation,
+                "kind": request.kind,
+                "namespace": request.namespace,
+                "name": request.name,
+                "user": request.user_info.get("username", ""),
+                "mode": self.settings.mode,
+                "allowed": not denials or self.settings.mode == "audit",
+                "would_deny": bool(denials),
+                "violations": denials,
+                "warnings": verdict.warnings,
+                "errors": verdict.errors,
+                "dryrun": [rule for rule, action in verdict.violations if action == "dryrun"],
+                "ms": round(seconds * 1000, 3),
+            }
+        )

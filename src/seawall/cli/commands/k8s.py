@@ -1,0 +1,145 @@
+"""``seawall k8s scan``: posture of Kubernetes manifests or a live cluster."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seawall.cli.output import emit
+from seawall.errors import InputError
+
+
+class FindingsFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+]
+FormatOpt = Annotated[FindingsFormat, typer.Option("--format", "-f", help="Output format.")]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(help="Exit 1 when a failed finding has at least this severity."),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="Policy settings YAML (registries, actions, exemptions)."),
+]
+PolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option("--policy", help="ConstraintTemplates and Constraints (file or directory)."),
+]
+ScanResultsOpt = Annotated[
+    Path | None,
+    typer.Option(help="JSON file of image scan results for the image-vulnerabilities check."),
+]
+NoBuiltinOpt = Annotated[
+    bool, typer.Option("--no-builtin", help="Evaluate only the --policy constraints.")
+]
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``seawall k8s`` to the application."""
+    group = typer.Typer(help="Kubernetes posture.", no_args_is_help=True)
+    group.command(name="scan")(scan)
+    app.add_typer(group, name="k8s")
+
+
+def parse_fail_on(fail_on: str | None) -> object:
+    from seawall.model import Severity
+
+    if fail_on is None:
+        return None
+    try:
+        return Severity.parse(fail_on)
+    except ValueError as exc:
+        raise InputError(f"--fail-on: {exc}") from None
+
+
+def build_engine(
+    config: Path | None, policy: list[str] | None, scan_results: Path | None, builtin: bool
+) -> object:
+    """The policy engine from command-line options (shared with ``admission serve``)."""
+    from seawall.policy.engine import PolicyEngine
+    from seawall.policy.library import PolicyLibrary
+    from seawall.policy.settings import load_settings
+    from seawall.policy.vulnerabilities import load_scan_results
+
+    return PolicyEngine(
+        load_settings(config),
+        load_scan_results(scan_results) if scan_results else None,
+        PolicyLibrary.load(policy) if policy else None,
+        builtin=builtin,
+    )
+
+
+def scan(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Manifest files or directories (YAML/JSON); - reads stdin."),
+    ] = None,
+    kubeconfig: Annotated[
+        Path | None, typer.Option(help="List a live cluster with this kubeconfig.")
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="kubeconfig context to use.")] = None,
+    cluster: Annotated[
+        bool, typer.Option("--cluster", help="List the cluster of the default kubeconfig.")
+    ] = False,
+    include_owned: Annotated[
+        bool, typer.Option(help="Also list objects a controller owns (Pods of a Deployment).")
+    ] = False,
+    format: FormatOpt = FindingsFormat.table,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
+    config: ConfigOpt = None,
+    policy: PolicyOpt = None,
+    scan_results: ScanResultsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+) -> None:
+    """Check Kubernetes objects against the built-in policies and Gatekeeper constraints."""
+    from seawall.policy.engine import PolicyEngine
+    from seawall.report.findings import (
+        fails_at,
+        findings_table,
+        findings_to_json,
+        findings_to_sarif,
+        findings_to_text,
+    )
+
+    threshold = parse_fail_on(fail_on)
+    live = cluster or kubeconfig is not None or context is not None
+    if live == bool(paths):
+        raise InputError(
+            "give manifest paths or a cluster (--kubeconfig/--context/--cluster), not both"
+            if live
+            else "nothing to scan",
+            hint="e.g. seawall k8s scan deploy/ or helm template . | seawall k8s scan -",
+        )
+    engine = build_engine(config, policy, scan_results, not no_builtin)
+    assert isinstance(engine, PolicyEngine)
+    if live:
+        from seawall.policy.cluster import list_cluster
+
+        objects = list(list_cluster(kubeconfig, context, include_owned))
+    else:
+        from seawall.policy.manifests import load_manifests
+
+        objects = load_manifests(paths or [])
+    findings = engine.findings(objects)
+    title = f"Kubernetes posture: {len(objects)} objects"
+    renderable = None
+    if format is FindingsFormat.json:
+        text = findings_to_json(findings, "seawall.k8s-scan/v1", {"objects": len(objects)})
+    elif format is FindingsFormat.sarif:
+        text = findings_to_sarif(findings)
+    else:
+        renderable = findings_table(findings, title, group=lambda f: f.resource.label)
+        text = findings_to_text(renderable)
+    emit(text, output, renderable)
+    if fails_at(findings, threshold):  # type: ignore[arg-type]
+        raise typer.Exit(1)

@@ -1,0 +1,161 @@
+"""The policy engine: evaluate one object against the built-in checks and the Gatekeeper
+constraints, giving the same decisions to ``k8s scan``, the cluster listing and the
+admission webhook.
+
+A check or template that raises is not a crash: it becomes an ``error`` finding naming the
+policy, and the admission server applies its failure policy to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from seawall.model import Finding, Resource, Rule, Status
+from seawall.policy.builtin import BuiltinCheck, CheckContext, Violation, builtin_checks
+from seawall.policy.gatekeeper.match import matches
+from seawall.policy.gatekeeper.template import ENGINES, Constraint
+from seawall.policy.library import PolicyLibrary
+from seawall.policy.objects import KNOWN_KINDS, KubeObject
+from seawall.policy.request import Review
+from seawall.policy.settings import PolicySettings
+from seawall.policy.vulnerabilities import ScanLookup
+from seawall.rules import catalog
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A finding and what to do about it at admission: ``deny``, ``warn`` or ``dryrun``."""
+
+    finding: Finding
+    action: str
+
+
+def _patch_text(violation: Violation) -> str:
+    if not violation.patch:
+        return ""
+    return "JSON patch: " + msgspec.json.encode(violation.patch).decode()
+
+
+class PolicyEngine:
+    """Built-in checks (filtered by settings) plus the constraints of a library."""
+
+    def __init__(
+        self,
+        settings: PolicySettings | None = None,
+        scan_lookup: ScanLookup | None = None,
+        library: PolicyLibrary | None = None,
+        *,
+        builtin: bool = True,
+        engine_preference: Sequence[str] = ENGINES,
+    ) -> None:
+        self.settings = settings or PolicySettings()
+        self.context = CheckContext(self.settings, scan_lookup)
+        self.rules = catalog("k8s")
+        disabled = set(self.settings.disabled_rules)
+        self.checks: list[BuiltinCheck] = (
+            [c for rule, c in builtin_checks().items() if rule not in disabled] if builtin else []
+        )
+        self.library = library or PolicyLibrary()
+        self.engine_preference = tuple(engine_preference)
+        self._constraint_rules = {
+            (c.kind, c.name): self._constraint_rule(c) for c in self.library.constraints
+        }
+
+    def _constraint_rule(self, constraint: Constraint) -> Rule:
+        template = self.library.templates[constraint.kind]
+        return Rule(
+            id=f"{constraint.kind}/{constraint.name}",
+            title=template.title,
+            severity=constraint.severity,
+            description=template.description,
+            remediation=f"Change the object to satisfy the {template.title} constraint "
+            f"{constraint.name}.",
+            mappings={"gatekeeper": template.name},
+        )
+
+    def exempt(self, obj: KubeObject) -> bool:
+        namespace = obj.name if obj.kind == "Namespace" else obj.namespace
+        return bool(namespace) and namespace in self.settings.exempt_namespaces
+
+    def evaluate(self, obj: KubeObject, review: Review | None = None) -> list[Decision]:
+        """Every decision on ``obj`` (empty when it complies or its namespace is exempt)."""
+        if self.exempt(obj):
+            return []
+        review = review or Review()
+        decisions: list[Decision] = []
+        resource = obj.resource()
+        # Built-in checks judge what would be stored; a DELETE stores nothing.
+        if obj.kind in KNOWN_KINDS and review.operation != "DELETE":
+            for check in self.checks:
+                if not check.applies_to(obj):
+                    continue
+                rule = self.rules[check.rule_id]
+                action = self.settings.action(check.rule_id)
+                try:
+                    violations = check.run(obj, self.context)
+                except Exception as exc:  # a broken check must not take the engine down
+                    decisions.append(self._error(rule, resource, exc, action))
+                    continue
+                for violation in violations:
+                    finding = Finding(
+                        rule=rule,
+                        status=violation.status,
+                        resource=resource,
+                        evidence=violation.evidence,
+                        message=violation.message,
+                        remediation=_patch_text(violation),
+                    )
+                    action_here = "warn" if violation.status is Status.WARN else action
+                    decisions.append(Decision(finding, action_here))
+        decisions.extend(self._constraints(obj, review))
+        return decisions
+
+    def _constraints(self, obj: KubeObject, review: Review) -> Iterable[Decision]:
+        old_labels = []
+        if review.old_object:
+            metadata = review.old_object.get("metadata") or {}
+            old_labels = [{str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}]
+        resource = obj.resource()
+        for constraint in self.library.constraints:
+            if not matches(constraint.match, obj, review.namespace_object, old_labels):
+                continue
+            template = self.library.templates[constraint.kind]
+            rule = self._constraint_rules[(constraint.kind, constraint.name)]
+            try:
+                found = template.violations(
+                    obj, constraint, review, template.engine(self.engine_preference)
+                )
+            except Exception as exc:
+                yield self._error(rule, resource, exc, constraint.enforcement_action)
+                continue
+            for violation in found:
+                yield Decision(
+                    Finding(
+                        rule=rule,
+                        status=Status.FAIL,
+                        resource=resource,
+                        evidence=str(violation.get("msg", "")),
+                        message=str(violation.get("msg", "")),
+                    ),
+                    constraint.enforcement_action,
+                )
+
+    @staticmethod
+    def _error(rule: Rule, resource: Resource, exc: Exception, action: str) -> Decision:
+        return Decision(
+            Finding(
+                rule=rule,
+                status=Status.ERROR,
+                resource=resource,
+                evidence=f"policy error: {type(exc).__name__}: {exc}",
+                message=f"policy {rule.id} failed to evaluate",
+            ),
+            action,
+        )
+
+    def findings(self, objects: Iterable[KubeObject]) -> list[Finding]:
+        """Findings for a batch of objects (manifests or a cluster listing)."""
+        return [d.finding for obj in objects for d in self.evaluate(obj)]

@@ -1,0 +1,166 @@
+"""Rego templates evaluated with regorus, the Rust Rego interpreter.
+
+regorus's Python build cannot yet resolve functions brought in by ``import``
+(microsoft/regorus#747: ``import data.lib.x.f`` then ``f(y)`` fails with "could not find
+function"), while a call through the full path ``data.lib.x.f(y)`` works. So every module
+and library is rewritten before it is loaded: each imported name is replaced by its full
+``data.`` path outside strings and comments, and the import line is dropped. The rewrite is
+exact for Rego's grammar (an import binds a name for the whole module and may not be
+shadowed), so templates are accepted as published.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from typing import Any
+
+import regorus
+
+from seawall.errors import InputError
+
+_IMPORT = re.compile(
+    r"^[ \t]*import[ \t]+(data(?:\.[A-Za-z_]\w*|\[\"[^\"]*\"\])+)"
+    r"(?:[ \t]+as[ \t]+([A-Za-z_]\w*))?[ \t]*(?:#.*)?$",
+    re.M,
+)
+_PACKAGE = re.compile(r"^[ \t]*package[ \t]+([\w.]+)", re.M)
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+def package_of(module: str) -> str:
+    match = _PACKAGE.search(module)
+    if not match:
+        raise InputError("Rego module has no package declaration")
+    return match.group(1)
+
+
+def _replace_names(module: str, names: Mapping[str, str]) -> str:
+    """Replace identifiers in ``names`` outside strings and comments, unless they follow a
+    dot (a field) or are a key being defined (followed by ``:=`` at rule level is fine)."""
+    out: list[str] = []
+    i, n = 0, len(module)
+    while i < n:
+        char = module[i]
+        if char == "#":
+            end = module.find("\n", i)
+            end = n if end < 0 else end
+            out.append(module[i:end])
+            i = end
+        elif char == '"':
+            j = i + 1
+            while j < n and module[j] != '"':
+                j += 2 if module[j] == "\\" else 1
+            out.append(module[i : j + 1])
+            i = j + 1
+        elif char == "`":
+            end = module.find("`", i + 1)
+            end = n - 1 if end < 0 else end
+            out.append(module[i : end + 1])
+            i = end + 1
+        elif char.isalpha() or char == "_":
+            match = _IDENTIFIER.match(module, i)
+            assert match is not None
+            word = match.group(0)
+            previous = module[i - 1] if i else ""
+            out.append(names[word] if word in names and previous != "." else word)
+            i = match.end()
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def inline_imports(module: str) -> str:
+    """``module`` with every ``import data.…`` replaced by full-path references."""
+    names: dict[str, str] = {}
+    for match in _IMPORT.finditer(module):
+        path, alias = match.group(1), match.group(2)
+        last = re.split(r"[.\[]", path)[-1].strip('"]')
+        names[alias or last] = path
+    if not names:
+        return module
+    return _replace_names(_IMPORT.sub("", module), names)
+
+
+_STOP = None
+
+
+class _EngineThread:
+    """A thread that owns one regorus engine and evaluates on it.
+
+    regorus engines are "unsendable": usable only on, and to be freed only by, the thread
+    that created them. Pinning each engine to its own thread (fed through a queue) keeps
+    that true whichever thread asks, and at interpreter exit the daemon thread is simply
+    abandoned instead of freeing the engine elsewhere.
+    """
+
+    def __init__(self, sources: Sequence[tuple[str, str]], name: str) -> None:
+        self._requests: queue.SimpleQueue[tuple[str, str, Future[str]] | None] = queue.SimpleQueue()
+        ready: Future[None] = Future()
+        thread = threading.Thread(
+            target=self._run, args=(sources, ready), name=f"rego-{name}", daemon=True
+        )
+        thread.start()
+        ready.result()  # raises the compile error, if any
+
+    def _run(self, sources: Sequence[tuple[str, str]], ready: Future[None]) -> None:
+        try:
+            engine: Any = regorus.Engine()
+            engine.set_rego_v0(True)  # the Gatekeeper library is written in Rego v0 syntax
+            for label, source in sources:
+                engine.add_policy(label, source)
+        except BaseException as exc:  # Rust panics derive from BaseException
+            ready.set_exception(RuntimeError(_first_line(exc)))
+            return
+        ready.set_result(None)
+        while (request := self._requests.get()) is not _STOP:
+            text, query, future = request
+            try:
+                engine.set_input_json(text)
+                future.set_result(engine.eval_rule_as_json(query))
+            except BaseException as exc:
+                future.set_exception(RuntimeError(_first_line(exc)))
+
+    def evaluate(self, input_json: str, query: str) -> str:
+        future: Future[str] = Future()
+        self._requests.put((input_json, query, future))
+        return future.result()
+
+    def __del__(self) -> None:
+        self._requests.put(_STOP)  # the thread frees its engine itself and ends
+
+
+class RegoProgram:
+    """A compiled Rego template: its rewritten module and libraries in a regorus engine."""
+
+    def __init__(self, module: str, libs: Sequence[str] = (), name: str = "template") -> None:
+        self.package = package_of(module)
+        sources = [(f"{name}.rego", inline_imports(module))]
+        sources += [(f"{name}-lib{i}.rego", inline_imports(lib)) for i, lib in enumerate(libs)]
+        try:
+            self._engine = _EngineThread(sources, name)
+        except RuntimeError as exc:
+            raise InputError(f"{name}: Rego does not compile: {exc}") from None
+
+    def violations(self, review_input: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The ``violation`` set for ``review_input`` (``{"review": ..., "parameters": ...}``)."""
+        result = json.loads(
+            self._engine.evaluate(json.dumps(review_input), f"data.{self.package}.violation")
+        )
+        if result is None:
+            return []
+        items = result if isinstance(result, list) else [result]
+        return [item if isinstance(item, dict) else {"msg": str(item)} for item in items]
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    interesting = [line for line in lines if line.startswith("error:")]
+    location = next((line for line in lines if line.startswith("-->")), "")
+    text = interesting[0] if interesting else (lines[0] if lines else type(exc).__name__)
+    return f"{text} ({location[3:].strip()})" if location else text

@@ -1,0 +1,152 @@
+"""Gatekeeper-library test suites (gator's ``Suite`` format), as published.
+
+A suite lists tests (a template and a constraint) and cases (an object, or an
+AdmissionReview for UPDATE/DELETE, with assertions). An assertion counts the violations
+whose message matches its ``message`` regex (all of them without one) and compares the
+count with ``violations``: ``yes`` (at least one, the default), ``no`` or a number.
+Every engine the template carries is checked unless one is chosen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seawall.errors import InputError
+from seawall.policy.engine import PolicyEngine
+from seawall.policy.library import PolicyLibrary
+from seawall.policy.manifests import load_manifests, parse_manifests
+from seawall.policy.objects import as_mapping, normalise
+from seawall.policy.request import Review
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    suite: str
+    test: str
+    case: str
+    engine: str
+    passed: bool
+    detail: str = ""  # why it failed, or "skipped"
+
+    @property
+    def label(self) -> str:
+        return f"{self.suite} / {self.test} / {self.case} [{self.engine}]"
+
+
+def _expected(value: Any) -> tuple[str, int]:
+    """("min", 1) for yes, ("eq", 0) for no, ("eq", n) for a count."""
+    if value is None or value is True or (isinstance(value, str) and value.lower() == "yes"):
+        return "min", 1
+    if value is False or (isinstance(value, str) and value.lower() == "no"):
+        return "eq", 0
+    if isinstance(value, int) and value >= 0:
+        return "eq", value
+    if isinstance(value, str) and value.isdigit():
+        return "eq", int(value)
+    raise InputError(f"assertion violations {value!r} is not yes, no or a count")
+
+
+def check_assertions(messages: Sequence[str], assertions: Any) -> str:
+    """The first failed assertion as a sentence, or "" when all hold."""
+    for assertion in assertions if isinstance(assertions, list) else []:
+        assertion = as_mapping(assertion)
+        pattern = assertion.get("message")
+        try:
+            matching = (
+                [m for m in messages if re.search(str(pattern), m)]
+                if pattern is not None
+                else list(messages)
+            )
+        except re.error as exc:
+            raise InputError(f"assertion message {pattern!r} is not a regex: {exc}") from None
+        mode, count = _expected(assertion.get("violations"))
+        if (mode == "min" and len(matching) < count) or (mode == "eq" and len(matching) != count):
+            wanted = f"at least {count}" if mode == "min" else str(count)
+            about = f" matching {pattern!r}" if pattern is not None else ""
+            return f"expected {wanted} violation(s){about}, got {len(matching)}" + (
+                f": {messages}" if messages else ""
+            )
+    return ""
+
+
+def _case_object(path: Path) -> tuple[Mapping[str, Any], Review]:
+    text = path.read_text(encoding="utf-8")
+    objects = parse_manifests(text, str(path))
+    if len(objects) != 1:
+        raise InputError(f"{path}: a case object must be one document, found {len(objects)}")
+    raw = objects[0].raw
+    if raw.get("kind") != "AdmissionReview":
+        return raw, Review()
+    request = as_mapping(raw.get("request"))
+    old = request.get("oldObject")
+    review = Review(
+        operation=str(request.get("operation") or "CREATE"),
+        old_object=old if isinstance(old, Mapping) else None,
+        user_info=as_mapping(request.get("userInfo")),
+        uid=str(request.get("uid") or ""),
+    )
+    obj = request.get("object")
+    return (obj if isinstance(obj, Mapping) else (old or {})), review
+
+
+def _within(base: Path, name: Any) -> Path:
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{base}: a test needs template, constraint and case object paths")
+    return base / name
+
+
+def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
+    """Results of every case of the suite at ``path``, per engine."""
+    documents = load_manifests([str(path)])
+    if len(documents) != 1 or documents[0].kind != "Suite":
+        raise InputError(f"{path}: not a gator Suite (kind: Suite)")
+    suite = documents[0].raw
+    suite_name = str(as_mapping(suite.get("metadata")).get("name") or path.parent.name)
+    base = path.parent
+    for test in suite.get("tests") or []:
+        test = as_mapping(test)
+        test_name = str(test.get("name", "test"))
+        library = PolicyLibrary.load(
+            [str(_within(base, test.get("template"))), str(_within(base, test.get("constraint")))]
+        )
+        if len(library.templates) != 1 or len(library.constraints) != 1:
+            raise InputError(f"{path}: test {test_name} needs one template and one constraint")
+        template = next(iter(library.templates.values()))
+        engines = [engine] if engine else list(template.programs)
+        for case in test.get("cases") or []:
+            case = as_mapping(case)
+            case_name = str(case.get("name", "case"))
+            if test.get("skip") or case.get("skip"):
+                for name in engines:
+                    yield CaseResult(suite_name, test_name, case_name, name, True, "skipped")
+                continue
+            if case.get("inventory"):
+                for name in engines:
+                    yield CaseResult(
+                        suite_name,
+                        test_name,
+                        case_name,
+                        name,
+                        False,
+                        "referential data (inventory) is not supported",
+                    )
+                continue
+            raw, review = _case_object(_within(base, case.get("object")))
+            for name in engines:
+                if name not in template.programs:
+                    raise InputError(f"template {template.name} has no {name} engine")
+                policy = PolicyEngine(library=library, builtin=False, engine_preference=[name])
+                decisions = policy.evaluate(normalise(raw), review)
+                errors = [
+                    d.finding.evidence for d in decisions if d.finding.status.value == "error"
+                ]
+                if errors:
+                    yield CaseResult(suite_name, test_name, case_name, name, False, errors[0])
+                    continue
+                messages = [d.finding.message for d in decisions]
+                failure = check_assertions(messages, case.get("assertions"))
+                yield CaseResult(suite_name, test_name, case_name, name, not failure, failure)

@@ -1,0 +1,69 @@
+"""Settings of the built-in policies and of enforcement, read from a YAML file.
+
+```yaml
+trustedRegistries: [registry.example.com/, mcr.microsoft.com/]
+allowedCapabilities: [NET_BIND_SERVICE]
+allowedPullPolicies: [Always]
+imageSeverityThreshold: high
+disabledRules: [bp-probes]
+actions: {pss-restricted-seccomp: warn, default: deny}
+exemptNamespaces: [kube-system]
+```
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import yaml
+
+from seawall.errors import InputError
+from seawall.model import Severity
+
+ACTIONS = ("deny", "warn", "dryrun")
+
+
+class PolicySettings(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    """Parameters of the built-in policies and how violations are enforced."""
+
+    trusted_registries: tuple[str, ...] = ()  # prefixes; empty: the check is not evaluated
+    allowed_capabilities: tuple[str, ...] = ()
+    allowed_pull_policies: tuple[str, ...] = ("Always",)
+    image_severity_threshold: str = "high"
+    disabled_rules: tuple[str, ...] = ()
+    # Enforcement action per rule id ("deny", "warn", "dryrun"); "default" for the rest.
+    actions: dict[str, str] = msgspec.field(default_factory=dict)
+    exempt_namespaces: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        try:
+            Severity.parse(self.image_severity_threshold)
+        except ValueError as exc:
+            raise InputError(f"imageSeverityThreshold: {exc}") from None
+        for rule, action in self.actions.items():
+            if action not in ACTIONS:
+                raise InputError(f"actions.{rule}: {action!r} is not one of {', '.join(ACTIONS)}")
+
+    @property
+    def severity_threshold(self) -> Severity:
+        return Severity.parse(self.image_severity_threshold)
+
+    def action(self, rule_id: str) -> str:
+        return self.actions.get(rule_id) or self.actions.get("default") or "deny"
+
+
+def load_settings(path: Path | None) -> PolicySettings:
+    """Settings from ``path`` (YAML), or the defaults."""
+    if path is None:
+        return PolicySettings()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    try:
+        return msgspec.convert(raw, PolicySettings)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{path}: {exc}") from None

@@ -1,0 +1,173 @@
+"""Reading manifests: YAML and JSON, multi-document, List kinds, directories and stdin, and
+hostile input that must end in one clear error, never a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seawall.errors import InputError, UnsafeInputError
+from seawall.policy.manifests import parse_manifests
+from seawall.policy.objects import normalise
+from tests.policy.support import BUILTIN
+
+
+def seawall(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "seawall", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+    )
+
+
+def test_multi_document_yaml_and_lists_are_flattened() -> None:
+    text = (
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n---\n"
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- {apiVersion: v1, kind: ConfigMap, metadata: {name: b, namespace: a}}\n"
+        "- {apiVersion: v1, kind: ServiceList, items: "
+        "[{apiVersion: v1, kind: Service, metadata: {name: c}}]}\n"
+    )
+    objects = parse_manifests(text, "x.yaml")
+    assert [(o.kind, o.name) for o in objects] == [
+        ("Namespace", "a"),
+        ("ConfigMap", "b"),
+        ("Service", "c"),
+    ]
+
+
+def test_json_manifest() -> None:
+    text = json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "j"}})
+    assert parse_manifests(text, "x.json")[0].name == "j"
+
+
+@pytest.mark.parametrize(
+    ("kind", "template"),
+    [
+        ("Deployment", "spec.template.spec"),
+        ("CronJob", "spec.jobTemplate.spec.template.spec"),
+        ("Pod", "spec"),
+    ],
+)
+def test_pod_spec_is_found_in_every_controller(kind: str, template: str) -> None:
+    spec = {
+        "containers": [{"name": "a", "image": "x"}],
+        "initContainers": [{"name": "i", "image": "y"}],
+        "ephemeralContainers": [{"name": "e", "image": "z"}],
+    }
+    raw: dict[str, object] = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "n"}}
+    node = raw
+    keys = template.split(".")
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})  # type: ignore[assignment]
+    node[keys[-1]] = spec
+    obj = normalise(raw)
+    assert obj.pod_path == template
+    assert [(c.group, c.name, c.path) for c in obj.containers] == [
+        ("initContainers", "i", f"{template}.initContainers[0]"),
+        ("containers", "a", f"{template}.containers[0]"),
+        ("ephemeralContainers", "e", f"{template}.ephemeralContainers[0]"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: [unclosed", "invalid YAML"),
+        ("- just\n- a list\n", "not a Kubernetes object"),
+        ("apiVersion: v1\nmetadata: {name: x}\n", "has no kind"),
+        ("apiVersion: v1\nkind: List\nitems: 3\n", "no items"),
+        ("plain scalar", "not a Kubernetes object"),
+    ],
+)
+def test_malformed_manifests_are_input_errors(text: str, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        parse_manifests(text, "bad.yaml")
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 8):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    text = "kind: ConfigMap\napiVersion: v1\ndata:\n" + "\n".join("  " + line for line in lines)
+    with pytest.raises(UnsafeInputError, match="expands"):
+        parse_manifests(text, "bomb.yaml")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400))
+def test_any_text_is_objects_or_an_input_error(text: str) -> None:
+    with contextlib.suppress(InputError):
+        parse_manifests(text, "fuzz.yaml")
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
+def test_any_object_shape_normalises_and_evaluates(value: object) -> None:
+    from tests.policy.support import fixture_engine
+
+    document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "f"}, "spec": value}
+    text = yaml.safe_dump(document)
+    for obj in parse_manifests(text, "fuzz.yaml"):
+        for decision in fixture_engine().evaluate(obj):
+            assert decision.finding.status.value != "error", decision.finding.evidence
+
+
+def test_scan_command_reads_stdin_and_fails_on_severity() -> None:
+    text = (BUILTIN / "pss-baseline-privileged.yaml").read_text()
+    result = seawall("k8s", "scan", "-", "-f", "json", "--fail-on", "critical", stdin=text)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    rules = {f["rule"]["id"] for f in report["findings"]}
+    assert "pss-baseline-privileged" in rules
+    assert report["extra"]["objects"] == 2
+
+
+def test_scan_command_sarif_and_directory(tmp_path: Path) -> None:
+    result = seawall("k8s", "scan", str(BUILTIN), "-f", "sarif", "-o", str(tmp_path / "r.sarif"))
+    assert result.returncode == 0, result.stderr
+    sarif = json.loads((tmp_path / "r.sarif").read_text())
+    rule_ids = {r["id"] for r in sarif["runs"][0]["tool"]["driver"]["rules"]}
+    assert {"rbac-wildcard-role", "pss-baseline-host-path", "bp-ingress-https"} <= rule_ids
+
+
+def test_scan_command_bad_manifest_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("kind: [\n")
+    result = seawall("k8s", "scan", str(tmp_path / "bad.yaml"))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error:")
+    assert "Traceback" not in result.stderr
+
+
+def test_scan_needs_something_to_scan() -> None:
+    result = seawall("k8s", "scan")
+    assert result.returncode == 2 and "nothing to scan" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 100_000, "{" * 50_000, "- " * 100_000 + "x", "? " * 50_000 + "x"],
+    ids=["json-arrays", "flow-mappings", "block-sequences", "complex-keys"],
+)
+def test_deep_nesting_is_refused_before_libyaml_can_crash(text: str) -> None:
+    # libyaml's composer recurses in C: ~20,000 levels kill the process (a segfault).
+    with pytest.raises(UnsafeInputError, match="nests"):
+        parse_manifests(text, "deep.yaml")
