@@ -122,6 +122,10 @@ class ImageInfo(msgspec.Struct, frozen=True, kw_only=True):
     variant: str = ""
     created: str = ""
     layers: tuple[LayerInfo, ...] = ()
+    # How many of the bottom layers come from the base image (0: unknown). Read from the
+    # history: the base image's last instruction is an empty-layer CMD or ENTRYPOINT that is
+    # followed by the image's own layers.
+    base_layers: int = 0
 
 
 class Inventory(msgspec.Struct, frozen=True, kw_only=True):

@@ -53,3 +53,17 @@ def test_unknown_platform_in_a_single_image_is_fine_but_a_bad_one_is_refused() -
     result = seawall("sbom", str(DEMO), "--no-cache", "--platform", "linux")
     assert result.returncode == 2
     assert "invalid platform" in result.stderr
+
+
+def test_a_scan_writes_nothing_outside_its_temporary_files(tmp_path: Path) -> None:
+    home, work = tmp_path / "home", tmp_path / "work"
+    home.mkdir()
+    work.mkdir()
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    result = subprocess.run([sys.executable, "-m", "seawall", "sbom", str(DEMO), "--no-cache",
+                             "-f", "json"], capture_output=True, text=True, timeout=120,
+                            cwd=work, env=env)
+    assert result.returncode == 0, result.stderr
+    assert list(home.iterdir()) == [] and list(work.iterdir()) == []
+    assert list((tmp_path / "tmp").iterdir()) == []  # temporary files are cleaned up too

@@ -169,6 +169,36 @@ def layer_history(config: dict[str, Any], layer_count: int) -> list[str]:
     return [str(h.get("created_by", "")) for h in made]
 
 
+_BASE_END = ("CMD", "ENTRYPOINT")
+
+
+def base_layer_count(config: dict[str, Any]) -> int:
+    """Layers inherited from the base image, judged from the history (0 when unknown).
+
+    ``docker build`` copies the base image's history, which usually ends with an empty-layer
+    ``CMD`` or ``ENTRYPOINT``; the layers before the last such entry that is followed by
+    more layers are the base image's.
+    """
+    history = config.get("history")
+    if not isinstance(history, list):
+        return 0
+    seen = boundary = candidate = 0
+    for entry in history:
+        if not isinstance(entry, dict):
+            return 0
+        if entry.get("empty_layer"):
+            words = str(entry.get("created_by", "")).replace("#(nop)", " ").split()
+            if words[:1] == ["/bin/sh"]:
+                words = words[2:]
+            if words and words[0].upper() in _BASE_END:
+                candidate = seen
+            continue
+        seen += 1
+        if candidate and candidate < seen:
+            boundary = candidate
+    return boundary
+
+
 def build_image_info(
     *,
     reference: str,
@@ -196,6 +226,7 @@ def build_image_info(
         architecture=str(config.get("architecture", "")),
         variant=str(config.get("variant", "")),
         created=str(config.get("created", "")),
+        base_layers=base_layer_count(config),
         layers=tuple(
             LayerInfo(
                 index=i,

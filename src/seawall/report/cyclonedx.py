@@ -54,8 +54,8 @@ def _component(package: Package, index: int) -> Component:
     )
 
 
-def inventory_to_cyclonedx(inventory: Inventory) -> str:
-    """The inventory as a CycloneDX 1.6 JSON document."""
+def inventory_bom(inventory: Inventory) -> tuple[Bom, list[Component]]:
+    """The inventory as a CycloneDX BOM, and its components in package order."""
     image = inventory.image
     bom = Bom()
     root = bom.metadata.component = Component(
@@ -81,4 +81,14 @@ def inventory_to_cyclonedx(inventory: Inventory) -> str:
         bom.components.add(component)
     # The image contains every package; the library wants the graph stated.
     bom.register_dependency(root, [*bom.components])
+    return bom, components
+
+
+def bom_to_json(bom: Bom) -> str:
+    """CycloneDX 1.6 JSON text."""
     return str(JsonV1Dot6(bom).output_as_string(indent=2))
+
+
+def inventory_to_cyclonedx(inventory: Inventory) -> str:
+    """The inventory as a CycloneDX 1.6 JSON document."""
+    return bom_to_json(inventory_bom(inventory)[0])

@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import enum
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from seawall.cli.defaultgroup import default_group
 from seawall.cli.output import emit, stderr
+from seawall.cli.scanning import (
+    DbOpt,
+    FailOnOpt,
+    IgnoreFileOpt,
+    IgnoreUnfixedOpt,
+    ScanFormat,
+    SeverityOpt,
+    VexOpt,
+    report_scan,
+)
 from seawall.image.manifest import Platform
 from seawall.image.source import SourceOptions
 from seawall.inventory.cache import default_cache_dir
 from seawall.inventory.scan import InventoryOptions, build_inventory
-from seawall.model import Inventory, LayerInfo
+from seawall.model import Inventory
 from seawall.report.inventory import INVENTORY_WRITERS, inventory_table
+
+PROGRESS_DELAY = 1.0  # seconds before a progress bar is worth showing
 
 
 class SbomFormat(enum.StrEnum):
@@ -100,7 +114,7 @@ def inventory_options(
 
 
 def read_image(image: str, options: InventoryOptions) -> Inventory:
-    """Build the inventory, with a progress bar over layers when stderr is a terminal."""
+    """Build the inventory; on a terminal, a progress bar appears once a second has passed."""
     if not sys.stderr.isatty():
         return build_inventory(image, options)
     from rich.progress import (
@@ -111,25 +125,37 @@ def read_image(image: str, options: InventoryOptions) -> Inventory:
         TimeElapsedColumn,
     )
 
-    with Progress(
+    progress = Progress(
         TextColumn("[bold]reading layers"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
-    ) as progress:
-        task = progress.add_task("layers", total=None)
+    )
+    task = progress.add_task("layers", total=None)
+    timer = threading.Timer(PROGRESS_DELAY, progress.start)
+    timer.start()
+    try:
+        return build_inventory(image, options, lambda _: progress.advance(task))
+    finally:
+        timer.cancel()
+        progress.stop()
 
-        def advance(_: LayerInfo) -> None:
-            progress.advance(task)
 
-        return build_inventory(image, options, advance)
+sbom_app = typer.Typer(
+    name="sbom",
+    cls=default_group("image"),
+    no_args_is_help=True,
+    help="Package inventory (SBOM) of an image; `sbom IMAGE` is short for `sbom image IMAGE`.",
+)
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``seawall sbom`` to the application."""
-    app.command(no_args_is_help=True)(sbom)
+    """Add ``seawall sbom [image] IMAGE`` and ``seawall sbom match SBOM``."""
+    sbom_app.command("image", no_args_is_help=True)(sbom)
+    sbom_app.command("match", no_args_is_help=True)(match)
+    app.add_typer(sbom_app)
 
 
 def sbom(
@@ -155,3 +181,25 @@ def sbom(
     inventory = read_image(image, options)
     text = INVENTORY_WRITERS[format.value](inventory)
     emit(text, output, inventory_table(inventory) if format is SbomFormat.table else None)
+
+
+def match(
+    sbom_file: Annotated[
+        Path, typer.Argument(metavar="SBOM", help="A Seawall JSON or CycloneDX inventory.")
+    ],
+    format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        ScanFormat.table
+    ),
+    output: OutputOpt = None,
+    db: DbOpt = None,
+    severity: SeverityOpt = None,
+    ignore_unfixed: IgnoreUnfixedOpt = False,
+    fail_on: FailOnOpt = None,
+    vex: VexOpt = None,
+    ignore_file: IgnoreFileOpt = None,
+) -> None:
+    """Re-evaluate a stored inventory against the advisory database, without the image."""
+    from seawall.vulndb.sbomfile import load_inventory
+
+    inventory = load_inventory(sbom_file)
+    report_scan(inventory, db, format, output, severity, ignore_unfixed, fail_on, vex, ignore_file)

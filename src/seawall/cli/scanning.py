@@ -1,0 +1,109 @@
+"""Options and output shared by the commands that report vulnerabilities
+(``seawall image scan`` and ``seawall sbom match``)."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seawall.cli.output import emit, stderr
+from seawall.errors import InputError
+from seawall.model import Inventory, Severity
+
+
+class ScanFormat(enum.StrEnum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+    cyclonedx = "cyclonedx"
+    spdx = "spdx"
+
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option(help="Advisory database (default: $SEAWALL_DB or ~/.cache/seawall/db)."),
+]
+SeverityOpt = Annotated[
+    str | None,
+    typer.Option(help="Only these severities, comma-separated (e.g. high,critical)."),
+]
+IgnoreUnfixedOpt = Annotated[
+    bool, typer.Option(help="Leave out vulnerabilities that have no fixed version yet.")
+]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(help="Exit 1 when a finding is at or above this severity (e.g. high)."),
+]
+VexOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        help="OpenVEX or CycloneDX VEX document; not_affected/fixed statements "
+        "remove findings (repeatable)."
+    ),
+]
+IgnoreFileOpt = Annotated[
+    Path | None,
+    typer.Option(help="YAML ignore file: entries with id, reason, optional packages/expires."),
+]
+
+
+def parse_severities(text: str | None) -> frozenset[Severity]:
+    if not text:
+        return frozenset(Severity)
+    try:
+        return frozenset(Severity.parse(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def parse_threshold(text: str | None) -> Severity | None:
+    if not text:
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def report_scan(
+    inventory: Inventory,
+    db: Path | None,
+    format: ScanFormat,
+    output: Path | None,
+    severity: str | None,
+    ignore_unfixed: bool,
+    fail_on: str | None,
+    vex: list[Path] | None,
+    ignore_file: Path | None,
+) -> None:
+    """Match, write the report, and exit 1 when ``--fail-on`` is crossed."""
+    from seawall.report.vulns import SCAN_WRITERS, scan_table, scan_to_table
+    from seawall.vulndb.scan import ScanOptions, scan_inventory
+    from seawall.vulndb.store import AdvisoryStore, default_db_path
+
+    threshold = parse_threshold(fail_on)
+    options = ScanOptions(
+        severities=parse_severities(severity),
+        ignore_unfixed=ignore_unfixed,
+        vex=tuple(vex or ()),
+        ignore_file=ignore_file,
+    )
+    store = AdvisoryStore.open(db or default_db_path())
+    try:
+        report = scan_inventory(inventory, store, options, database=store.describe())
+    finally:
+        store.close()
+    if format is ScanFormat.table:
+        emit(scan_to_table(report, threshold), output, scan_table(report, threshold))
+    else:
+        emit(SCAN_WRITERS[format.value](report), output)
+        if output is not None or not sys.stdout.isatty():
+            from seawall.report.vulns import summary_line
+
+            stderr.print(summary_line(report, threshold))
+    if threshold is not None and not report.healthy(threshold):
+        raise typer.Exit(1)

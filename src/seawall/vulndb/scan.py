@@ -1,0 +1,105 @@
+"""Vulnerability scan of an inventory: match, filter, suppress, plan the fixes.
+
+Works on an :class:`~seawall.model.Inventory`, whether just read from an image or loaded
+from a stored SBOM, so a stored inventory is re-evaluated against a fresh database without
+touching the image again.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from seawall.model import Inventory, Severity, Vulnerability
+from seawall.vulndb.match import AdvisorySource, Matcher
+from seawall.vulndb.remediation import Remediation, remediate
+from seawall.vulndb.suppress import Suppression, load_ignore_file, load_vex, split
+
+
+class ScanOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """What to report."""
+
+    severities: frozenset[Severity] = frozenset(Severity)  # --severity
+    ignore_unfixed: bool = False
+    vex: tuple[Path, ...] = ()
+    ignore_file: Path | None = None
+
+
+class Suppressed(msgspec.Struct, frozen=True, kw_only=True):
+    """A finding left out, and why."""
+
+    id: str
+    package: str
+    version: str
+    status: str
+    reason: str
+    source: str
+
+
+class ScanReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a scan: the findings kept, those ruled out, and the fixes."""
+
+    inventory: Inventory
+    vulnerabilities: tuple[Vulnerability, ...]
+    remediations: tuple[Remediation, ...]
+    suppressed: tuple[Suppressed, ...] = ()
+    database: dict[str, str] = msgspec.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def counts(self) -> Counter[Severity]:
+        return Counter(v.severity for v in self.vulnerabilities)
+
+    def healthy(self, threshold: Severity | None) -> bool:
+        """No finding at or above ``threshold`` (any finding at all when None)."""
+        if threshold is None:
+            return not self.vulnerabilities
+        return not any(v.severity >= threshold for v in self.vulnerabilities)
+
+
+def _suppressions(options: ScanOptions) -> tuple[list[Suppression], list[str]]:
+    rules: list[Suppression] = []
+    warnings: list[str] = []
+    for path in options.vex:
+        rules.extend(load_vex(path))
+    if options.ignore_file is not None:
+        active, expired = load_ignore_file(options.ignore_file)
+        rules.extend(active)
+        warnings.extend(expired)
+    return rules, warnings
+
+
+def scan_inventory(
+    inventory: Inventory,
+    store: AdvisorySource,
+    options: ScanOptions,
+    database: dict[str, str] | None = None,
+) -> ScanReport:
+    """Match ``inventory`` against ``store`` and apply the options."""
+    matcher = Matcher(store)
+    found: Sequence[Vulnerability] = matcher.match(inventory)
+    rules, warnings = _suppressions(options)
+    kept, suppressed = split(found, rules)
+    kept = [v for v in kept if v.severity in options.severities]
+    if options.ignore_unfixed:
+        kept = [v for v in kept if v.fixed]
+    return ScanReport(
+        inventory=inventory,
+        vulnerabilities=tuple(kept),
+        remediations=tuple(remediate(inventory, kept)),
+        suppressed=tuple(
+            Suppressed(
+                id=v.advisory.id,
+                package=v.package.name,
+                version=v.package.version,
+                status=s.status,
+                reason=s.reason,
+                source=s.source,
+            )
+            for v, s in suppressed
+        ),
+        database=database or {},
+        warnings=tuple([*inventory.warnings, *matcher.warnings, *warnings]),
+    )
