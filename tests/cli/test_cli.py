@@ -17,7 +17,12 @@ def seawall(*args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=120)
 
 
-@pytest.mark.parametrize("command", [[], ["sbom"], ["version"]])
+@pytest.mark.parametrize(
+    "command",
+    [[], ["sbom"], ["sbom", "match"], ["version"], ["image", "scan"], ["db"], ["db", "update"],
+     ["db", "import"], ["db", "status"], ["db", "export"], ["host", "audit"], ["k8s", "scan"],
+     ["policy", "verify"], ["admission", "serve"], ["admission", "install"]],
+)
 def test_help_works_for_every_command(command: list[str]) -> None:
     result = seawall(*command, "--help")
     assert result.returncode == 0, result.stderr

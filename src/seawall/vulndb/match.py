@@ -176,6 +176,7 @@ class Matcher:
         self.store = store
         self.warnings: list[str] = []
         self._results: dict[Query, list[tuple[Advisory, Affected, Verdict]]] = {}
+        self._folded: dict[Query, list[Vulnerability]] = {}
 
     def _hits(self, query: Query) -> list[tuple[Advisory, Affected, Verdict]]:
         cached = self._results.get(query)
@@ -203,7 +204,21 @@ class Matcher:
         return hits
 
     def match_package(self, package: Package, query: Query) -> list[Vulnerability]:
-        """The vulnerabilities of one package, one per vulnerability (aliases folded)."""
+        """The vulnerabilities of one package, one per vulnerability (aliases folded).
+
+        Folding is done once per lookup: a fleet shares its base images, so the same package
+        at the same version recurs in many inventories and only the package record differs.
+        """
+        folded = self._folded.get(query)
+        if folded is None:
+            folded = self._fold_hits(package, query)
+            self._folded[query] = folded
+        return [
+            v if v.package is package else msgspec.structs.replace(v, package=package)
+            for v in folded
+        ]
+
+    def _fold_hits(self, package: Package, query: Query) -> list[Vulnerability]:
         hits = self._hits(query)
         if not hits:
             return []
