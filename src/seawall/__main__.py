@@ -1,5 +1,5 @@
 """``python -m seawall``: the same as the ``seawall`` command."""
 
-from seawall.cli.main import run
+from seawall.cli.entry import run
 
 run()

@@ -21,7 +21,8 @@ def seawall(*args: str) -> subprocess.CompletedProcess[str]:
     "command",
     [[], ["sbom"], ["sbom", "match"], ["version"], ["image", "scan"], ["db"], ["db", "update"],
      ["db", "import"], ["db", "status"], ["db", "export"], ["host", "audit"], ["k8s", "scan"],
-     ["policy", "verify"], ["admission", "serve"], ["admission", "install"]],
+     ["policy", "verify"], ["admission", "serve"], ["admission", "install"], ["runtime"],
+     ["runtime", "watch"], ["runtime", "replay"], ["runtime", "simulate"]],
 )
 def test_help_works_for_every_command(command: list[str]) -> None:
     result = seawall(*command, "--help")

@@ -97,9 +97,17 @@ def _multi_platform_layout(root: Path) -> Path:
 
     entries = []
     for arch, package in (("amd64", "left-pad"), ("arm64", "right-pad")):
-        image = Image([Layer({"etc/os-release": OS_RELEASE,
-                              f"app/node_modules/{package}/package.json":
-                                  npm_package(package, "1.0.0")})], architecture=arch)
+        image = Image(
+            [
+                Layer(
+                    {
+                        "etc/os-release": OS_RELEASE,
+                        f"app/node_modules/{package}/package.json": npm_package(package, "1.0.0"),
+                    }
+                )
+            ],
+            architecture=arch,
+        )
         sub = write_oci_layout(image, root / arch)
         index = json.loads((sub / "index.json").read_text())
         for blob in (sub / "blobs" / "sha256").iterdir():
@@ -109,20 +117,38 @@ def _multi_platform_layout(root: Path) -> Path:
         entry = index["manifests"][0]
         entry["platform"] = {"os": "linux", "architecture": arch}
         entries.append(entry)
-    nested = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                         "manifests": entries}).encode()
+    nested = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": entries,
+        }
+    ).encode()
     (root / "blobs" / "sha256" / sha256(nested)[7:]).write_bytes(nested)
-    (root / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [{
-        "mediaType": "application/vnd.oci.image.index.v1+json", "digest": sha256(nested),
-        "size": len(nested)}]}))
+    (root / "index.json").write_text(
+        json.dumps(
+            {
+                "schemaVersion": 2,
+                "manifests": [
+                    {
+                        "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "digest": sha256(nested),
+                        "size": len(nested),
+                    }
+                ],
+            }
+        )
+    )
     (root / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     return root
 
 
-@pytest.mark.parametrize(("platform", "expected"), [("linux/amd64", "left-pad"),
-                                                     ("linux/arm64", "right-pad")])
-def test_platform_picks_the_image_from_an_index(tmp_path: Path, platform: str,
-                                                expected: str) -> None:
+@pytest.mark.parametrize(
+    ("platform", "expected"), [("linux/amd64", "left-pad"), ("linux/arm64", "right-pad")]
+)
+def test_platform_picks_the_image_from_an_index(
+    tmp_path: Path, platform: str, expected: str
+) -> None:
     from seawall.image.manifest import Platform
     from seawall.image.source import SourceOptions
 
@@ -149,15 +175,80 @@ def test_hard_links_are_read_as_their_target(tmp_path: Path) -> None:
     from tests.support.sample import OS_RELEASE, metadata
 
     site = "usr/lib/python3/site-packages"
-    image = Image([Layer({
-        "etc/os-release": OS_RELEASE,
-        f"{site}/a-1.0.dist-info/METADATA": metadata("a", "1.0"),
-        f"{site}/b-1.0.dist-info/METADATA": ("hardlink", f"{site}/a-1.0.dist-info/METADATA"),
-    }, compression="none")])
-    for target in (write_oci_layout(image, tmp_path / "layout"),
-                   write_docker_archive(image, tmp_path / "image.tar")):
+    image = Image(
+        [
+            Layer(
+                {
+                    "etc/os-release": OS_RELEASE,
+                    f"{site}/a-1.0.dist-info/METADATA": metadata("a", "1.0"),
+                    f"{site}/b-1.0.dist-info/METADATA": (
+                        "hardlink",
+                        f"{site}/a-1.0.dist-info/METADATA",
+                    ),
+                },
+                compression="none",
+            )
+        ]
+    )
+    for target in (
+        write_oci_layout(image, tmp_path / "layout"),
+        write_docker_archive(image, tmp_path / "image.tar"),
+    ):
         inventory = scan(target)
         assert {(p.name, p.path) for p in inventory.packages} == {
             ("a", f"{site}/a-1.0.dist-info/METADATA"),
             ("a", f"{site}/b-1.0.dist-info/METADATA"),
         }
+
+
+@pytest.mark.parametrize("kind", ["docker-archive", "oci-layout"])
+def test_layers_read_in_worker_processes_agree(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import seawall.inventory.scan
+
+    monkeypatch.setattr(seawall.inventory.scan, "PARALLEL_THRESHOLD", 0)
+    if kind == "docker-archive":
+        target = write_docker_archive(sample_image(), tmp_path / "image.tar")
+    else:
+        target = write_oci_layout(sample_image(), tmp_path / "layout")
+    assert summary(scan(target, workers=2)) == EXPECTED
+
+
+def test_a_tampered_layer_is_caught_when_workers_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import seawall.inventory.scan
+    from seawall.errors import DigestMismatchError
+    from tests.support.imagebuild import docker_archive_members, layer_tar, write_tar
+
+    monkeypatch.setattr(seawall.inventory.scan, "PARALLEL_THRESHOLD", 0)
+    members = docker_archive_members(sample_image())
+    name = sorted(n for n in members if n.endswith("layer.tar"))[0]
+    members[name] = layer_tar({"etc/evil": b"x"})
+    with pytest.raises(DigestMismatchError):
+        scan(write_tar(dict(members), tmp_path / "image.tar"), workers=2)
+
+
+def test_digests_queued_before_the_scan_are_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seawall.image import digests
+    from tests.support.imagebuild import Layer
+
+    image = sample_image()
+    image.layers.append(Layer({"opt/data.bin": b"\1" * (2 << 20)}, created_by="ADD data"))
+    archive = write_docker_archive(image, tmp_path / "image.tar")
+    digests.start_archive(str(archive))
+    queued = [key for key in digests._futures if key[0] == str(archive.resolve())]
+    assert len(queued) == 1  # the one layer above the 1 MiB threshold
+    real = digests._hash_range
+    sizes: list[int] = []
+
+    def counting(path: str, offset: int, size: int) -> str:
+        sizes.append(size)
+        return real(path, offset, size)
+
+    monkeypatch.setattr(digests, "_hash_range", counting)
+    assert summary(scan(archive)) == EXPECTED  # the big layer checked with the queued digest
+    assert len(sizes) == 3 and max(sizes) < 1 << 20  # only the small layers hashed now

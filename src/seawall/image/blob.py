@@ -30,6 +30,7 @@ from seawall.errors import (
     RegistryError,
     UnsafeInputError,
 )
+from seawall.image import digests
 from seawall.image.tarreader import ByteSource, Readable, StreamSource, WindowSource
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -263,18 +264,23 @@ def read_blob(
     *,
     digest: str = "",
     content_digest: str = "",
+    verify: bool = True,
 ) -> T:
     """Run ``consume`` over the uncompressed bytes of ``blob`` and then verify ``digest``
-    (sha256 of the stored bytes) and ``content_digest`` (of the uncompressed bytes)."""
+    (sha256 of the stored bytes) and ``content_digest`` (of the uncompressed bytes).
+
+    ``verify=False`` is for a worker process reading an uncompressed local layer whose
+    digest its parent is computing (:mod:`seawall.image.digests`) and checks itself.
+    """
     if isinstance(blob, FileBlob):
-        result, digests = _read_file_blob(blob, label, consume, bool(content_digest))
+        result, found = _read_file_blob(blob, label, consume, bool(content_digest), verify)
     else:
         with _http_body(blob, label) as raw:
-            result, digests = read_stream(raw, label, consume, hash_content=bool(content_digest))
-    if digest:
-        check_digest(label, digest, digests.stored)
-    if content_digest:
-        check_digest(label, content_digest, digests.content)
+            result, found = read_stream(raw, label, consume, hash_content=bool(content_digest))
+    if verify and digest:
+        check_digest(label, digest, found.stored)
+    if verify and content_digest:
+        check_digest(label, content_digest, found.content)
     return result
 
 
@@ -307,7 +313,11 @@ def read_stream(
 
 
 def _read_file_blob(
-    blob: FileBlob, label: str, consume: Callable[[ByteSource], T], hash_content: bool
+    blob: FileBlob,
+    label: str,
+    consume: Callable[[ByteSource], T],
+    hash_content: bool,
+    verify: bool,
 ) -> tuple[T, Digests]:
     try:
         fd = os.open(blob.path, os.O_RDONLY)
@@ -321,40 +331,19 @@ def _read_file_blob(
             return read_stream(
                 _FileRange(fd, blob.offset, blob.size), label, consume, hash_content=hash_content
             )
+        # Uncompressed: walk the headers in place while the digest is computed on another
+        # core (hashlib releases the GIL), so the layer is neither copied nor read twice.
+        pending = digests.ensure(blob.path, blob.offset, blob.size) if verify else None
         with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as mapped:
-            return _read_mapped(mapped, blob, consume, hash_content)
+            memory = memoryview(mapped)
+            try:
+                result = consume(WindowSource(memory, blob.offset, blob.size, mapped))
+            finally:
+                memory.release()
+        hashed = pending.result() if pending is not None else ""
+        return result, Digests(hashed, hashed if hash_content else "")
     finally:
         os.close(fd)
-
-
-def _read_mapped(
-    mapped: mmap.mmap, blob: FileBlob, consume: Callable[[ByteSource], T], hash_content: bool
-) -> tuple[T, Digests]:
-    """An uncompressed layer in a mapped file: walk its headers in place while another core
-    hashes the range (hashlib releases the GIL), so the layer is neither copied nor read twice."""
-    hashed: list[str] = []
-    memory = memoryview(mapped)
-    hasher = threading.Thread(target=lambda: hashed.append(_hash_mapped(mapped, memory, blob)))
-    hasher.start()
-    try:
-        result = consume(WindowSource(memory, blob.offset, blob.size, mapped))
-    finally:
-        hasher.join()
-        memory.release()
-    return result, Digests(hashed[0], hashed[0] if hash_content else "")
-
-
-def _hash_mapped(mapped: mmap.mmap, memory: memoryview, blob: FileBlob) -> str:
-    """sha256 of a mapped byte range; hashed pages are dropped from this process's memory
-    right away (they stay in the page cache), so a huge layer never inflates resident size."""
-    hasher = hashlib.sha256()
-    step = 16 << 20
-    for start in range(blob.offset, blob.offset + blob.size, step):
-        end = min(start + step, blob.offset + blob.size)
-        hasher.update(memory[start:end])
-        aligned = start - start % mmap.PAGESIZE
-        mapped.madvise(mmap.MADV_DONTNEED, aligned, end - aligned)
-    return hasher.hexdigest()
 
 
 @contextmanager

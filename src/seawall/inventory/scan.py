@@ -11,7 +11,8 @@ from pathlib import Path
 
 import msgspec
 
-from seawall.image.blob import BlobRef, check_digest, read_blob
+from seawall.image import digests
+from seawall.image.blob import WHOLE_FILE, BlobRef, FileBlob, check_digest, read_blob
 from seawall.image.source import LayerBlob, OpenedImage, SourceOptions, StreamedBlob, find_source
 from seawall.image.tarreader import ByteSource
 from seawall.inventory.analyzer import AnalyzerIndex, all_analyzers
@@ -49,9 +50,11 @@ def _read(source: ByteSource) -> LayerResult:
     return read_layer(source, _index())
 
 
-def _read_blob(blob: BlobRef, label: str, digest: str, content_digest: str) -> bytes:
+def _read_blob(blob: BlobRef, label: str, digest: str, content_digest: str, verify: bool) -> bytes:
     """Worker entry point: read one layer blob and return its encoded result."""
-    result = read_blob(blob, label, _read, digest=digest, content_digest=content_digest)
+    result = read_blob(
+        blob, label, _read, digest=digest, content_digest=content_digest, verify=verify
+    )
     return msgspec.msgpack.encode(result)
 
 
@@ -103,18 +106,41 @@ def read_layers(
         from concurrent.futures import ProcessPoolExecutor
 
         pending.sort(key=lambda p: _size(*p), reverse=True)
+        # Uncompressed local layers are hashed here, on this process's hashing thread, while
+        # the workers walk them; the workers then need not read them twice.
+        hashing = {
+            layer.info.index: digests.ensure(blob.path, blob.offset, _file_size(blob))
+            for layer, blob in pending
+            if isinstance(blob, FileBlob) and digests.is_uncompressed(blob.path, blob.offset)
+        }
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = [
-                (layer, pool.submit(_read_blob, *job(layer, blob))) for layer, blob in pending
+                (layer, pool.submit(_read_blob, *job(layer, blob), layer.info.index not in hashing))
+                for layer, blob in pending
             ]
             for layer, future in futures:
-                finish(layer, msgspec.msgpack.decode(future.result(), type=LayerResult), True)
+                result = msgspec.msgpack.decode(future.result(), type=LayerResult)
+                if layer.info.index in hashing:
+                    label = f"{opened.info.reference}: layer {layer.info.index}"
+                    _check(layer, label, hashing[layer.info.index].result())
+                finish(layer, result, True)
     else:
         for layer, blob in pending:
             blob, label, digest, content_digest = job(layer, blob)
             result = read_blob(blob, label, _read, digest=digest, content_digest=content_digest)
             finish(layer, result, store=True)
     return [results[layer.info.index] for layer in opened.layers]
+
+
+def _file_size(blob: FileBlob) -> int:
+    return blob.size if blob.size != WHOLE_FILE else Path(blob.path).stat().st_size
+
+
+def _check(layer: LayerBlob, label: str, hashed: str) -> None:
+    """Verify an uncompressed layer's digest (stored and content are the same bytes)."""
+    for expected in (layer.digest, layer.content_digest):
+        if expected:
+            check_digest(label, expected, hashed)
 
 
 def _size(layer: LayerBlob, blob: BlobRef) -> int:

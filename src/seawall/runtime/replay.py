@@ -1,0 +1,88 @@
+"""Reading recorded events from files: Kubernetes audit (JSON lines or one EventList
+document), Docker event dumps (JSON lines) and auditd logs; the format is detected."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+
+from seawall.errors import InputError
+from seawall.model import Alert
+from seawall.runtime.alerts import Detector
+from seawall.runtime.badinput import BadInput
+from seawall.runtime.events import Event
+from seawall.runtime.files import bounded_lines
+from seawall.runtime.sources import auditd, docker_events, k8s_audit
+
+MAX_DOCUMENT = 256 * 1024 * 1024  # a whole-file EventList
+
+
+class Format(enum.StrEnum):
+    K8S_AUDIT = "k8s-audit"
+    K8S_DOCUMENT = "k8s-audit-document"
+    DOCKER = "docker"
+    AUDITD = "auditd"
+
+
+def detect(path: Path) -> Format:
+    """Which kind of event file ``path`` is, from its first non-empty line."""
+    try:
+        with path.open("rb") as stream:
+            head = stream.read(65536)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    first = next((ln.strip() for ln in head.splitlines() if ln.strip()), b"")
+    if not first:
+        return Format.K8S_AUDIT  # empty: nothing to read, any reader will do
+    if auditd.parse_record(first.decode("utf-8", "replace")) is not None:
+        return Format.AUDITD
+    if not first.startswith((b"{", b"[")):
+        raise InputError(
+            f"{path}: not an event file",
+            hint="expected Kubernetes audit JSON, a Docker event dump or an auditd log",
+        )
+    try:
+        obj = msgspec.json.decode(first)
+    except msgspec.DecodeError:
+        return Format.K8S_DOCUMENT  # a pretty-printed document spans lines
+    return Format.DOCKER if docker_events.looks_like_docker(obj) else Format.K8S_AUDIT
+
+
+def read_events(path: Path, bad: BadInput) -> Iterator[Event]:
+    """Every event in ``path``, in file order; bad records are counted in ``bad``."""
+    fmt = detect(path)
+    with path.open("rb") as stream:
+        if fmt is Format.K8S_DOCUMENT:
+            data = stream.read(MAX_DOCUMENT + 1)
+            if len(data) > MAX_DOCUMENT:
+                raise InputError(f"{path}: document larger than {MAX_DOCUMENT} bytes")
+            parser = k8s_audit.AuditParser(bad)
+            parser.max_bytes = MAX_DOCUMENT
+            yield from parser.parse(data)
+        elif fmt is Format.K8S_AUDIT:
+            parser = k8s_audit.AuditParser(bad)
+            for line in bounded_lines(stream, k8s_audit.MAX_EVENT_BYTES, bad):
+                if line.strip():
+                    yield from parser.parse(line)
+        elif fmt is Format.DOCKER:
+            for line in bounded_lines(stream, docker_events.MAX_EVENT_BYTES, bad):
+                if line.strip():
+                    event = docker_events.parse_record(line, bad)
+                    if event is not None:
+                        yield event
+        else:
+            assembler = auditd.AuditAssembler(bad)
+            for line in bounded_lines(stream, auditd.MAX_LINE, bad):
+                yield from assembler.feed(line.decode("utf-8", "replace"))
+            yield from assembler.flush()
+
+
+def replay(paths: list[Path], detector: Detector, bad: BadInput) -> list[Alert]:
+    """Evaluate every event of ``paths`` from start to end; the folded alerts."""
+    for path in paths:
+        for event in read_events(path, bad):
+            detector.process(event)
+    return detector.folder.drain()
