@@ -71,30 +71,35 @@ def debian_list_to_osv(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def alpine_secdb_to_osv(path: Path) -> Iterator[dict[str, Any]]:
-    """OSV records (one per CVE and package) from an Alpine secdb YAML file."""
+    """OSV records (one per CVE and package) from an Alpine secdb YAML file. A CVE listed
+    under two fixed versions of one package (a backport) keeps the higher one."""
+    from seawall.vulndb.versions import scheme_for
+
+    key = scheme_for("Alpine").key
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
     release = document["distroversion"]
+    fixes: dict[tuple[str, str], str] = {}
     for entry in document.get("packages") or []:
         package = entry["pkg"]
         for fixed, cves in (package.get("secfixes") or {}).items():
             for cve in cves or []:
-                cve_id = str(cve).split()[0]
-                yield {
-                    "id": f"ALPINE-{cve_id}-{package['name']}",
-                    "aliases": [cve_id],
-                    "modified": "2020-01-01T00:00:00Z",
-                    "affected": [
-                        {
-                            "package": {"ecosystem": f"Alpine:{release}", "name": package["name"]},
-                            "ranges": [
-                                {
-                                    "type": "ECOSYSTEM",
-                                    "events": [{"introduced": "0"}, {"fixed": str(fixed)}],
-                                }
-                            ],
-                        }
+                slot = (str(cve).split()[0], package["name"])
+                if slot not in fixes or key(str(fixed)) > key(fixes[slot]):
+                    fixes[slot] = str(fixed)
+    for (cve_id, name), fixed in fixes.items():
+        yield {
+            "id": f"ALPINE-{cve_id}-{name}",
+            "aliases": [cve_id],
+            "modified": "2020-01-01T00:00:00Z",
+            "affected": [
+                {
+                    "package": {"ecosystem": f"Alpine:{release}", "name": name},
+                    "ranges": [
+                        {"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}
                     ],
                 }
+            ],
+        }
 
 
 _COMPARATOR = re.compile(r"(<=|>=|<|>|=)?\s*v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)")

@@ -401,3 +401,69 @@ def test_stored_sbom_is_rematched_without_the_image(
         assert result.returncode == 0, result.stderr
         again = json.loads(result.stdout)["report"]
         assert found_ids(again) == found_ids(report)
+
+
+ALPINE_310 = 'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.10.9\nPRETTY_NAME="Alpine Linux v3.10"\n'
+APK_INSTALLED = """P:apache2
+V:2.4.39-r0
+A:x86_64
+L:Apache-2.0
+o:apache2
+
+P:busybox
+V:1.30.1-r1
+A:x86_64
+L:GPL-2.0-only
+o:busybox
+
+P:musl
+V:1.1.22-r3
+A:x86_64
+L:MIT
+o:musl
+
+"""
+# Read off alpine/v3.10/main.yaml: apache2's fixes in 2.4.41-r0 apply to 2.4.39-r0 (the
+# 2.4.39-r0 ones do not); busybox CVE-2019-5747 is fixed in 1.30.1-r2; musl is at its fix.
+ALPINE_EXPECTED = {
+    "apache2": {
+        f"ALPINE-{cve}-apache2"
+        for cve in (
+            "CVE-2019-9517",
+            "CVE-2019-10081",
+            "CVE-2019-10082",
+            "CVE-2019-10092",
+            "CVE-2019-10097",
+            "CVE-2019-10098",
+        )
+    },
+    "busybox": {"ALPINE-CVE-2019-5747-busybox"},
+}
+
+
+def test_alpine_packages_match_the_secdb_fixes(
+    build_image: BuildImage, database: Path, testenv: SeawallTestEnv, tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc/os-release").write_text(ALPINE_310)
+    (root / "lib/apk/db").mkdir(parents=True)
+    (root / "lib/apk/db/installed").write_text(APK_INSTALLED)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY root/ /\n")
+    tag = build_image(tmp_path)
+    result = seawall(
+        "image",
+        "scan",
+        tag,
+        "--docker-host",
+        testenv.docker_host,
+        "--db",
+        str(database),
+        "--format",
+        "json",
+        "--no-cache",
+    )
+    found = found_ids(json.loads(result.stdout)["report"])
+    for package, expected in ALPINE_EXPECTED.items():
+        assert_exactly(found.get(package, []), expected)
+    assert "musl" not in found
