@@ -91,10 +91,19 @@ def test_unrated_words_fall_back_to_cvss_then_unknown() -> None:
     assert _parse(osv("GO-1", "Go", "x")).advisory.severity is Severity.UNKNOWN
 
 
-def test_v4_only_keeps_vector_without_score() -> None:
-    vector = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
-    parsed = _parse(osv("R-1", "crates.io", "x", severity=[{"type": "CVSS_V4", "score": vector}]))
-    assert (parsed.advisory.cvss_vector, parsed.advisory.cvss_score) == (vector, None)
+def test_v4_scores_and_wins_over_v3_unless_malformed() -> None:
+    v4 = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"
+    v3 = "CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:N/A:N"
+
+    def rated(*entries: tuple[str, str]) -> tuple[str, float | None, Severity]:
+        severity = [{"type": kind, "score": vector} for kind, vector in entries]
+        advisory = _parse(osv("R-1", "crates.io", "x", severity=severity)).advisory
+        return advisory.cvss_vector, advisory.cvss_score, advisory.severity
+
+    assert rated(("CVSS_V4", v4)) == (v4, 9.3, Severity.CRITICAL)
+    assert rated(("CVSS_V3", v3), ("CVSS_V4", v4)) == (v4, 9.3, Severity.CRITICAL)
+    assert rated(("CVSS_V3", v3), ("CVSS_V4", "CVSS:4.0/AV:N")) == (v3, 3.1, Severity.LOW)
+    assert rated(("CVSS_V4", "CVSS:4.0/AV:N")) == ("CVSS:4.0/AV:N", None, Severity.UNKNOWN)
 
 
 def test_git_ranges_dropped_and_entries_without_matchable_versions_too() -> None:

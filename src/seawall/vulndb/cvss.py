@@ -1,8 +1,8 @@
 """CVSS v3.0/v3.1 and v2 base scores computed from a vector string, per the FIRST specifications.
 
-Written here rather than taken from the ``cvss`` package, which is LGPL-3.0+. CVSS v4 scores
-need FIRST's macro-vector lookup table and are not computed: a v4-only record keeps its vector
-and gets its severity from the ecosystem's own rating, if any.
+Written here rather than taken from the ``cvss`` package, which is LGPL-3.0+. CVSS v4.0 scores
+come from :mod:`seawall.vulndb.cvss4` (macro vectors and FIRST's lookup table); the qualitative
+rating below is the same for v3 and v4.
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ _V2 = {
 }
 
 
-def _metrics(parts: list[str]) -> dict[str, str]:
+def metric_map(parts: list[str]) -> dict[str, str]:
+    """``["AV:N", "AC:L"]`` -> ``{"AV": "N", "AC": "L"}``; ValueError on a repeat or no colon."""
     metrics: dict[str, str] = {}
     for part in parts:
         name, sep, value = part.partition(":")
@@ -53,7 +54,7 @@ def v3_base_score(vector: str) -> float:
     head, *parts = vector.strip().split("/")
     if head not in ("CVSS:3.0", "CVSS:3.1"):
         raise ValueError(f"not a CVSS v3 vector: {vector!r}")
-    metrics = _metrics(parts)
+    metrics = metric_map(parts)
     try:
         scope = metrics["S"]
         pr = _V3_PR[scope][metrics["PR"]]
@@ -75,7 +76,7 @@ def v3_base_score(vector: str) -> float:
 def v2_base_score(vector: str) -> float:
     """Base score of a CVSS v2 vector (``AV:N/AC:L/Au:N/C:P/I:P/A:P``); ValueError if bad."""
     text = vector.strip().removeprefix("(").removesuffix(")")
-    metrics = _metrics(text.split("/"))
+    metrics = metric_map(text.split("/"))
     try:
         w = {name: table[metrics[name]] for name, table in _V2.items()}
     except KeyError as exc:

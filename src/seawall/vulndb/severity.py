@@ -4,8 +4,9 @@ Own ratings come as words: GHSA's ``database_specific.severity`` (``HIGH``, ``MO
 Ubuntu's ``{"type": "Ubuntu", "score": "medium"}`` severity entries and priorities, Debian's
 ``urgency`` (``low``, ``unimportant``, ``not yet assigned``), Red Hat's ``Important``. Words
 that rate nothing (``not yet assigned``, ``untriaged``) are ignored. Without an own rating the
-CVSS v3 base score computed from the vector decides, then v2; else the severity is UNKNOWN.
-The score and the vector are kept either way (a v4 vector is kept without a score).
+CVSS score computed from the vector decides: v4.0 first, then v3.x, then v2 (a malformed vector
+falls through to the next); else the severity is UNKNOWN. The score and the vector are kept
+either way.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import msgspec
 
 from seawall.model import Affected, Severity
 from seawall.vulndb.cvss import rating, v2_base_score, v3_base_score
+from seawall.vulndb.cvss4 import v4_score
 from seawall.vulndb.osv import OsvAffected, OsvSeverity
 
 _WORDS = {
@@ -80,10 +82,13 @@ def entry_rating(entry: OsvAffected) -> str:
     return found.name.lower() if found else ""
 
 
+_SCORERS = (("CVSS_V4", v4_score), ("CVSS_V3", v3_base_score), ("CVSS_V2", v2_base_score))
+
+
 def _cvss(entries: Sequence[OsvSeverity]) -> Rated:
-    """The best CVSS entry: v3 (scored), else v4 (vector only), else v2 (scored)."""
+    """The newest CVSS entry that scores: v4.0, else v3.x, else v2, with its own vector."""
     by_type = {e.type: e.score for e in entries if isinstance(e.score, str)}
-    for kind, score_of, v2 in (("CVSS_V3", v3_base_score, False), ("CVSS_V2", v2_base_score, True)):
+    for kind, score_of in _SCORERS:
         vector = by_type.get(kind)
         if vector is None:
             continue
@@ -91,9 +96,7 @@ def _cvss(entries: Sequence[OsvSeverity]) -> Rated:
             score = score_of(vector)
         except ValueError:
             continue  # a malformed vector rates nothing; the record itself is still good
-        if kind == "CVSS_V2" and "CVSS_V4" in by_type:
-            return Rated(rating(score, v2=v2), score, by_type["CVSS_V4"])
-        return Rated(rating(score, v2=v2), score, vector)
+        return Rated(rating(score, v2=kind == "CVSS_V2"), score, vector)
     return Rated(Severity.UNKNOWN, None, by_type.get("CVSS_V4", ""))
 
 
