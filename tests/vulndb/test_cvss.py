@@ -102,8 +102,10 @@ def test_all_v3_vectors_score_without_error() -> None:
 # [doc]    the example in RedHatProductSecurity/cvss-v4-calculator cvss40.js (class CVSS40), and
 #          polycvss's v4 module documentation
 # [tie]    rounding threads whose vectors score exactly x.x5, rounded half up since the 2024 fix:
-#          RedHatProductSecurity/cvss-v4-calculator issues #48, #53 (5.94, no tie), #66 and
+#          RedHatProductSecurity/cvss-v4-calculator issues #48, #66 and
 #          RedHatProductSecurity/cvss issues #58, #60, #63
+# [#53]    RedHatProductSecurity/cvss-v4-calculator issue #53: FIRST's calculator and an independent
+#          Go implementation give 6.1; Red Hat's 5.9 there was a regression (its pull request #52)
 V4_EXAMPLES = [
     ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:H/VA:L/SC:N/SI:H/SA:L", 9.2),  # rh-b
     ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:L/VA:L/SC:H/SI:N/SA:L", 7.8),  # rh-b
@@ -182,7 +184,7 @@ V4_EXAMPLES = [
     ("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:P/VC:H/VI:L/VA:N/SC:H/SI:H/SA:H", 8.6),  # tie, #66
     ("CVSS:4.0/AV:N/AC:L/AT:P/PR:L/UI:A/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N/E:U", 0.4),  # tie, #48
     ("CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:H/VI:H/VA:N/SC:H/SI:H/SA:H/E:P", 9.0),  # tie, #48
-    ("CVSS:4.0/AV:A/AC:L/AT:P/PR:N/UI:N/VC:H/VI:L/VA:L/SC:N/SI:N/SA:N", 5.9),  # #53
+    ("CVSS:4.0/AV:A/AC:L/AT:P/PR:N/UI:N/VC:H/VI:L/VA:L/SC:N/SI:N/SA:N", 6.1),  # #53
     (  # tie, cvss #60
         "CVSS:4.0/AV:N/AC:L/AT:N/PR:L/UI:A/VC:H/VI:H/VA:N/SC:N/SI:N/SA:N/E:P/CR:L/IR:L/AR:L"
         "/MAV:N/MAC:L/MAT:N/MPR:L/MUI:A/MVC:H/MVI:H/MVA:H/MSC:H/MSI:S/MSA:S"

@@ -89,7 +89,7 @@ def v2_base_score(vector: str) -> float:
 
 
 def rating(score: float, *, v2: bool = False) -> Severity:
-    """The qualitative rating of a base score (v3 table; v2 has no CRITICAL). 0.0 is LOW."""
+    """The qualitative rating of a score (v3 and v4 table; v2 has no CRITICAL). 0.0 is LOW."""
     if score >= 9.0 and not v2:
         return Severity.CRITICAL
     if score >= 7.0:
