@@ -9,14 +9,14 @@ from collections.abc import Callable, Iterable, Sequence
 from xml.etree import ElementTree
 
 import msgspec
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from seawall import __version__
 from seawall.model import Finding, Rule, Severity, Status
+from seawall.report.common import SARIF_LEVEL, SARIF_SCHEMA, SECURITY_SEVERITY, render_plain
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_KIND = {
     Status.PASS: "pass",
     Status.FAIL: "fail",
@@ -25,21 +25,6 @@ _SARIF_KIND = {
     Status.MANUAL: "review",
     Status.NOT_APPLICABLE: "notApplicable",
     Status.ERROR: "review",
-}
-_SARIF_LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.UNKNOWN: "warning",
-}
-# GitHub code scanning ranks by this property (0.0-10.0).
-_SECURITY_SEVERITY = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "2.0",
-    Severity.UNKNOWN: "0.0",
 }
 _STATUS_STYLE = {
     Status.PASS: "green",
@@ -95,10 +80,7 @@ def findings_table(
 
 def findings_to_text(renderable: Group) -> str:
     """Plain text of a table, for ``-o FILE`` and pipes."""
-    console = Console(width=200, force_terminal=False)
-    with console.capture() as capture:
-        console.print(renderable)
-    return capture.get()
+    return render_plain(renderable)
 
 
 class _FindingsDocument(msgspec.Struct, kw_only=True):
@@ -128,9 +110,9 @@ def _sarif_rule(rule: Rule) -> dict[str, object]:
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.description or rule.rationale or rule.title},
         "help": {"text": rule.remediation or rule.title},
-        "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+        "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity]},
         "properties": {
-            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "security-severity": SECURITY_SEVERITY[rule.severity],
             "tags": ["security", *(f"{k}:{v}" for k, v in sorted(rule.mappings.items()))],
         },
     }
@@ -173,7 +155,7 @@ def findings_to_sarif(findings: Sequence[Finding], *, include_passed: bool = Fal
                 "ruleId": finding.rule.id,
                 "ruleIndex": index[finding.rule.id],
                 "kind": kind,
-                "level": _SARIF_LEVEL[finding.severity] if kind == "fail" else "none",
+                "level": SARIF_LEVEL[finding.severity] if kind == "fail" else "none",
                 "message": {
                     "text": finding.message
                     or f"{finding.rule.title}: {finding.resource.label}"

@@ -6,11 +6,12 @@ from collections import Counter
 from collections.abc import Callable
 
 import msgspec
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from seawall.model import Inventory
+from seawall.report.common import render_plain
 
 SCHEMA = "https://seawall.dev/schemas/inventory/v1"
 
@@ -60,10 +61,7 @@ def inventory_table(inventory: Inventory) -> Group:
 
 def inventory_to_table(inventory: Inventory) -> str:
     """The table as plain text, for ``-o FILE``."""
-    console = Console(width=200, record=True, file=None, force_terminal=False)
-    with console.capture() as capture:
-        console.print(inventory_table(inventory))
-    return capture.get()
+    return render_plain(inventory_table(inventory))
 
 
 def inventory_to_cyclonedx(inventory: Inventory) -> str:

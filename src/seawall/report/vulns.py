@@ -8,13 +8,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import msgspec
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from seawall import __version__
 from seawall.model import Severity, Vulnerability
-from seawall.report.findings import SARIF_SCHEMA
+from seawall.report.common import SARIF_LEVEL, SARIF_SCHEMA, SECURITY_SEVERITY, render_plain
 from seawall.vulndb.scan import ScanReport
 
 SCHEMA = "https://seawall.dev/schemas/scan/v1"
@@ -25,20 +25,6 @@ _STYLE = {
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
     Severity.UNKNOWN: "dim",
-}
-_SARIF_LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "note",
-    Severity.UNKNOWN: "warning",
-}
-_SECURITY_SEVERITY = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "2.0",
-    Severity.UNKNOWN: "0.0",
 }
 
 
@@ -120,10 +106,7 @@ def scan_table(report: ScanReport, threshold: Severity | None = None) -> Group:
 
 
 def scan_to_table(report: ScanReport, threshold: Severity | None = None) -> str:
-    console = Console(width=200, force_terminal=False)
-    with console.capture() as capture:
-        console.print(scan_table(report, threshold))
-    return capture.get()
+    return render_plain(scan_table(report, threshold))
 
 
 class _Document(msgspec.Struct, kw_only=True):
@@ -156,7 +139,7 @@ def scan_to_sarif(report: ScanReport) -> str:
                 "properties": {
                     "security-severity": f"{advisory.cvss_score:.1f}"
                     if advisory.cvss_score is not None
-                    else _SECURITY_SEVERITY[v.severity],
+                    else SECURITY_SEVERITY[v.severity],
                     "tags": ["security", "vulnerability", *advisory.aliases],
                 },
             }
@@ -164,7 +147,7 @@ def scan_to_sarif(report: ScanReport) -> str:
         results.append(
             {
                 "ruleId": advisory.id,
-                "level": _SARIF_LEVEL[v.severity],
+                "level": SARIF_LEVEL[v.severity],
                 "message": {
                     "text": (
                         f"{package.name} {package.version} is vulnerable to {advisory.id}"
