@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,13 @@ class AuditedHost:
     @property
     def endpoint(self) -> str:
         return self.env.docker_host
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 free now (for a daemon's tcp endpoint or swarm port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _script(name: str, state: Path, daemon_json: Path | None) -> None:

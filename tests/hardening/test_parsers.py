@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from seawall.errors import InputError
 from seawall.hardening.docker.audit import load_checks, select_checks
 from seawall.hardening.docker.auditrules import parse_audit_rules
+from seawall.hardening.docker.collect import parse_tcp_table
 from seawall.hardening.docker.daemonconfig import (
     DaemonConfig,
     parse_cmdline,
@@ -106,6 +107,42 @@ def test_audit_rules() -> None:
 def test_any_audit_rules_text_parses(text: str) -> None:
     rules = parse_audit_rules(text, "random")
     assert all(path.startswith("/") for path in rules.watched)
+
+
+TCP_HEADER = "  sl  local_address rem_address   st tx_queue ... uid  timeout inode\n"
+
+
+def _tcp_line(local: str, state: str, inode: str) -> str:
+    rest = "00000000:00000000 00:00000000 00000000     0        0"
+    return f"   0: {local} 00000000:0000 {state} {rest} {inode} 1\n"
+
+
+def test_tcp_tables() -> None:
+    v4 = (
+        TCP_HEADER + _tcp_line("0100007F:0951", "0A", "11") + _tcp_line("00000000:1F0A", "0A", "12")
+    )
+    v4 += _tcp_line("0100007F:A0A0", "01", "13")  # established, not listening
+    assert parse_tcp_table(v4) == ["127.0.0.1:2385", "*:7946"]
+    assert parse_tcp_table(v4, {"12"}) == ["*:7946"]
+    v6 = TCP_HEADER + _tcp_line("00000000000000000000000001000000:0951", "0A", "21")
+    v6 += _tcp_line("00000000000000000000000000000000:0951", "0A", "22")
+    assert parse_tcp_table(v6) == ["[::1]:2385", "*:2385"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["", "garbage", _tcp_line("ZZZZ:0951", "0A", "1"), _tcp_line("0100007F:XYZ", "0A", "1"),
+     _tcp_line("01007F:0951", "0A", "1"), _tcp_line("0100007F", "0A", "1"), "0: 0A " * 3],
+)  # fmt: skip
+def test_hostile_tcp_table_lines_are_skipped(line: str) -> None:
+    assert parse_tcp_table(TCP_HEADER + line + "\n" + _tcp_line("0100007F:0951", "0A", "1")) == [
+        "127.0.0.1:2385"
+    ]
+
+
+@given(st.text())
+def test_any_tcp_table_parses(text: str) -> None:
+    assert all(":" in entry for entry in parse_tcp_table(text))
 
 
 def test_group_and_passwd() -> None:

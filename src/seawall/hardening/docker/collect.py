@@ -8,6 +8,7 @@ need it report ``error`` and the others still run.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import posixpath
 import shutil
@@ -34,7 +35,9 @@ DEFAULT_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 AUDIT_FILES = ("/etc/audit/audit.rules",)
 AUDIT_DIR = "/etc/audit/rules.d"
 _WORKERS = 16
-_TOP_ARGS = "-eo pid,comm,args"
+# ``docker top`` arguments, in order: Docker runs ps with them; Podman 4 only takes format
+# descriptors (with ``-eo`` it answers 200 with an empty body).
+_TOP_ARGS = ("-eo pid,comm,args", "pid,comm,args")
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,8 @@ def collect(options: CollectOptions) -> HostFacts:
     )
     _collect_api(facts, options)
     _collect_daemon(facts)
+    if facts.swarm_active:
+        facts.listening = tcp_listeners(files, facts.dockerd_pid)
     _collect_audit(facts, options.root)
     return facts
 
@@ -75,15 +80,25 @@ def collect(options: CollectOptions) -> HostFacts:
 
 def _client(options: CollectOptions, endpoint: str) -> Any:
     import docker
+    from docker.utils import kwargs_from_env
+
+    class Client(docker.APIClient):  # type: ignore[misc]
+        """requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace the session's CA:
+        the daemon's ``ca.pem`` (or verify=False) must win for a TLS endpoint."""
+
+        def merge_environment_settings(self, *args: Any) -> Any:
+            settings = super().merge_environment_settings(*args)
+            if args[3] is None:  # no per-request verify: the session's, not the environment's
+                settings["verify"] = self.verify
+            return settings
 
     environment = dict(os.environ)
     environment["DOCKER_HOST"] = endpoint
     if options.cert_path:
         environment["DOCKER_CERT_PATH"] = options.cert_path
         environment["DOCKER_TLS_VERIFY"] = "1"
-    return docker.from_env(
-        environment=environment, timeout=options.timeout, max_pool_size=_WORKERS
-    ).api
+    params = kwargs_from_env(environment=environment)
+    return Client(timeout=options.timeout, max_pool_size=_WORKERS, **params)
 
 
 def _collect_api(facts: HostFacts, options: CollectOptions) -> None:
@@ -97,7 +112,7 @@ def _collect_api(facts: HostFacts, options: CollectOptions) -> None:
     try:
         with ThreadPoolExecutor(_WORKERS) as pool:
             _gather(api, pool, facts, options.include_stopped)
-    except docker.errors.DockerException as exc:
+    except _failures() as exc:
         facts.api_error = f"the Docker daemon at {facts.endpoint} failed: {exc}"
     finally:
         api.close()
@@ -132,31 +147,47 @@ def _api_failure(exc: Exception) -> str:
         return f"vanished during the scan ({exc.explanation or exc})"
     if isinstance(exc, docker.errors.APIError):
         return f"the daemon refused: {exc.explanation or exc}"
+    if isinstance(exc, ValueError):
+        return f"the daemon sent an unreadable answer ({exc})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _failures() -> tuple[type[Exception], ...]:
+    """What an API call may raise: the daemon's refusal, or an answer that is not JSON."""
+    import docker.errors
+
+    return (docker.errors.DockerException, ValueError)
+
+
+def _top(api: Any, container_id: str) -> dict[str, Any]:
+    """``docker top`` with the first ps arguments the engine accepts (see ``_TOP_ARGS``)."""
+    import docker.errors
+
+    for ps_args in _TOP_ARGS[:-1]:
+        try:
+            return dict(api.top(container_id, ps_args=ps_args))
+        except docker.errors.NotFound:
+            raise
+        except (docker.errors.APIError, ValueError):
+            continue
+    return dict(api.top(container_id, ps_args=_TOP_ARGS[-1]))
 
 
 def _container(api: Any, summary: dict[str, Any]) -> ContainerFacts:
     """Inspect one container and, when running, list its processes (``docker top``)."""
-    import docker.errors
-
     container_id = str(summary.get("Id", ""))
     names = summary.get("Names") or [container_id[:12]]
     name = str(names[0]).lstrip("/")
     try:
         inspect = api.inspect_container(container_id)
-    except docker.errors.DockerException as exc:
+    except _failures() as exc:
         return ContainerFacts(id=container_id, name=name, inspect={}, error=_api_failure(exc))
     name = str(inspect.get("Name", name)).lstrip("/")
     if not (inspect.get("State") or {}).get("Running"):
         return ContainerFacts(id=container_id, name=name, inspect=inspect)
     try:
-        try:
-            top = api.top(container_id, ps_args=_TOP_ARGS)
-        except docker.errors.NotFound:
-            raise
-        except docker.errors.APIError:  # engines that reject ps arguments (Podman)
-            top = api.top(container_id)
-    except docker.errors.DockerException as exc:
+        top = _top(api, container_id)
+    except _failures() as exc:
         return ContainerFacts(
             id=container_id, name=name, inspect=inspect, process_error=_api_failure(exc)
         )
@@ -165,13 +196,13 @@ def _container(api: Any, summary: dict[str, Any]) -> ContainerFacts:
 
 
 def _image(api: Any, summary: dict[str, Any]) -> ImageFacts:
-    import docker.errors
-
+    """Inspect one image and read its history (Podman 4.3 answers an empty body for the
+    history of an image whose entries have no ``created`` time: the image is then ``error``)."""
     image_id = str(summary.get("Id", ""))
     try:
         inspect = api.inspect_image(image_id)
         history = api.history(image_id)
-    except docker.errors.DockerException as exc:
+    except _failures() as exc:
         return ImageFacts(id=image_id, inspect={"RepoTags": summary.get("RepoTags")},
                           error=_api_failure(exc))  # fmt: skip
     created_by = tuple(str(h.get("CreatedBy", "")) for h in reversed(history or []))
@@ -179,8 +210,6 @@ def _image(api: Any, summary: dict[str, Any]) -> ImageFacts:
 
 
 def _gather_swarm(api: Any, pool: ThreadPoolExecutor, facts: HostFacts) -> None:
-    import docker.errors
-
     if not (facts.info.get("Swarm") or {}).get("ControlAvailable"):
         facts.swarm_error = "this node is not a swarm manager"
         return
@@ -198,26 +227,65 @@ def _gather_swarm(api: Any, pool: ThreadPoolExecutor, facts: HostFacts) -> None:
         facts.swarm_nodes = calls["nodes"].result()
         facts.swarm_secrets = len(calls["secrets"].result())
         facts.swarm_unlock_key = str((calls["key"].result() or {}).get("UnlockKey", ""))
-    except docker.errors.DockerException as exc:
+    except _failures() as exc:
         facts.swarm_error = _api_failure(exc)
-    facts.listening = _tcp_listeners(facts.files)
 
 
-def _tcp_listeners(files: HostFiles) -> tuple[str, ...]:
-    """``addr:port`` of listening TCP sockets, from /proc/net/tcp and tcp6."""
+def _address(hex_address: str) -> str:
+    """The address of a /proc/net/tcp{,6} entry (``*`` for the wildcard)."""
+    raw = bytes.fromhex(hex_address)
+    if len(raw) not in (4, 16):
+        raise ValueError(f"not an IPv4 or IPv6 address: {hex_address!r}")
+    if not any(raw):
+        return "*"
+    # the kernel prints each 32-bit word in host (little-endian) order
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    return str(ipaddress.ip_address(words))
+
+
+def _socket_inodes(files: HostFiles, pid: int) -> set[str]:
+    fd_dir = files.root / "proc" / str(pid) / "fd"
+    inodes: set[str] = set()
+    try:
+        links = list(fd_dir.iterdir())
+    except OSError:
+        return inodes
+    for link in links:
+        target = _readlink(link)
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def parse_tcp_table(text: str, owned: set[str] | None = None) -> list[str]:
+    """``addr:port`` of the listening sockets of a /proc/net/tcp{,6} table, only those whose
+    inode is in ``owned`` if given; malformed lines are skipped."""
     found: list[str] = []
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+    for line in text.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10 or fields[3] != "0A" or (owned is not None and fields[9] not in owned):
+            continue
+        hex_address, _, hex_port = fields[1].partition(":")
         try:
-            text = files.read_text(table) or ""
+            address, port = _address(hex_address), int(hex_port, 16)
+        except ValueError:
+            continue
+        found.append(f"[{address}]:{port}" if ":" in address else f"{address}:{port}")
+    return found
+
+
+def tcp_listeners(files: HostFiles, pid: int = 0) -> tuple[str, ...]:
+    """``addr:port`` of the listening TCP sockets of process ``pid`` (read in its network
+    namespace, matched by socket inode), or of every process when ``pid`` is 0."""
+    proc = f"/proc/{pid}/net" if pid else "/proc/net"
+    owned = _socket_inodes(files, pid) if pid else None
+    found: list[str] = []
+    for table in (f"{proc}/tcp", f"{proc}/tcp6"):
+        try:
+            found += parse_tcp_table(files.read_text(table) or "", owned)
         except Unassessable:
             continue
-        for line in text.splitlines()[1:]:
-            fields = line.split()
-            if len(fields) > 3 and fields[3] == "0A":
-                address, _, port = fields[1].partition(":")
-                wildcard = set(address) == {"0"}
-                found.append(f"{'*' if wildcard else address}:{int(port, 16)}")
-    return tuple(found)
+    return tuple(dict.fromkeys(found))
 
 
 # -- the daemon's command line and daemon.json -------------------------------------------------
@@ -259,10 +327,31 @@ def find_dockerd(files: HostFiles, endpoint: str) -> tuple[int, list[str]]:
         if argv:
             candidates.append((int(name), argv))
     for pid, argv in candidates:
-        if _serves(parse_cmdline(argv[1:]), endpoint):
+        flags = parse_cmdline(argv[1:])
+        if "host" not in flags:  # its -H sockets may be daemon.json "hosts"
+            flags["host"] = _json_hosts(files, config_file_of(files, pid, flags))
+        if _serves(flags, endpoint):
             return pid, argv
     seen = f"{len(candidates)} dockerd process(es) seen" if candidates else "no dockerd process"
     raise Unassessable(f"no dockerd serving {endpoint} found under {proc} ({seen})")
+
+
+def config_file_of(files: HostFiles, pid: int, flags: dict[str, list[str]]) -> str:
+    """The daemon.json path of a dockerd (``--config-file`` relative to its cwd)."""
+    config_file = (flags.get("config-file") or [DEFAULT_CONFIG_FILE])[-1]
+    if not config_file.startswith("/") and pid:
+        cwd = _readlink(files.root / "proc" / str(pid) / "cwd")
+        config_file = posixpath.normpath(posixpath.join(cwd or "/", config_file))
+    return config_file
+
+
+def _json_hosts(files: HostFiles, config_file: str) -> list[str]:
+    """The ``hosts`` of a daemon.json, [] if it cannot be read (then the default socket)."""
+    try:
+        hosts = parse_daemon_json(files.read_text(config_file) or "{}").get("hosts", [])
+    except (Unassessable, ValueError):
+        return []
+    return [str(h) for h in (hosts if isinstance(hosts, list) else [hosts])]
 
 
 def _collect_daemon(facts: HostFacts) -> None:
@@ -279,11 +368,7 @@ def _collect_daemon(facts: HostFacts) -> None:
         facts.dockerd_exe = _readlink(exe)
     except Unassessable as exc:
         daemon.cmdline_error = exc.reason
-    config_file = (daemon.flags.get("config-file") or [DEFAULT_CONFIG_FILE])[-1]
-    if not config_file.startswith("/") and facts.dockerd_pid:  # relative to dockerd's cwd
-        cwd = _readlink(files.root / "proc" / str(facts.dockerd_pid) / "cwd")
-        config_file = posixpath.normpath(posixpath.join(cwd or "/", config_file))
-    daemon.config_file = config_file
+    daemon.config_file = config_file_of(files, facts.dockerd_pid, daemon.flags)
     try:
         text = files.read_text(daemon.config_file)
     except Unassessable as exc:

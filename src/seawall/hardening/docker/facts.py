@@ -102,7 +102,9 @@ class HostFacts:
     dockerd_exe: str = ""
     environment: dict[str, str] = field(default_factory=dict)
     trusted_users: tuple[str, ...] = ()
-    listening: tuple[str, ...] = ()  # "addr:port" of TCP listeners (from /proc/net/tcp)
+    # in swarm mode, "addr:port" ("*:port" for every interface) of dockerd's TCP listeners
+    # (of every process when dockerd was not found), from /proc/PID/net/tcp{,6}
+    listening: tuple[str, ...] = ()
 
     def require_api(self) -> None:
         if self.api_error:

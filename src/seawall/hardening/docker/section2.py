@@ -83,7 +83,7 @@ def tls(facts: HostFacts) -> Result:
     hosts = facts.daemon.get("hosts", [])
     values = hosts.value if isinstance(hosts.value, list) else [hosts.value]
     tcp = [str(h) for h in values if h and not str(h).startswith(("unix://", "fd://", "/"))]
-    if facts.endpoint.startswith("tcp://"):
+    if facts.endpoint.startswith("tcp://") and facts.endpoint not in tcp:
         tcp.append(facts.endpoint)
     if not tcp:
         return Result(Status.NOT_APPLICABLE, "the daemon does not listen on TCP")
@@ -118,7 +118,7 @@ _setting_check(
 _setting_check("2.12", "authorization-plugins", [], _empty)
 
 
-@host_check("2.13", api=True)
+@host_check("2.13", api=True, dockerd=True)  # Podman: see docs/host-audit.md
 def remote_logging(facts: HostFacts) -> Result:
     driver = str(facts.info.get("LoggingDriver", ""))
     return verdict(
@@ -131,7 +131,7 @@ def remote_logging(facts: HostFacts) -> Result:
 _setting_check("2.14", "no-new-privileges", False, lambda v: not _true(v))
 
 
-@host_check("2.15", api=True)
+@host_check("2.15", api=True, dockerd=True)  # Podman: see docs/host-audit.md
 def live_restore(facts: HostFacts) -> Result:
     if facts.swarm_active:
         return Result(Status.PASS, "swarm mode is active (live restore is incompatible)")
@@ -148,7 +148,7 @@ def seccomp_profile(facts: HostFacts) -> Result:
     return verdict(not option, "seccomp is not enabled on the daemon", option, failure=Status.INFO)
 
 
-@host_check("2.18", api=True)
+@host_check("2.18", api=True, dockerd=True)  # Podman: see docs/host-audit.md
 def experimental(facts: HostFacts) -> Result:
     enabled = bool(facts.version.get("Experimental") or facts.info.get("ExperimentalBuild"))
     return verdict(enabled, "experimental features enabled", "experimental features disabled")

@@ -10,7 +10,7 @@ from seawall.hardening.docker.facts import HostFacts
 from seawall.hardening.docker.registry import Result, host_check, verdict
 from seawall.model import Status
 
-SWARM_PORT = 2377
+SWARM_PORTS = frozenset({"2377", "7946"})  # cluster management, node gossip
 NANOSECONDS_PER_DAY = 86_400 * 10**9
 
 
@@ -49,13 +49,35 @@ def managers(facts: HostFacts) -> Result:
 
 @_swarm_check("7.2", manager=False)
 def listen_address(facts: HostFacts) -> Result:
-    wildcard = [a for a in facts.listening if a in (f"*:{SWARM_PORT}",)]
-    bound = [a for a in facts.listening if a.endswith(f":{SWARM_PORT}")]
+    """The swarm's listeners (cluster management, default 2377, and node gossip, 7946) must
+    not take every interface. With dockerd's pid known they are its TCP listeners other than
+    its API endpoints (``--listen-addr`` may move 2377); otherwise ports 2377 and 7946."""
+    if facts.dockerd_pid:
+        api_ports = {_port(h) for h in _api_hosts(facts)}
+        swarm = sorted(a for a in facts.listening if _port(a) not in api_ports)
+    else:
+        swarm = sorted(a for a in facts.listening if _port(a) in SWARM_PORTS)
+    if not swarm:
+        raise Unassessable("no swarm listener found (dockerd's sockets could not be read)")
+    wildcard = [a for a in swarm if a.startswith("*:")]
     return verdict(
         bool(wildcard),
-        f"port {SWARM_PORT} listens on every interface",
-        f"port {SWARM_PORT}: {', '.join(bound) or 'not listening'}",
+        f"swarm ports listen on every interface: {', '.join(wildcard)}",
+        f"swarm ports bound to {', '.join(swarm)}",
     )
+
+
+def _port(address: str) -> str:
+    return address.rsplit(":", 1)[-1]
+
+
+def _api_hosts(facts: HostFacts) -> list[str]:
+    try:
+        hosts = facts.daemon.get("hosts", []).value
+    except Unassessable:
+        hosts = []
+    values = hosts if isinstance(hosts, list) else [hosts]
+    return [str(h) for h in [*values, facts.endpoint] if str(h).startswith("tcp://")]
 
 
 @_swarm_check("7.3", manager=False)
