@@ -49,10 +49,26 @@ def test_install_writes_certificates_and_manifests(tmp_path: Path) -> None:
     assert [d["kind"] for d in documents] == [
         "Secret",
         "Service",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
         "Deployment",
         "ValidatingWebhookConfiguration",
     ]
-    (webhook,) = documents[3]["webhooks"]
+    # The namespace cache may list and watch Namespaces, as the Deployment's account, in-cluster.
+    account, role, binding, deployment = documents[2:6]
+    assert role["rules"] == [
+        {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}
+    ]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": "guard"}
+    ]
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert pod["automountServiceAccountToken"] is True
+    assert "--in-cluster" in pod["containers"][0]["args"]
+    (webhook,) = documents[6]["webhooks"]
     assert webhook["failurePolicy"] == "Ignore" and webhook["timeoutSeconds"] == 4
     assert (
         base64.b64decode(webhook["clientConfig"]["caBundle"]) == (tmp_path / "ca.crt").read_bytes()

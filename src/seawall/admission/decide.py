@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -14,14 +14,16 @@ from typing import IO, Any
 
 import msgspec
 
+from seawall.admission.namespaces import NamespaceCache
 from seawall.admission.review import AdmissionRequest
 from seawall.model import Status
 from seawall.policy.engine import Decision, PolicyEngine
-from seawall.policy.objects import normalise
+from seawall.policy.objects import CLUSTER_SCOPED_KINDS, KubeObject, normalise
 from seawall.policy.request import Review
 
 MODES = ("enforce", "audit")
 FAILURE_POLICIES = ("fail", "ignore")
+NO_API = "the webhook has no Kubernetes API access (--kubeconfig, --context or --in-cluster)"
 
 
 @dataclass(frozen=True)
@@ -79,20 +81,37 @@ class Decider:
         settings: AdmissionSettings,
         log: DecisionLog | None = None,
         clock: Callable[[], float] = time.monotonic,
+        namespaces: NamespaceCache | None = None,
     ) -> None:
         self.engine = engine
+        self.namespaces = namespaces
         self.settings = settings
         self.log = log
         self._clock = clock
         self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="policy")
 
+    def _namespace(self, obj: KubeObject) -> tuple[Mapping[str, Any] | None, str]:
+        """The Namespace of ``obj`` for namespaceSelectors, or None and why it is unknown.
+        A Namespace under review is its own: the request's object, not the cache's (older)
+        copy; the cache itself learns only from the API server, as a request may be denied."""
+        if obj.kind == "Namespace":
+            return obj.raw, ""
+        if obj.kind in CLUSTER_SCOPED_KINDS or not obj.namespace:
+            return None, ""
+        if self.namespaces is None:
+            return None, NO_API
+        return self.namespaces.lookup(obj.namespace)
+
     def _evaluate(self, request: AdmissionRequest) -> list[Decision]:
         raw = request.object if request.object is not None else request.old_object
         obj = normalise(raw or {}, "admission", request.namespace)
+        namespace_object, unknown = self._namespace(obj)
         review = Review(
             operation=request.operation,
             old_object=request.old_object,
             user_info=request.user_info,
+            namespace_object=namespace_object,
+            namespace_unknown=unknown,
             dry_run=request.dry_run,
             uid=request.uid,
         )

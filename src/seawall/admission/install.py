@@ -1,6 +1,7 @@
 """``seawall admission install``: the files that deploy the webhook in a cluster: the CA and
-serving certificate, and manifests for the TLS Secret, Service, Deployment and
-ValidatingWebhookConfiguration."""
+serving certificate, and manifests for the TLS Secret, Service, the webhook's
+ServiceAccount with a ClusterRole (and binding) to list and watch Namespaces (its namespace
+cache, for namespaceSelectors), the Deployment and the ValidatingWebhookConfiguration."""
 
 from __future__ import annotations
 
@@ -48,6 +49,30 @@ def manifests(
         "metadata": {"name": options.name, "namespace": options.namespace, "labels": labels},
         "spec": {"selector": labels, "ports": [{"port": 443, "targetPort": 8443}]},
     }
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": options.name, "namespace": options.namespace, "labels": labels},
+    }
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRole",
+        "metadata": {"name": f"{options.name}-namespaces", "labels": labels},
+        "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["list", "watch"]}],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"{options.name}-namespaces", "labels": labels},
+        "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": f"{options.name}-namespaces",
+        },
+        "subjects": [
+            {"kind": "ServiceAccount", "name": options.name, "namespace": options.namespace}
+        ],
+    }
     probe = {"httpGet": {"path": "/healthz", "port": 8443, "scheme": "HTTPS"}}
     container = {
         "name": "webhook",
@@ -72,6 +97,7 @@ def manifests(
             options.namespace,
             "--exempt-namespace",
             "kube-system",
+            "--in-cluster",
         ],
         "ports": [{"containerPort": 8443}],
         "livenessProbe": probe,
@@ -98,7 +124,9 @@ def manifests(
             "template": {
                 "metadata": {"labels": labels},
                 "spec": {
-                    "automountServiceAccountToken": False,
+                    # The token lets the namespace cache list and watch Namespaces.
+                    "serviceAccountName": options.name,
+                    "automountServiceAccountToken": True,
                     "securityContext": {
                         "runAsNonRoot": True,
                         "runAsUser": 65532,
@@ -151,7 +179,7 @@ def manifests(
             }
         ],
     }
-    return [secret, service, deployment, webhook]
+    return [secret, service, account, role, binding, deployment, webhook]
 
 
 def write_install(options: InstallOptions, directory: Path) -> list[Path]:

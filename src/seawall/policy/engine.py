@@ -15,7 +15,13 @@ import msgspec
 
 from seawall.model import Finding, Resource, Rule, Status
 from seawall.policy.builtin import BuiltinCheck, CheckContext, Violation, builtin_checks
-from seawall.policy.gatekeeper.match import matches
+from seawall.policy.discovery import ApiResource, relevant
+from seawall.policy.gatekeeper.match import (
+    NamespaceUnknown,
+    kinds_match,
+    matches,
+    needs_namespace,
+)
 from seawall.policy.gatekeeper.template import ENGINES, Constraint
 from seawall.policy.library import PolicyLibrary
 from seawall.policy.objects import KNOWN_KINDS, KubeObject
@@ -76,6 +82,14 @@ class PolicyEngine:
             mappings={"gatekeeper": template.name},
         )
 
+    def cares_about(self, resource: ApiResource) -> bool:
+        """Whether a cluster listing should read this resource: the built-in policies may
+        decide on it, or a constraint matches its kind."""
+        return relevant(resource) or any(
+            kinds_match(c.match.get("kinds"), resource.group, resource.kind)
+            for c in self.library.constraints
+        )
+
     def exempt(self, obj: KubeObject) -> bool:
         namespace = obj.name if obj.kind == "Namespace" else obj.namespace
         return bool(namespace) and namespace in self.settings.exempt_namespaces
@@ -88,7 +102,7 @@ class PolicyEngine:
         decisions: list[Decision] = []
         resource = obj.resource()
         # Built-in checks judge what would be stored; a DELETE stores nothing.
-        if obj.kind in KNOWN_KINDS and review.operation != "DELETE":
+        if (obj.kind in KNOWN_KINDS or obj.has_pod) and review.operation != "DELETE":
             for check in self.checks:
                 if not check.applies_to(obj):
                     continue
@@ -120,10 +134,22 @@ class PolicyEngine:
             old_labels = [{str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}]
         resource = obj.resource()
         for constraint in self.library.constraints:
+            rule = self._constraint_rules[(constraint.kind, constraint.name)]
+            if (
+                review.namespace_unknown
+                and review.namespace_object is None
+                and needs_namespace(constraint.match, obj)
+            ):
+                # The selector can neither match nor miss: say so, and let the caller's
+                # failure policy decide (never a silent match or skip).
+                rest = {k: v for k, v in constraint.match.items() if k != "namespaceSelector"}
+                if matches(rest, obj, None, old_labels):
+                    unknown = NamespaceUnknown(obj.namespace, review.namespace_unknown)
+                    yield self._error(rule, resource, unknown, constraint.enforcement_action)
+                continue
             if not matches(constraint.match, obj, review.namespace_object, old_labels):
                 continue
             template = self.library.templates[constraint.kind]
-            rule = self._constraint_rules[(constraint.kind, constraint.name)]
             try:
                 found = template.violations(
                     obj, constraint, review, template.engine(self.engine_preference)
@@ -157,5 +183,12 @@ class PolicyEngine:
         )
 
     def findings(self, objects: Iterable[KubeObject]) -> list[Finding]:
-        """Findings for a batch of objects (manifests or a cluster listing)."""
-        return [d.finding for obj in objects for d in self.evaluate(obj)]
+        """Findings for a batch of objects (manifests or a cluster listing); the batch's
+        Namespaces give namespaceSelectors the labels of their namespace."""
+        batch = list(objects)
+        namespaces = {o.name: o.raw for o in batch if o.kind == "Namespace"}
+        return [
+            d.finding
+            for obj in batch
+            for d in self.evaluate(obj, Review(namespace_object=namespaces.get(obj.namespace)))
+        ]

@@ -13,7 +13,9 @@ from typing import Any
 
 from seawall.model import Resource
 
-# Where each controller keeps its pod template (metadata and spec), as a key path.
+# Where each built-in kind keeps its pod template (metadata and spec), as a key path. Any
+# other kind (Argo Rollouts, OpenShift DeploymentConfigs, ...) is searched at the paths of
+# _GENERIC_TEMPLATE_PATHS, so controllers from CRDs are checked like Deployments.
 _POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Pod": (),
     "PodTemplate": ("template",),
@@ -25,6 +27,7 @@ _POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
+_GENERIC_TEMPLATE_PATHS = (("spec", "template"), ("spec", "jobTemplate", "spec", "template"))
 CONTAINER_GROUPS = ("initContainers", "containers", "ephemeralContainers")
 CLUSTER_SCOPED_KINDS = frozenset(
     {
@@ -161,6 +164,20 @@ def _string_map(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in as_mapping(value).items()}
 
 
+def _generic_template_path(raw: Mapping[str, Any], kind: str) -> tuple[str, ...] | None:
+    """The first generic path holding a pod spec (a mapping with a ``containers`` list) in an
+    object of a kind without a known path; built-in kinds without a pod spec have none."""
+    if kind in KNOWN_KINDS:
+        return None
+    for path in _GENERIC_TEMPLATE_PATHS:
+        node: Mapping[str, Any] = raw
+        for key in path:
+            node = as_mapping(node.get(key))
+        if isinstance(as_mapping(node.get("spec")).get("containers"), list):
+            return path
+    return None
+
+
 def normalise(raw: Mapping[str, Any], origin: str = "", default_namespace: str = "") -> KubeObject:
     """Read the identity, pod spec and containers of ``raw`` (any kind; nothing is required)."""
     kind = raw.get("kind")
@@ -180,7 +197,11 @@ def normalise(raw: Mapping[str, Any], origin: str = "", default_namespace: str =
         "annotations": _string_map(metadata.get("annotations")),
         "origin": origin,
     }
-    template_path = _POD_TEMPLATE_PATHS.get(kind)
+    template_path = (
+        _POD_TEMPLATE_PATHS[kind]
+        if kind in _POD_TEMPLATE_PATHS
+        else _generic_template_path(raw, kind)
+    )
     if template_path is None:
         return KubeObject(**common)
     template: Mapping[str, Any] = raw

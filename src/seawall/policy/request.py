@@ -14,5 +14,9 @@ class Review:
     old_object: Mapping[str, Any] | None = None
     user_info: Mapping[str, Any] = field(default_factory=dict)
     namespace_object: Mapping[str, Any] | None = None
+    # Why the namespace's labels are unknown when a namespaceSelector needs them (admission
+    # without a namespace cache, or a cache not in sync); "" lets such a selector not match,
+    # as in a manifest scan without the Namespace.
+    namespace_unknown: str = ""
     dry_run: bool = False
     uid: str = ""

@@ -6,12 +6,15 @@ import enum
 import gc
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from seawall.cli.commands.k8s import ConfigOpt, NoBuiltinOpt, PolicyOpt, ScanResultsOpt
 from seawall.errors import EnvironmentFailure, InputError
+
+if TYPE_CHECKING:
+    from seawall.admission.namespaces import NamespaceCache
 
 
 class Mode(enum.StrEnum):
@@ -54,6 +57,17 @@ def serve(
     decision_log: Annotated[
         Path | None, typer.Option(help="Append decisions (JSON lines) here; default stdout.")
     ] = None,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(help="Watch Namespaces (for namespaceSelectors) with this kubeconfig."),
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="kubeconfig context to use.")] = None,
+    in_cluster: Annotated[
+        bool,
+        typer.Option(
+            "--in-cluster", help="Watch Namespaces with the pod's service account (in a pod)."
+        ),
+    ] = False,
     config: ConfigOpt = None,
     policy: PolicyOpt = None,
     scan_results: ScanResultsOpt = None,
@@ -85,8 +99,10 @@ def serve(
         stream = decision_log.open("a", encoding="utf-8") if decision_log else sys.stdout
     except OSError as exc:
         raise EnvironmentFailure(f"cannot open {decision_log}: {exc.strerror}") from None
+    namespaces = _namespace_cache(kubeconfig, context, in_cluster)
+    decider = Decider(engine, settings, DecisionLog(stream), namespaces=namespaces)
     try:
-        server = WebhookServer((host, port), Decider(engine, settings, DecisionLog(stream)), tls)
+        server = WebhookServer((host, port), decider, tls)
     except OSError as exc:
         raise EnvironmentFailure(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     # Everything loaded so far lives as long as the server: keep it out of the collector's
@@ -103,6 +119,28 @@ def serve(
         pass
     finally:
         server.server_close()
+        if namespaces is not None:
+            namespaces.stop()
+
+
+def _namespace_cache(
+    kubeconfig: Path | None, context: str | None, in_cluster: bool
+) -> NamespaceCache | None:
+    """A started Namespace cache when API access is configured, else None (constraints with
+    a namespaceSelector on namespaced objects then go to the failure policy)."""
+    if kubeconfig is None and context is None and not in_cluster:
+        return None
+    from seawall.admission.namespaces import NamespaceCache
+    from seawall.policy.kubeapi import connect
+
+    def log(message: str) -> None:
+        print(f"seawall admission: {message}", file=sys.stderr)
+
+    cache = NamespaceCache(connect(kubeconfig, context, in_cluster=in_cluster), log=log)
+    cache.start()
+    if not cache.wait_synced(10.0):
+        log("namespaces not listed yet; namespaceSelectors go to the failure policy until then")
+    return cache
 
 
 def install(

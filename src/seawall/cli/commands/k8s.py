@@ -125,7 +125,7 @@ def scan(
     if live:
         from seawall.policy.cluster import list_cluster
 
-        objects = list(list_cluster(kubeconfig, context, include_owned))
+        objects = list(list_cluster(kubeconfig, context, include_owned, wanted=engine.cares_about))
     else:
         from seawall.policy.manifests import load_manifests
 

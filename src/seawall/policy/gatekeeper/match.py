@@ -14,6 +14,22 @@ from typing import Any
 from seawall.policy.objects import CLUSTER_SCOPED_KINDS, KubeObject
 
 
+class NamespaceUnknown(LookupError):
+    """A namespaceSelector needs the labels of a namespace nobody could provide."""
+
+    def __init__(self, namespace: str, reason: str) -> None:
+        super().__init__(f"namespaceSelector needs the labels of namespace {namespace}: {reason}")
+
+
+def needs_namespace(match: Mapping[str, Any], obj: KubeObject) -> bool:
+    """Whether ``match`` needs the labels of ``obj``'s namespace, which ``obj`` lacks."""
+    return (
+        "namespaceSelector" in match
+        and obj.kind not in CLUSTER_SCOPED_KINDS
+        and bool(obj.namespace)
+    )
+
+
 def _glob(pattern: str, value: str) -> bool:
     if pattern.endswith("*"):
         return value.startswith(pattern[:-1])
@@ -22,7 +38,8 @@ def _glob(pattern: str, value: str) -> bool:
     return pattern == value
 
 
-def _kinds_match(kinds: Any, obj: KubeObject) -> bool:
+def kinds_match(kinds: Any, group: str, kind: str) -> bool:
+    """Whether ``spec.match.kinds`` (API groups and kinds, ``*``) covers ``group``/``kind``."""
     if not kinds:
         return True
     for entry in kinds:
@@ -30,7 +47,7 @@ def _kinds_match(kinds: Any, obj: KubeObject) -> bool:
             continue
         groups = entry.get("apiGroups") or ["*"]
         names = entry.get("kinds") or ["*"]
-        if ("*" in groups or obj.group in groups) and ("*" in names or obj.kind in names):
+        if ("*" in groups or group in groups) and ("*" in names or kind in names):
             return True
     return False
 
@@ -71,7 +88,7 @@ def matches(
     old_labels: Sequence[Mapping[str, str]] = (),
 ) -> bool:
     """Whether a constraint with ``spec.match`` = ``match`` applies to ``obj``."""
-    if not _kinds_match(match.get("kinds"), obj):
+    if not kinds_match(match.get("kinds"), obj.group, obj.kind):
         return False
     cluster_scoped = obj.kind in CLUSTER_SCOPED_KINDS
     scope = match.get("scope", "*")
