@@ -62,8 +62,12 @@ def make_context(root: Path) -> Path:
     pkg_info = base / DIST / "python_apt-2.6.0.egg-info" / "PKG-INFO"
     pkg_info.parent.mkdir(parents=True)
     pkg_info.write_text("Metadata-Version: 1.1\nName: python-apt\nVersion: 2.6.0\n")
-    for name, fixture in (("requests-2.32.3", "requests"), ("six-1.16.0", "six"),
-                          ("attrs-25.4.0", "attrs"), ("packaging-24.2", "packaging")):
+    for name, fixture in (
+        ("requests-2.32.3", "requests"),
+        ("six-1.16.0", "six"),
+        ("attrs-25.4.0", "attrs"),
+        ("packaging-24.2", "packaging"),
+    ):
         _put(app, f"{SITE}/{name}.dist-info/METADATA", f"python/{fixture}.METADATA")
     _put(app, "app/node_modules/ms/package.json", "npm/package-json/ms.json")
     _put(app, "app/node_modules/debug/package.json", "npm/package-json/debug.json")
@@ -82,8 +86,10 @@ def make_context(root: Path) -> Path:
 
 def keys(inventory: Inventory) -> set[tuple[str, str, str, str, str]]:
     """What must be equal across sources: package identity, path and the step that made it."""
-    return {(p.ecosystem.value, p.name, p.version, p.path, p.layer_created_by)
-            for p in inventory.packages}
+    return {
+        (p.ecosystem.value, p.name, p.version, p.path, p.layer_created_by)
+        for p in inventory.packages
+    }
 
 
 def scan(target: str, **source: object) -> Inventory:
@@ -105,8 +111,17 @@ def test_every_ecosystem_is_found_with_its_layer(reference: Inventory) -> None:
     by_eco: dict[str, set[str]] = {}
     for package in reference.packages:
         by_eco.setdefault(package.ecosystem.value, set()).add(package.name)
-    assert set(by_eco) == {"deb", "pypi", "npm", "golang", "cargo", "maven", "gem",
-                           "composer", "nuget"}
+    assert set(by_eco) == {
+        "deb",
+        "pypi",
+        "npm",
+        "golang",
+        "cargo",
+        "maven",
+        "gem",
+        "composer",
+        "nuget",
+    }
     assert reference.distro is not None and reference.distro.version_id == "12"
     # dpkg: installed stanzas only (logrotate is in config-files state)
     assert "logrotate" not in by_eco["deb"] and "libc6" in by_eco["deb"]
@@ -124,8 +139,9 @@ def test_every_ecosystem_is_found_with_its_layer(reference: Inventory) -> None:
     assert ms.layer_digest == reference.image.layers[2].digest
 
 
-def test_docker_save_archives_agree(reference: Inventory, built: str, testenv: SeawallTestEnv,
-                                    tmp_path: Path) -> None:
+def test_docker_save_archives_agree(
+    reference: Inventory, built: str, testenv: SeawallTestEnv, tmp_path: Path
+) -> None:
     archive = tmp_path / "image.tar"
     testenv.docker("save", "-o", str(archive), built)
     assert keys(scan(str(archive))) == keys(reference)
@@ -135,8 +151,13 @@ def test_docker_save_archives_agree(reference: Inventory, built: str, testenv: S
 
 
 @pytest.mark.parametrize("which", ["registry", "registry_basic", "registry_token"])
-def test_registries_agree(which: str, reference: Inventory, built: str, push_image: PushImage,
-                          request: pytest.FixtureRequest) -> None:
+def test_registries_agree(
+    which: str,
+    reference: Inventory,
+    built: str,
+    push_image: PushImage,
+    request: pytest.FixtureRequest,
+) -> None:
     registry: Registry = request.getfixturevalue(which)
     pushed = push_image(built, registry)
     inventory = scan(pushed, username=registry.user or "", password=registry.password or "")
@@ -145,8 +166,9 @@ def test_registries_agree(which: str, reference: Inventory, built: str, push_ima
 
 
 @pytest.mark.parametrize("which", ["registry_basic", "registry_token"])
-def test_wrong_credentials_are_refused(which: str, built: str, push_image: PushImage,
-                                       request: pytest.FixtureRequest) -> None:
+def test_wrong_credentials_are_refused(
+    which: str, built: str, push_image: PushImage, request: pytest.FixtureRequest
+) -> None:
     registry: Registry = request.getfixturevalue(which)
     pushed = push_image(built, registry)
     with pytest.raises(AuthenticationError):
@@ -155,8 +177,9 @@ def test_wrong_credentials_are_refused(which: str, built: str, push_image: PushI
         scan(pushed)
 
 
-def test_oci_layout_and_archive_agree(reference: Inventory, built: str, push_image: PushImage,
-                                      registry: Registry, tmp_path: Path) -> None:
+def test_oci_layout_and_archive_agree(
+    reference: Inventory, built: str, push_image: PushImage, registry: Registry, tmp_path: Path
+) -> None:
     pushed = push_image(built, registry)
     repository, tag = pushed.split("/", 1)[1].rsplit(":", 1)
     layout = pull_to_oci_layout(registry.url, repository, tag, tmp_path / "layout")
@@ -172,9 +195,25 @@ def build_image_inventory_forced(target: str, source: str) -> Inventory:
 def test_cli_reads_the_daemon(built: str, testenv: SeawallTestEnv, tmp_path: Path) -> None:
     out = tmp_path / "sbom.json"
     result = subprocess.run(
-        [sys.executable, "-m", "seawall", "sbom", built, "--docker-host", testenv.docker_host,
-         "--format", "json", "-o", str(out), "--cache-dir", str(tmp_path / "cache")],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "seawall",
+            "sbom",
+            built,
+            "--docker-host",
+            testenv.docker_host,
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert '"source": "docker-daemon"' in out.read_text()
 
@@ -182,26 +221,44 @@ def test_cli_reads_the_daemon(built: str, testenv: SeawallTestEnv, tmp_path: Pat
 def test_unreachable_registry_exits_3(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "seawall", "sbom", "127.0.0.1:9/nothing:1", "--no-cache"],
-        capture_output=True, text=True, timeout=60)
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 3, result.stderr
     assert result.stderr.startswith("error: cannot reach registry")
-
 
 
 @pytest.mark.parametrize(
     ("os_release", "database", "fixture", "ecosystem", "expected"),
     [
-        ("alpine-3.19.os-release", "lib/apk/db/installed", "apk/installed", "apk",
-         {"musl", "busybox"}),
-        ("rocky-9.3.os-release", "var/lib/rpm/rpmdb.sqlite", "rpm/rpmdb.sqlite", "rpm",
-         {"seawall-demo"}),
-        ("rocky-9.3.os-release", "var/lib/rpm/Packages", "rpm/Packages", "rpm",
-         {"seawall-demo"}),
+        (
+            "alpine-3.19.os-release",
+            "lib/apk/db/installed",
+            "apk/installed",
+            "apk",
+            {"musl", "busybox"},
+        ),
+        (
+            "rocky-9.3.os-release",
+            "var/lib/rpm/rpmdb.sqlite",
+            "rpm/rpmdb.sqlite",
+            "rpm",
+            {"seawall-demo"},
+        ),
+        ("rocky-9.3.os-release", "var/lib/rpm/Packages", "rpm/Packages", "rpm", {"seawall-demo"}),
     ],
 )
-def test_apk_and_rpm_images(os_release: str, database: str, fixture: str, ecosystem: str,
-                            expected: set[str], build_image: BuildImage,
-                            testenv: SeawallTestEnv, tmp_path: Path) -> None:
+def test_apk_and_rpm_images(
+    os_release: str,
+    database: str,
+    fixture: str,
+    ecosystem: str,
+    expected: set[str],
+    build_image: BuildImage,
+    testenv: SeawallTestEnv,
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "rootfs"
     _put(root, "etc/os-release", f"os_release/{os_release}")
     _put(root, database, fixture)
@@ -217,8 +274,9 @@ def test_apk_and_rpm_images(os_release: str, database: str, fixture: str, ecosys
     assert "distro=" in package.purl
 
 
-def test_credentials_from_docker_config(built: str, push_image: PushImage,
-                                        registry_basic: Registry, tmp_path: Path) -> None:
+def test_credentials_from_docker_config(
+    built: str, push_image: PushImage, registry_basic: Registry, tmp_path: Path
+) -> None:
     import base64
     import json
 
@@ -228,3 +286,32 @@ def test_credentials_from_docker_config(built: str, push_image: PushImage,
     (tmp_path / "config.json").write_text(json.dumps(config))
     inventory = scan(pushed, docker_config=str(tmp_path))
     assert inventory.packages
+
+
+@pytest.mark.parametrize(
+    ("platform", "package"), [("linux/amd64", "left-pad"), ("linux/arm64", "right-pad")]
+)
+def test_registry_index_and_platform(registry: Registry, platform: str, package: str) -> None:
+    from seawall.image.manifest import Platform
+    from tests.support.imagebuild import Image, Layer
+    from tests.support.push import push_index
+    from tests.support.sample import OS_RELEASE, npm_package
+
+    images = {
+        f"linux/{arch}": Image(
+            [
+                Layer(
+                    {
+                        "etc/os-release": OS_RELEASE,
+                        f"app/node_modules/{name}/package.json": npm_package(name, "1.0.0"),
+                    }
+                )
+            ],
+            architecture=arch,
+        )
+        for arch, name in (("amd64", "left-pad"), ("arm64", "right-pad"))
+    }
+    push_index(registry.url, "multi/arch", "v1", images)
+    inventory = scan(f"{registry.host}/multi/arch:v1", platform=Platform.parse(platform))
+    assert [p.name for p in inventory.packages] == [package]
+    assert inventory.image.architecture == platform.split("/")[1]
