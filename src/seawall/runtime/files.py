@@ -52,6 +52,9 @@ class FileFollower:
         self.interval = interval
         self.from_start = from_start
         self.stopped = threading.Event()
+        # Opened (and positioned at the end) now, not when the thread starts: only lines
+        # written after the watcher was built are new, however late its thread runs.
+        self._opened = self._open(at_end=not from_start)
 
     def _open(self, at_end: bool) -> tuple[IO[bytes], int] | None:
         try:
@@ -63,7 +66,7 @@ class FileFollower:
         return stream, os.fstat(stream.fileno()).st_ino
 
     def run(self) -> None:
-        opened = self._open(at_end=not self.from_start)
+        opened = self._opened
         partial = b""
         while not self.stopped.is_set():
             if opened is None:
