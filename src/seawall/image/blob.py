@@ -31,10 +31,9 @@ from seawall.errors import (
     UnsafeInputError,
 )
 from seawall.image import digests
+from seawall.image.magic import GZIP_MAGIC, ZSTD_MAGIC, is_compressed
 from seawall.image.tarreader import ByteSource, Readable, StreamSource, WindowSource
 
-GZIP_MAGIC = b"\x1f\x8b"
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 # Decompression bomb guard: past the first GiB, output may be at most this many times the
 # stored size (real layers compress 2-10x; sparse files rarely beyond 50x).
 MAX_RATIO = 200
@@ -290,8 +289,7 @@ def read_stream(
     """Run ``consume`` over the uncompressed content of the stream ``raw``, read it to the
     end, and return the result with the digests of what was read."""
     head = raw.read(8)
-    compressed = head.startswith((GZIP_MAGIC, ZSTD_MAGIC))
-    reader_class = _PrefetchingHasher if compressed else _HashingReader
+    reader_class = _PrefetchingHasher if is_compressed(head) else _HashingReader
     stored = reader_class(Prefixed(raw, head))
     decompressed = _decompressor(head, stored, label)
     content: _HashingReader | None = None
@@ -327,7 +325,7 @@ def _read_file_blob(
         if blob.size == WHOLE_FILE:
             blob = FileBlob(blob.path, 0, os.fstat(fd).st_size)
         head = os.pread(fd, 8, blob.offset)
-        if head.startswith((GZIP_MAGIC, ZSTD_MAGIC)) or not head:
+        if is_compressed(head) or not head:
             return read_stream(
                 _FileRange(fd, blob.offset, blob.size), label, consume, hash_content=hash_content
             )

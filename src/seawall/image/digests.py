@@ -22,11 +22,11 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from seawall.image.tarreader import BLOCK, WindowSource, iter_tar
+from seawall.image.magic import HEAD_SIZE, is_compressed, is_tar
+from seawall.image.tarreader import WindowSource, iter_tar
 
 _CHUNK = 16 << 20
 _MIN_MEMBER = 1 << 20  # small members are hashed in passing, not worth queueing ahead
-_COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 _lock = threading.Lock()
 _futures: dict[tuple[str, int, int], Future[str]] = {}
 _pool: ThreadPoolExecutor | None = None
@@ -82,7 +82,7 @@ def is_uncompressed(path: str, offset: int) -> bool:
             head = file.read(4)
     except OSError:
         return False
-    return bool(head) and not head.startswith(_COMPRESSED)
+    return bool(head) and not is_compressed(head)
 
 
 def start_archive(path: str) -> None:
@@ -90,7 +90,7 @@ def start_archive(path: str) -> None:
     (best effort: any problem is left for the real reader to report)."""
     try:
         with open(path, "rb") as file:
-            if file.read(BLOCK)[257:262] != b"ustar":
+            if not is_tar(file.read(HEAD_SIZE)):
                 return
             file.seek(0)
             with mmap.mmap(file.fileno(), 0, prot=mmap.PROT_READ) as mapped:
@@ -101,7 +101,7 @@ def start_archive(path: str) -> None:
                         for entry in iter_tar(WindowSource(view, 0, len(view)))
                         if entry.is_file
                         and entry.size >= _MIN_MEMBER
-                        and view[entry.offset + 257 : entry.offset + 262].tobytes() == b"ustar"
+                        and is_tar(view[entry.offset : entry.offset + HEAD_SIZE].tobytes())
                     ]
                 finally:
                     view.release()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from pathlib import Path
 from typing import ClassVar
 
 import msgspec
@@ -75,6 +76,20 @@ class ImageSource(ABC):
     def open(self, target: str, options: SourceOptions, read_layer: LayerReader) -> OpenedImage:
         """Read the image's metadata. ``read_layer`` is for sources that must read their
         layers while opening (their blobs come back as :class:`StreamedBlob`)."""
+
+
+def split_named_target(target: str, exists: Callable[[Path], bool]) -> tuple[str, str]:
+    """``PATH`` or ``PATH:NAME`` (an image inside a multi-image archive or layout).
+
+    ``exists`` says whether a path is of the wanted kind (file, directory); a target that
+    exists as written is never split, so paths containing ``:`` keep working.
+    """
+    if exists(Path(target)):
+        return target, ""
+    path, sep, name = target.rpartition(":")
+    if sep and exists(Path(path)):
+        return path, name
+    return target, ""
 
 
 _SOURCES: dict[str, ImageSource] = {}

@@ -58,13 +58,12 @@ def _read_blob(blob: BlobRef, label: str, digest: str, content_digest: str, veri
     return msgspec.msgpack.encode(result)
 
 
-def _streamed_result(layer: LayerBlob, blob: StreamedBlob, label: str) -> LayerResult:
+def _verify(layer: LayerBlob, label: str, stored: str, content: str) -> None:
+    """Check the digests a layer must have against those its bytes hashed to."""
     if layer.digest:
-        check_digest(label, layer.digest, blob.digests.stored)
+        check_digest(label, layer.digest, stored)
     if layer.content_digest:
-        check_digest(label, layer.content_digest, blob.digests.content)
-    assert isinstance(blob.result, LayerResult)
-    return blob.result
+        check_digest(label, layer.content_digest, content)
 
 
 def read_layers(
@@ -77,6 +76,10 @@ def read_layers(
     by reading the blob (in worker processes when there are several large ones)."""
     results: dict[int, LayerResult] = {}
     pending: list[tuple[LayerBlob, BlobRef]] = []
+    labels = {
+        layer.info.index: f"{opened.info.reference}: layer {layer.info.index}"
+        for layer in opened.layers
+    }
 
     def finish(layer: LayerBlob, result: LayerResult, store: bool) -> None:
         results[layer.info.index] = result
@@ -86,9 +89,11 @@ def read_layers(
             progress(layer.info)
 
     for layer in opened.layers:
-        label = f"{opened.info.reference}: layer {layer.info.index}"
         if isinstance(layer.blob, StreamedBlob):
-            finish(layer, _streamed_result(layer, layer.blob, label), store=True)
+            digests_seen = layer.blob.digests
+            _verify(layer, labels[layer.info.index], digests_seen.stored, digests_seen.content)
+            assert isinstance(layer.blob.result, LayerResult)
+            finish(layer, layer.blob.result, store=True)
             continue
         cached = cache.get(layer.info.digest) if cache else None
         if cached is not None:
@@ -96,51 +101,56 @@ def read_layers(
         else:
             pending.append((layer, layer.blob))
 
-    def job(layer: LayerBlob, blob: BlobRef) -> tuple[BlobRef, str, str, str]:
-        label = f"{opened.info.reference}: layer {layer.info.index}"
-        return blob, label, layer.digest, layer.content_digest
-
     large = [p for p in pending if _size(*p) >= PARALLEL_THRESHOLD]
     workers = min(workers or os.cpu_count() or 1, len(large))
-    if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        pending.sort(key=lambda p: _size(*p), reverse=True)
-        # Uncompressed local layers are hashed here, on this process's hashing thread, while
-        # the workers walk them; the workers then need not read them twice.
-        hashing = {
-            layer.info.index: digests.ensure(blob.path, blob.offset, _file_size(blob))
-            for layer, blob in pending
-            if isinstance(blob, FileBlob) and digests.is_uncompressed(blob.path, blob.offset)
-        }
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [
-                (layer, pool.submit(_read_blob, *job(layer, blob), layer.info.index not in hashing))
-                for layer, blob in pending
-            ]
-            for layer, future in futures:
-                result = msgspec.msgpack.decode(future.result(), type=LayerResult)
-                if layer.info.index in hashing:
-                    label = f"{opened.info.reference}: layer {layer.info.index}"
-                    _check(layer, label, hashing[layer.info.index].result())
-                finish(layer, result, True)
-    else:
+    if workers <= 1:
         for layer, blob in pending:
-            blob, label, digest, content_digest = job(layer, blob)
-            result = read_blob(blob, label, _read, digest=digest, content_digest=content_digest)
+            result = read_blob(
+                blob,
+                labels[layer.info.index],
+                _read,
+                digest=layer.digest,
+                content_digest=layer.content_digest,
+            )
+            finish(layer, result, store=True)
+        return [results[layer.info.index] for layer in opened.layers]
+
+    from concurrent.futures import ProcessPoolExecutor
+
+    pending.sort(key=lambda p: _size(*p), reverse=True)
+    # Uncompressed local layers are hashed here, on this process's hashing thread, while the
+    # workers walk them; the workers then need not read them twice.
+    hashing = {
+        layer.info.index: digests.ensure(blob.path, blob.offset, _file_size(blob))
+        for layer, blob in pending
+        if isinstance(blob, FileBlob) and digests.is_uncompressed(blob.path, blob.offset)
+    }
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [
+            (
+                layer,
+                pool.submit(
+                    _read_blob,
+                    blob,
+                    labels[layer.info.index],
+                    layer.digest,
+                    layer.content_digest,
+                    layer.info.index not in hashing,
+                ),
+            )
+            for layer, blob in pending
+        ]
+        for layer, future in futures:
+            result = msgspec.msgpack.decode(future.result(), type=LayerResult)
+            if layer.info.index in hashing:
+                hashed = hashing[layer.info.index].result()
+                _verify(layer, labels[layer.info.index], hashed, hashed)  # same bytes
             finish(layer, result, store=True)
     return [results[layer.info.index] for layer in opened.layers]
 
 
 def _file_size(blob: FileBlob) -> int:
     return blob.size if blob.size != WHOLE_FILE else Path(blob.path).stat().st_size
-
-
-def _check(layer: LayerBlob, label: str, hashed: str) -> None:
-    """Verify an uncompressed layer's digest (stored and content are the same bytes)."""
-    for expected in (layer.digest, layer.content_digest):
-        if expected:
-            check_digest(label, expected, hashed)
 
 
 def _size(layer: LayerBlob, blob: BlobRef) -> int:

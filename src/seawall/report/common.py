@@ -1,9 +1,13 @@
-"""What every writer shares: SARIF's severity mapping and plain-text rendering of tables."""
+"""What every writer shares: the SARIF log and severity mapping, plain-text tables."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from rich.console import Console, RenderableType
 
+from seawall import __version__
 from seawall.model import Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -22,6 +26,22 @@ SECURITY_SEVERITY = {
     Severity.LOW: "2.0",
     Severity.UNKNOWN: "0.0",
 }
+
+
+def sarif_log(rules: list[dict[str, Any]], results: list[dict[str, Any]]) -> str:
+    """A SARIF 2.1.0 log with one run of Seawall: the rules used and their results."""
+    driver = {
+        "name": "seawall",
+        "version": __version__,
+        "informationUri": "https://seawall.dev",
+        "rules": rules,
+    }
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
+    return json.dumps(document, indent=2)
 
 
 def render_plain(renderable: RenderableType, width: int = 200) -> str:

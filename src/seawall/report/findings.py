@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from xml.etree import ElementTree
@@ -13,9 +12,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from seawall import __version__
 from seawall.model import Finding, Rule, Severity, Status
-from seawall.report.common import SARIF_LEVEL, SARIF_SCHEMA, SECURITY_SEVERITY, render_plain
+from seawall.report.common import SARIF_LEVEL, SECURITY_SEVERITY, render_plain, sarif_log
 
 _SARIF_KIND = {
     Status.PASS: "pass",
@@ -169,24 +167,7 @@ def findings_to_sarif(findings: Sequence[Finding], *, include_passed: bool = Fal
                 },
             }
         )
-    document = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "seawall",
-                        "version": __version__,
-                        "informationUri": "https://seawall.dev",
-                        "rules": [_sarif_rule(rule) for rule in rules.values()],
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(document, indent=2)
+    return sarif_log([_sarif_rule(rule) for rule in rules.values()], results)
 
 
 def findings_to_junit(findings: Sequence[Finding], suite: str) -> str:

@@ -12,9 +12,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from seawall import __version__
 from seawall.model import Severity, Vulnerability
-from seawall.report.common import SARIF_LEVEL, SARIF_SCHEMA, SECURITY_SEVERITY, render_plain
+from seawall.report.common import SARIF_LEVEL, SECURITY_SEVERITY, render_plain, sarif_log
 from seawall.vulndb.scan import ScanReport
 
 SCHEMA = "https://seawall.dev/schemas/scan/v1"
@@ -170,24 +169,7 @@ def scan_to_sarif(report: ScanReport) -> str:
                 },
             }
         )
-    document = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "seawall",
-                        "version": __version__,
-                        "informationUri": "https://seawall.dev",
-                        "rules": list(rules.values()),
-                    }
-                },
-                "results": results,
-            }
-        ],
-    }
-    return json.dumps(document, indent=2)
+    return sarif_log(list(rules.values()), results)
 
 
 def scan_to_cyclonedx(report: ScanReport) -> str:

@@ -16,14 +16,8 @@ from typing import ClassVar
 
 from seawall.errors import ImageFormatError, InputError, UnsafeInputError
 from seawall.image.assemble import BlobStore, open_docker_archive, open_oci
-from seawall.image.blob import (
-    GZIP_MAGIC,
-    ZSTD_MAGIC,
-    FileBlob,
-    Prefixed,
-    open_decompressed,
-    read_stream,
-)
+from seawall.image.blob import FileBlob, Prefixed, open_decompressed, read_stream
+from seawall.image.magic import GZIP_MAGIC, is_compressed, is_tar
 from seawall.image.manifest import MAX_JSON
 from seawall.image.source import (
     ImageSource,
@@ -32,6 +26,7 @@ from seawall.image.source import (
     SourceOptions,
     StreamedBlob,
     register_source,
+    split_named_target,
 )
 from seawall.image.tarreader import (
     BLOCK,
@@ -49,17 +44,6 @@ from seawall.image.tarreader import (
 MAX_LINK_HOPS = 16
 # Blobs that are small and start with "{" are manifests or configs, not layers.
 _JSON_NAMES = frozenset(("manifest.json", "index.json", "oci-layout", "repositories"))
-_TAR_MAGIC_OFFSET = 257
-
-
-def _split_target(target: str) -> tuple[str, str]:
-    """``archive.tar`` or ``archive.tar:name`` (an image name inside a multi-image archive)."""
-    if Path(target).exists():
-        return target, ""
-    path, sep, name = target.rpartition(":")
-    if sep and Path(path).is_file():
-        return path, name
-    return target, ""
 
 
 def looks_like_archive(path: str) -> bool:
@@ -69,9 +53,7 @@ def looks_like_archive(path: str) -> bool:
             head = file.read(BLOCK)
     except OSError:
         return False
-    return (
-        head.startswith(GZIP_MAGIC) or head[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar"
-    )
+    return head.startswith(GZIP_MAGIC) or is_tar(head)
 
 
 class _Links:
@@ -169,11 +151,7 @@ class _Member:
 
 def _is_layer(head: bytes) -> bool:
     """True if content starting with ``head`` is a tar, compressed or not."""
-    return (
-        head.startswith((GZIP_MAGIC, ZSTD_MAGIC))
-        or head[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar"
-        or head.count(0) == len(head)
-    )
+    return is_compressed(head) or is_tar(head) or head.count(0) == len(head)
 
 
 class StreamArchiveStore:
@@ -254,7 +232,7 @@ def open_archive(
     target: str, options: SourceOptions, read_layer: LayerReader, prefer: str
 ) -> OpenedImage:
     """Open a tar or tar.gz image archive at ``target`` (optionally ``path:name``)."""
-    path, name = _split_target(target)
+    path, name = split_named_target(target, Path.is_file)
     if not Path(path).is_file():
         raise InputError(f"{path}: no such file")
     with open(path, "rb") as file:
@@ -279,7 +257,7 @@ class DockerArchiveSource(ImageSource):
     priority: ClassVar[int] = 10
 
     def detect(self, target: str, options: SourceOptions) -> bool:
-        path, _ = _split_target(target)
+        path, _ = split_named_target(target, Path.is_file)
         return Path(path).is_file() and looks_like_archive(path)
 
     def open(self, target: str, options: SourceOptions, read_layer: LayerReader) -> OpenedImage:

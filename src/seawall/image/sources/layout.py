@@ -15,17 +15,8 @@ from seawall.image.source import (
     OpenedImage,
     SourceOptions,
     register_source,
+    split_named_target,
 )
-
-
-def _split_target(target: str) -> tuple[Path, str]:
-    """``DIR`` or ``DIR:NAME`` where NAME is an ``org.opencontainers.image.ref.name``."""
-    if Path(target).is_dir():
-        return Path(target), ""
-    path, sep, name = target.rpartition(":")
-    if sep and Path(path).is_dir():
-        return Path(path), name
-    return Path(target), ""
 
 
 class LayoutStore:
@@ -70,11 +61,12 @@ class OCILayoutSource(ImageSource):
     priority: ClassVar[int] = 5
 
     def detect(self, target: str, options: SourceOptions) -> bool:
-        root, _ = _split_target(target)
+        root = Path(split_named_target(target, Path.is_dir)[0])
         return (root / "index.json").is_file() or (root / "oci-layout").is_file()
 
     def open(self, target: str, options: SourceOptions, read_layer: LayerReader) -> OpenedImage:
-        root, name = _split_target(target)
+        path, name = split_named_target(target, Path.is_dir)
+        root = Path(path)
         if not root.is_dir():
             raise InputError(f"{root}: no such directory")
         return open_oci(

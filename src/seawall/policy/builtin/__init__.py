@@ -9,7 +9,7 @@ every problem: the field that decided it, a message and the JSON Patch that fixe
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,10 +114,3 @@ def annotation_pointer(key: str, pod_template: str = "") -> str:
 def truthy(value: Any) -> bool:
     """Kubernetes booleans as YAML may spell them (only real ``true`` counts)."""
     return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def each_container(obj: KubeObject, *groups: str) -> Iterator[Any]:
-    """The object's containers, optionally only those in ``groups``."""
-    for container in obj.containers:
-        if not groups or container.group in groups:
-            yield container
