@@ -7,7 +7,7 @@ records that lockfiles contain (one per platform, per range that resolved to one
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
 import msgspec
@@ -45,6 +45,18 @@ _YAML_LOADER: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = getattr(
 )
 
 
+def _events(document: bytes) -> Iterator[yaml.Event]:
+    """libyaml's events for ``document``; the parser's own nesting limit (newer libyaml builds
+    stop at 1,000 flow levels while scanning ahead, before Seawall sees an event) is reported
+    as Seawall's depth error, so the message does not depend on the library version."""
+    try:
+        yield from yaml.parse(document, Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):
+            raise ValueError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels") from None
+        raise
+
+
 def load_yaml_documents(data: BinaryIO) -> list[Any]:
     """Every document of a YAML stream as dicts, lists, strings, booleans and None.
 
@@ -74,7 +86,7 @@ def load_yaml_documents(data: BinaryIO) -> list[Any]:
             parent[keys[-1]] = value
             keys[-1] = _NO_KEY
 
-    for event in yaml.parse(data.read(), Loader=_YAML_LOADER):
+    for event in _events(data.read()):
         if isinstance(event, yaml.ScalarEvent):
             plain = not event.style and event.tag is None
             attach(_PLAIN_VALUES.get(event.value, event.value) if plain else event.value)
