@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+import docker
+
+from seawall.contract import decode
 from tests.hardening.conftest import AuditedHost
+from tests.hardening.test_host_audit import CARELESS
 
 
 def seawall(*args: str) -> subprocess.CompletedProcess[str]:
@@ -35,8 +39,21 @@ def test_json_sarif_junit(careless_host: AuditedHost, tmp_path: Path) -> None:
         text = out.read_text()
         if fmt == "json":
             document = json.loads(text)
-            assert document["extra"]["inventory"]["engine"] == "docker"
-            assert {f["rule"]["id"] for f in document["findings"]} >= {"5.4", "5.32"}
+            envelope = decode(text.encode())
+            assert envelope.kind == "host-audit" and envelope.host is not None
+            assert envelope.host.engine == "docker"
+            assert document["asset"]["type"] == "host"
+            engine = docker.DockerClient(base_url=careless_host.endpoint)
+            assert document["asset"]["id"] == engine.info()["ID"] != ""
+            assert {r["rule"] for r in document["results"]} >= {
+                "cis-docker-1.6/5.4",
+                "cis-docker-1.6/5.32",
+            }
+            # the (running) containers and the images they run, for the center's inventory
+            containers = {c.name: c for c in envelope.host.containers}
+            running = {"wild", "ssh"}  # the careless engine's running containers
+            assert set(containers) == running and set(CARELESS) >= running
+            assert all(c.image_id.startswith("sha256:") for c in containers.values())
         elif fmt == "sarif":
             run = json.loads(text)["runs"][0]
             assert any(r["ruleId"] == "5.10" and r["kind"] == "fail" for r in run["results"])
@@ -71,8 +88,8 @@ def test_permission_denied_on_the_socket(careless_host: AuditedHost) -> None:
         capture_output=True, text=True, timeout=120, cwd="/",
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    findings = json.loads(result.stdout)["findings"]
-    errors = [f for f in findings if f["rule"]["id"] == "2.6"]
+    results = json.loads(result.stdout)["results"]
+    errors = [r for r in results if r["rule"] == "cis-docker-1.6/2.6"]
     assert errors[0]["status"] == "error"
     assert "Permission denied" in errors[0]["evidence"]
 

@@ -3,7 +3,6 @@ and on a hardened configuration (see conftest.py for both hosts)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from seawall.hardening.docker.audit import AuditOptions, audit_host
 from seawall.hardening.docker.collect import CollectOptions
-from seawall.model import Finding
+from seawall.model import Finding, Status
 from seawall.rules import catalog
 from tests.hardening.conftest import AuditedHost
 
@@ -293,8 +292,11 @@ def test_trusted_users(careless_host: AuditedHost, tmp_path: Path) -> None:
 
 
 def test_json_report_round_trips(careless_host: AuditedHost) -> None:
-    from seawall.report.findings import findings_to_json
+    from seawall.contract import decode, encode_pretty
+    from seawall.report.envelope.host import host_envelope
 
     result = audit(careless_host)
-    document = json.loads(findings_to_json(result.findings, "seawall.host-audit/v1"))
-    assert len(document["findings"]) == len(result.findings)
+    envelope = decode(encode_pretty(host_envelope(result)).encode())
+    assert len(envelope.results) == len(result.findings)
+    assert len({r.fingerprint for r in envelope.results}) == len(result.findings)
+    assert {r.status for r in envelope.results} >= {Status.PASS, Status.FAIL}

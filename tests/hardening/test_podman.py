@@ -125,11 +125,11 @@ def _audit(endpoint: str, *args: str) -> dict[str, object]:
 
 def test_podman_is_detected_and_dockerd_checks_do_not_apply(podman_endpoint: str) -> None:
     document = _audit(podman_endpoint)
-    inventory = document["extra"]["inventory"]  # type: ignore[index]
-    assert inventory["engine"] == "podman"
-    assert inventory["dockerd_pid"] == 0
-    found = {(f["rule"]["id"], f["resource"]["name"]): f for f in document["findings"]}  # type: ignore[attr-defined]
-    host = inventory["name"]
+    details = document["host"]  # type: ignore[index]
+    assert details["engine"] == "podman"
+    results: list[dict] = document["results"]  # type: ignore[assignment]
+    found = {(f["rule"].removeprefix("cis-docker-1.6/"), f["resource"]["name"]): f for f in results}
+    host = document["asset"]["name"]  # type: ignore[index]
     status = {key: f["status"] for key, f in found.items()}
     # dockerd's command line, daemon.json and files: not applicable, with the reason
     dockerd = [f"2.{n}" for n in (2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18)]
@@ -148,8 +148,11 @@ def test_podman_is_detected_and_dockerd_checks_do_not_apply(podman_endpoint: str
 def test_podman_container_runtime_checks_assess(podman_endpoint: str) -> None:
     document = _audit(podman_endpoint, "--checks", "4,5")
     got = {
-        (f["rule"]["id"], f["resource"]["name"]): (f["status"], f["evidence"])
-        for f in document["findings"]  # type: ignore[attr-defined]
+        (f["rule"].removeprefix("cis-docker-1.6/"), f["resource"]["name"]): (
+            f["status"],
+            f["evidence"],
+        )
+        for f in document["results"]  # type: ignore[attr-defined]
     }
     want = {
         "4.1": "fail", "5.4": "pass", "5.5": "pass", "5.7": "pass", "5.10": "pass",

@@ -76,9 +76,13 @@ def _audit(*args: str) -> dict[tuple[str, str], tuple[str, str]]:
         capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    findings = json.loads(proc.stdout)["findings"]
+    results = json.loads(proc.stdout)["results"]
     return {
-        (f["rule"]["id"], f["resource"]["kind"]): (f["status"], f["evidence"]) for f in findings
+        (r["rule"].removeprefix("cis-docker-1.6/"), r["resource"]["kind"]): (
+            r["status"],
+            r["evidence"],
+        )
+        for r in results
     }
 
 

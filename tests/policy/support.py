@@ -21,7 +21,7 @@ def fixture_engine() -> PolicyEngine:
     """The engine with the settings and scan results the built-in fixtures are written for."""
     return PolicyEngine(
         load_settings(FIXTURES / "settings.yaml"),
-        load_scan_results(FIXTURES / "scan-results.json"),
+        load_scan_results([FIXTURES / "scan-results.json"]),
     )
 
 

@@ -93,6 +93,11 @@ def test_scan_command_on_a_cluster(tmp_path: Path) -> None:
         )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    failed = {(f["resource"]["name"], f["rule"]["id"]) for f in report["findings"]}
-    assert ("log-agent", "pss-baseline-privileged") in failed
-    assert ("ci-deployer", "rbac-cluster-admin-binding") in failed
+    assert report["kind"] == "k8s-scan"
+    results = report["results"]
+    failed = {(r["resource"]["name"], r["rule"]) for r in results if r["status"] == "fail"}
+    assert ("log-agent", "k8s/pss-baseline-privileged") in failed
+    assert ("ci-deployer", "k8s/rbac-cluster-admin-binding") in failed
+    # the cluster is known by its kube-system namespace's UID
+    assert report["asset"]["id"] == "5f0c2d9e-8a41-4a57-9d8e-2b7c1e3f4a60"
+    assert report["asset"]["name"] == "recorded"

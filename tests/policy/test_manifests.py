@@ -136,9 +136,19 @@ def test_scan_command_reads_stdin_and_fails_on_severity() -> None:
     result = seawall("k8s", "scan", "-", "-f", "json", "--fail-on", "critical", stdin=text)
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    rules = {f["rule"]["id"] for f in report["findings"]}
-    assert "pss-baseline-privileged" in rules
-    assert report["extra"]["objects"] == 2
+    assert report["kind"] == "k8s-scan"
+    assert report["asset"] == {
+        "type": "cluster", "id": "name:stdin", "name": "stdin", "manifest_digest": "",
+        "config_digest": "", "references": [], "platform": "",
+        "attributes": {"source": "manifests"},
+    }  # fmt: skip
+    failed = {r["rule"] for r in report["results"] if r["status"] == "fail"}
+    assert "k8s/pss-baseline-privileged" in failed
+    # passing results are reported too, so that healthy resources can be counted
+    assert report["summary"]["statuses"]["pass"] > 0
+    assert report["summary"]["healthy"] is False and report["summary"]["threshold"] == "critical"
+    assert len(report["workloads"]) == 2
+    assert {r["id"] for r in report["rules"]} >= failed
 
 
 def test_scan_command_sarif_and_directory(tmp_path: Path) -> None:

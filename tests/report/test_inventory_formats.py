@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import msgspec
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 
+from seawall.contract import Kind, decode
 from seawall.inventory.scan import InventoryOptions, build_inventory
 from seawall.model import Inventory
 from seawall.report.inventory import INVENTORY_WRITERS
@@ -60,10 +60,11 @@ def test_spdx_is_valid_2_3(inventory: Inventory, tmp_path: Path) -> None:
 
 def test_json_round_trips(inventory: Inventory) -> None:
     text = INVENTORY_WRITERS["json"](inventory)
-    decoded = msgspec.json.decode(text)
-    assert decoded["schema"].endswith("/inventory/v1")
-    again = msgspec.convert(decoded["inventory"], Inventory)
-    assert again == inventory
+    envelope = decode(text.encode())
+    assert envelope.kind is Kind.INVENTORY
+    assert envelope.asset.id == inventory.image.config_digest
+    assert envelope.asset.references == ("seawall/demo:1.0",)
+    assert envelope.inventory == inventory
 
 
 def test_table_lists_every_package(inventory: Inventory) -> None:

@@ -62,8 +62,9 @@ def test_record_table_and_json_lines() -> None:
     a = AlertFolder().add(alert("2024-01-01T00:00:00Z"))
     assert a is not None
     record = alert_record(a)
-    assert record["severity"] == "high" and record["remediation"] == "fix it"
-    assert record["resource"]["namespace"] == "default"
+    assert record.severity == "high" and record.remediation == "fix it"
+    assert record.resource.namespace == "default"
+    assert record.rule == "runtime/r1"
     stream = io.BytesIO()
     out = JsonLinesOutput(stream)
     out.write(a)
@@ -96,7 +97,7 @@ def test_webhook_output_posts_json() -> None:
         out.close()
     finally:
         server.shutdown()
-    assert received[0]["rule"] == "r1"
+    assert received[0]["rule"] == "runtime/r1"
 
 
 def test_webhook_output_survives_a_dead_receiver() -> None:

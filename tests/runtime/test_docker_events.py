@@ -98,7 +98,7 @@ def test_watch_raises_docker_alerts_with_evidence(
         while time.time() < deadline and not wanted <= seen:
             time.sleep(0.5)
             records = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
-            seen = {(r["rule"], r["resource"]["name"]) for r in records}
+            seen = {(r["rule"].removeprefix("runtime/"), r["resource"]["name"]) for r in records}
     finally:
         watcher.stop()
         thread.join(10)
@@ -107,15 +107,15 @@ def test_watch_raises_docker_alerts_with_evidence(
     assert not any(name in (names["benign"], names["health"]) for _, name in seen)
     assert not any(name == early.name for _, name in seen)
     records = [json.loads(x) for x in out.read_text().splitlines()]
-    priv = next(r for r in records if r["rule"] == "docker-privileged-container")
+    priv = next(r for r in records if r["rule"] == "runtime/docker-privileged-container")
     assert priv["evidence"]["container.privileged"] == "true"
     assert priv["evidence"]["container.image"] == shell_image
     assert priv["resource"]["kind"] == "container" and len(priv["resource"]["id"]) == 64
-    sock = next(r for r in records if r["rule"] == "docker-sensitive-mount")
+    sock = next(r for r in records if r["rule"] == "runtime/docker-sensitive-mount")
     assert "/var/run/docker.sock" in sock["evidence"]["container.mounts"]
-    shell = next(r for r in records if r["rule"] == "docker-shell-exec")
+    shell = next(r for r in records if r["rule"] == "runtime/docker-shell-exec")
     assert shell["evidence"]["proc.cmdline"] == "sh -c echo hello"
-    sshd = next(r for r in records if r["rule"] == "docker-ssh-server")
+    sshd = next(r for r in records if r["rule"] == "runtime/docker-ssh-server")
     assert sshd["evidence"]["proc.name"] == "sshd"
     assert sshd["tactic"] == "Execution"
     # The recorded dump replays to the same alerts (inspection included).

@@ -27,17 +27,21 @@ def test_replay_real_audit_events_as_json() -> None:
         *map(str, sorted(K8S.glob("*.json"))),
     )
     assert result.returncode == 1, result.stderr
-    records = [json.loads(line) for line in result.stdout.splitlines()]
+    document = json.loads(result.stdout)
+    assert document["kind"] == "alerts"
+    assert document["asset"]["type"] == "cluster" and document["asset"]["id"] == "name:minikube"
+    records = document["alerts"]
     assert sorted(r["rule"] for r in records) == sorted(
         [
-            "k8s-anonymous-request-allowed",
-            "k8s-cluster-admin-binding",
-            "k8s-high-privilege-role",
-            "k8s-privileged-container",
-            "k8s-sensitive-mount",
-            "k8s-exec-attach",
+            "runtime/k8s-anonymous-request-allowed",
+            "runtime/k8s-cluster-admin-binding",
+            "runtime/k8s-high-privilege-role",
+            "runtime/k8s-privileged-container",
+            "runtime/k8s-sensitive-mount",
+            "runtime/k8s-exec-attach",
         ]
     )
+    assert {r["id"] for r in document["rules"]} == {r["rule"] for r in records}
     assert all(r["resource"]["attributes"]["cluster"] == "minikube" for r in records)
     assert "skipped: 1 non-audit JSON" in result.stderr
     assert "Traceback" not in result.stderr
@@ -70,7 +74,8 @@ def test_replay_eventlist_document_spanning_lines(tmp_path: Path) -> None:
     )
     result = seawall("runtime", "replay", "-f", "json", str(doc))
     assert result.returncode == 1
-    assert json.loads(result.stdout)["rule"] == "k8s-exec-attach"
+    (record,) = json.loads(result.stdout)["alerts"]
+    assert record["rule"] == "runtime/k8s-exec-attach"
 
 
 def test_user_rules_change_the_outcome(tmp_path: Path) -> None:
@@ -102,7 +107,7 @@ def test_mixed_garbage_lines_are_skipped(tmp_path: Path) -> None:
     )
     result = seawall("runtime", "replay", "-f", "json", str(mixed))
     assert result.returncode == 1
-    (record,) = [json.loads(x) for x in result.stdout.splitlines()]
+    (record,) = json.loads(result.stdout)["alerts"]
     assert record["count"] == 2
     assert "2 malformed JSON" in result.stderr and "1 non-audit JSON" in result.stderr
 

@@ -55,7 +55,9 @@ def wait_for(
 
 
 def rules_of(records: list[dict]) -> list[str]:
-    return sorted(r["rule"] for r in records)
+    """The rule ids of streamed alert records, without the ``runtime/`` namespace they carry."""
+    assert all(r["rule"].startswith("runtime/") for r in records), records
+    return sorted(r["rule"].removeprefix("runtime/") for r in records)
 
 
 def sample(name: str) -> list[dict]:

@@ -21,6 +21,7 @@ from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from packaging.version import Version
 
+from seawall.contract import decode
 from tests.support.advisories import (
     alpine_secdb_to_osv,
     debian_list_to_osv,
@@ -192,15 +193,28 @@ def report(image: str, database: Path, testenv: SeawallTestEnv) -> dict:
         "--no-cache",
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["report"]
+    return scan_envelope(result.stdout)
+
+
+def scan_envelope(text: str) -> dict:
+    """The image-scan envelope, checked against the contract."""
+    decode(text.encode())
+    document: dict = json.loads(text)
+    assert document["kind"] == "image-scan"
+    return document
+
+
+def advisory_ids(report: dict, result: dict) -> set[str]:
+    """The advisory id of a result (without the ``osv/`` namespace) and its aliases."""
+    rule = next(r for r in report["rules"] if r["id"] == result["rule"])
+    return {rule["id"].removeprefix("osv/"), *rule["aliases"]}
 
 
 def found_ids(report: dict) -> dict[str, list[set[str]]]:
     by_package: dict[str, list[set[str]]] = {}
-    for finding in report["vulnerabilities"]:
-        advisory = finding["advisory"]
-        name = finding["package"]["name"].lower()
-        by_package.setdefault(name, []).append({advisory["id"], *advisory["aliases"]})
+    for result in report["results"]:
+        name = result["package"]["name"].lower()
+        by_package.setdefault(name, []).append(advisory_ids(report, result))
     return by_package
 
 
@@ -229,9 +243,10 @@ def test_npm_and_debian_findings(report: dict, package: str) -> None:
 
 
 def test_every_finding_has_severity_fix_and_origin(report: dict) -> None:
-    lodash = [f for f in report["vulnerabilities"] if f["package"]["name"] == "lodash"]
+    lodash = [f for f in report["results"] if f["package"]["name"] == "lodash"]
     assert {f["fixed_version"] for f in lodash} == {"4.17.5", "4.17.11"}
-    assert all(f["severity"] > 0 for f in lodash)  # rated from the CVSS vectors
+    assert all(f["severity"] != "unknown" for f in lodash)  # rated from the CVSS vectors
+    assert all(f["remediation"] == "npm install lodash@4.17.11" for f in lodash)
     plans = {p["package"]["name"]: p for p in report["remediations"]}
     assert plans["lodash"]["fixed_version"] == "4.17.11"
     assert plans["lodash"]["command"] == "npm install lodash@4.17.11"
@@ -368,15 +383,14 @@ def test_vex_and_ignore_file_remove_findings(
         "json",
         "--no-cache",
     )
-    report = json.loads(result.stdout)["report"]
-    ids = {
-        i
-        for f in report["vulnerabilities"]
-        for i in (f["advisory"]["id"], *f["advisory"]["aliases"])
-    }
+    report = scan_envelope(result.stdout)
+    ids = {i for f in report["results"] for i in advisory_ids(report, f)}
     assert "CVE-2018-16487" not in ids and "CVE-2015-8315" not in ids
     assert "CVE-2018-3721" in ids  # its ignore expired
-    assert {s["id"] for s in report["suppressed"]} == {"CVE-2018-16487", "CVE-2015-8315"}
+    assert {s["rule"] for s in report["suppressed"]} == {
+        "osv/CVE-2018-16487",
+        "osv/CVE-2015-8315",
+    }
     assert any("expired" in w for w in report["warnings"])
 
 
@@ -399,7 +413,7 @@ def test_stored_sbom_is_rematched_without_the_image(
         assert made.returncode == 0, made.stderr
         result = seawall("sbom", "match", str(sbom), "--db", str(database), "--format", "json")
         assert result.returncode == 0, result.stderr
-        again = json.loads(result.stdout)["report"]
+        again = scan_envelope(result.stdout)
         assert found_ids(again) == found_ids(report)
 
 
@@ -463,7 +477,7 @@ def test_alpine_packages_match_the_secdb_fixes(
         "json",
         "--no-cache",
     )
-    found = found_ids(json.loads(result.stdout)["report"])
+    found = found_ids(scan_envelope(result.stdout))
     for package, expected in ALPINE_EXPECTED.items():
         assert_exactly(found.get(package, []), expected)
     assert "musl" not in found

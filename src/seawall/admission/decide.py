@@ -16,6 +16,7 @@ import msgspec
 
 from seawall.admission.namespaces import NamespaceCache
 from seawall.admission.review import AdmissionRequest
+from seawall.contract.envelope import AdmissionDecision
 from seawall.model import Status
 from seawall.policy.engine import Decision, PolicyEngine
 from seawall.policy.objects import CLUSTER_SCOPED_KINDS, KubeObject, normalise
@@ -60,7 +61,7 @@ class DecisionLog:
         self._stream = stream
         self._lock = threading.Lock()
 
-    def write(self, entry: dict[str, Any]) -> None:
+    def write(self, entry: AdmissionDecision) -> None:
         line = msgspec.json.encode(entry).decode()
         with self._lock:
             self._stream.write(line + "\n")
@@ -163,21 +164,21 @@ class Decider:
         if self.log is None:
             return
         self.log.write(
-            {
-                "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "uid": request.uid,
-                "operation": request.operation,
-                "kind": request.kind,
-                "namespace": request.namespace,
-                "name": request.name,
-                "user": request.user_info.get("username", ""),
-                "mode": self.settings.mode,
-                "allowed": not denials or self.settings.mode == "audit",
-                "would_deny": bool(denials),
-                "violations": denials,
-                "warnings": verdict.warnings,
-                "errors": verdict.errors,
-                "dryrun": [rule for rule, action in verdict.violations if action == "dryrun"],
-                "ms": round(seconds * 1000, 3),
-            }
+            AdmissionDecision(
+                time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                uid=request.uid,
+                operation=request.operation,
+                kind=request.kind,
+                namespace=request.namespace,
+                name=request.name,
+                user=str(request.user_info.get("username", "")),
+                mode=self.settings.mode,
+                allowed=not denials or self.settings.mode == "audit",
+                would_deny=bool(denials),
+                violations=tuple(denials),
+                warnings=tuple(verdict.warnings),
+                errors=tuple(verdict.errors),
+                dryrun=tuple(rule for rule, action in verdict.violations if action == "dryrun"),
+                ms=round(seconds * 1000, 3),
+            )
         )

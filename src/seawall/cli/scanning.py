@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from seawall.cli.output import emit, stderr
+from seawall.contract import encode_pretty
 from seawall.errors import InputError
 from seawall.model import Inventory, Severity
 
@@ -79,8 +80,13 @@ def report_scan(
     fail_on: str | None,
     vex: list[Path] | None,
     ignore_file: Path | None,
+    upload: str = "",
+    token: str = "",
 ) -> None:
-    """Match, write the report, and exit 1 when ``--fail-on`` is crossed."""
+    """Match, write the report, upload it when asked, and exit 1 when ``--fail-on`` is
+    crossed."""
+    from seawall.cli.upload import send
+    from seawall.report.envelope.image import scan_envelope
     from seawall.report.vulns import SCAN_WRITERS, scan_table, scan_to_table
     from seawall.vulndb.scan import ScanOptions, scan_inventory
     from seawall.vulndb.store import AdvisoryStore, default_db_path
@@ -97,13 +103,19 @@ def report_scan(
         report = scan_inventory(inventory, store, options, database=store.describe())
     finally:
         store.close()
+    envelope = scan_envelope(report, threshold) if format is ScanFormat.json or upload else None
     if format is ScanFormat.table:
         emit(scan_to_table(report, threshold), output, scan_table(report, threshold))
     else:
-        emit(SCAN_WRITERS[format.value](report), output)
+        if envelope is not None and format is ScanFormat.json:
+            emit(encode_pretty(envelope), output)
+        else:
+            emit(SCAN_WRITERS[format.value](report), output)
         if output is not None or not sys.stdout.isatty():
             from seawall.report.vulns import summary_line
 
             stderr.print(summary_line(report, threshold))
+    if envelope is not None:
+        send(envelope, upload, token)
     if threshold is not None and not report.healthy(threshold):
         raise typer.Exit(1)

@@ -75,3 +75,16 @@ def list_cluster(
         ) from None
     finally:
         api.close()
+
+
+def cluster_uid(kubeconfig: Path | None = None, context: str | None = None) -> str:
+    """The cluster's stable identity: the UID of its ``kube-system`` namespace, which lives
+    as long as the cluster does ("" when the credentials may not read it)."""
+    api = connect(kubeconfig, context)
+    try:
+        namespace = api.get("/api/v1/namespaces/kube-system")
+    except (ApiFailure, ApiUnreachable):
+        return ""
+    finally:
+        api.close()
+    return str((namespace.get("metadata") or {}).get("uid") or "")

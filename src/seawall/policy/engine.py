@@ -94,8 +94,12 @@ class PolicyEngine:
         namespace = obj.name if obj.kind == "Namespace" else obj.namespace
         return bool(namespace) and namespace in self.settings.exempt_namespaces
 
-    def evaluate(self, obj: KubeObject, review: Review | None = None) -> list[Decision]:
-        """Every decision on ``obj`` (empty when it complies or its namespace is exempt)."""
+    def evaluate(
+        self, obj: KubeObject, review: Review | None = None, *, passes: bool = False
+    ) -> list[Decision]:
+        """Every decision on ``obj`` (empty when it complies or its namespace is exempt).
+        With ``passes``, each policy that applied and found nothing gives a ``pass`` finding
+        too, so that reports can count healthy resources."""
         if self.exempt(obj):
             return []
         review = review or Review()
@@ -113,6 +117,8 @@ class PolicyEngine:
                 except Exception as exc:  # a broken check must not take the engine down
                     decisions.append(self._error(rule, resource, exc, action))
                     continue
+                if passes and not violations:
+                    decisions.append(Decision(self._passed(rule, resource), action))
                 for violation in violations:
                     finding = Finding(
                         rule=rule,
@@ -124,10 +130,14 @@ class PolicyEngine:
                     )
                     action_here = "warn" if violation.status is Status.WARN else action
                     decisions.append(Decision(finding, action_here))
-        decisions.extend(self._constraints(obj, review))
+        decisions.extend(self._constraints(obj, review, passes))
         return decisions
 
-    def _constraints(self, obj: KubeObject, review: Review) -> Iterable[Decision]:
+    @staticmethod
+    def _passed(rule: Rule, resource: Resource) -> Finding:
+        return Finding(rule=rule, status=Status.PASS, resource=resource)
+
+    def _constraints(self, obj: KubeObject, review: Review, passes: bool) -> Iterable[Decision]:
         old_labels = []
         if review.old_object:
             metadata = review.old_object.get("metadata") or {}
@@ -157,6 +167,8 @@ class PolicyEngine:
             except Exception as exc:
                 yield self._error(rule, resource, exc, constraint.enforcement_action)
                 continue
+            if passes and not found:
+                yield Decision(self._passed(rule, resource), constraint.enforcement_action)
             for violation in found:
                 yield Decision(
                     Finding(
@@ -182,7 +194,7 @@ class PolicyEngine:
             action,
         )
 
-    def findings(self, objects: Iterable[KubeObject]) -> list[Finding]:
+    def findings(self, objects: Iterable[KubeObject], *, passes: bool = False) -> list[Finding]:
         """Findings for a batch of objects (manifests or a cluster listing); the batch's
         Namespaces give namespaceSelectors the labels of their namespace."""
         batch = list(objects)
@@ -190,5 +202,7 @@ class PolicyEngine:
         return [
             d.finding
             for obj in batch
-            for d in self.evaluate(obj, Review(namespace_object=namespaces.get(obj.namespace)))
+            for d in self.evaluate(
+                obj, Review(namespace_object=namespaces.get(obj.namespace)), passes=passes
+            )
         ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-import msgspec
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -13,19 +12,13 @@ from rich.text import Text
 from seawall.model import Inventory
 from seawall.report.common import render_plain
 
-SCHEMA = "https://seawall.dev/schemas/inventory/v1"
-
-
-class _Document(msgspec.Struct, kw_only=True):
-    schema: str
-    inventory: Inventory
-
 
 def inventory_to_json(inventory: Inventory) -> str:
-    """Seawall's own JSON: the inventory as is, readable back by ``seawall sbom match``."""
-    return msgspec.json.format(
-        msgspec.json.encode(_Document(schema=SCHEMA, inventory=inventory)).decode(), indent=2
-    )
+    """The ``inventory`` envelope of the result contract, readable back by ``sbom match``."""
+    from seawall.contract import encode_pretty
+    from seawall.report.envelope.image import inventory_envelope
+
+    return encode_pretty(inventory_envelope(inventory))
 
 
 def inventory_table(inventory: Inventory) -> Group:

@@ -7,7 +7,6 @@ import json
 from collections.abc import Callable
 from decimal import Decimal
 
-import msgspec
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -16,7 +15,6 @@ from seawall.model import Severity, Vulnerability
 from seawall.report.common import SARIF_LEVEL, SECURITY_SEVERITY, render_plain, sarif_log
 from seawall.vulndb.scan import ScanReport
 
-SCHEMA = "https://seawall.dev/schemas/scan/v1"
 ADVISORY_URL = "https://osv.dev/vulnerability/{}"
 _STYLE = {
     Severity.CRITICAL: "bold red",
@@ -106,17 +104,6 @@ def scan_table(report: ScanReport, threshold: Severity | None = None) -> Group:
 
 def scan_to_table(report: ScanReport, threshold: Severity | None = None) -> str:
     return render_plain(scan_table(report, threshold))
-
-
-class _Document(msgspec.Struct, kw_only=True):
-    schema: str
-    report: ScanReport
-
-
-def scan_to_json(report: ScanReport) -> str:
-    return msgspec.json.format(
-        msgspec.json.encode(_Document(schema=SCHEMA, report=report)).decode(), indent=2
-    )
 
 
 def scan_to_sarif(report: ScanReport) -> str:
@@ -252,7 +239,6 @@ def scan_to_spdx(report: ScanReport) -> str:
 
 
 SCAN_WRITERS: dict[str, Callable[[ScanReport], str]] = {
-    "json": scan_to_json,
     "sarif": scan_to_sarif,
     "cyclonedx": scan_to_cyclonedx,
     "spdx": scan_to_spdx,

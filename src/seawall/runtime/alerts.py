@@ -16,17 +16,21 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import IO, Any
+from typing import IO
 
 import httpx
 import msgspec
 
+from seawall.contract.build import resource_ref
+from seawall.contract.envelope import AlertRecord, severity_name
 from seawall.model import Alert, Resource
 from seawall.runtime.events import Event, SourceSpec, Value
 from seawall.runtime.rules.compiler import getter
 from seawall.runtime.rules.index import CompiledRule
 from seawall.runtime.rules.loader import RuleSet
 from seawall.runtime.timeutil import epoch_from_iso, iso_from_epoch
+
+RULE_NAMESPACE = "runtime"
 
 log = logging.getLogger("seawall.runtime")
 MAX_EVIDENCE = 1024  # characters per evidence value
@@ -138,23 +142,24 @@ class AlertFolder:
         return sorted(alerts, key=lambda a: (epoch_from_iso(a.time), a.rule.id))
 
 
-def alert_record(alert: Alert) -> dict[str, Any]:
-    """The JSON shape of an alert (flat, stable; the severity as a name)."""
-    return {
-        "id": alert.id,
-        "rule": alert.rule.id,
-        "title": alert.rule.title,
-        "severity": alert.rule.severity.name.lower(),
-        "time": alert.time,
-        "last_time": alert.last_time or alert.time,
-        "count": alert.count,
-        "source": alert.source,
-        "tactic": alert.tactic,
-        "technique": alert.technique,
-        "resource": msgspec.to_builtins(alert.resource),
-        "evidence": alert.evidence,
-        "remediation": alert.rule.remediation,
-    }
+def alert_record(alert: Alert) -> AlertRecord:
+    """The contract's record of an alert (flat, stable; the rule by namespaced id and the
+    severity by name): what ``watch`` streams and what an ``alerts`` envelope lists."""
+    return AlertRecord(
+        id=alert.id,
+        rule=f"{RULE_NAMESPACE}/{alert.rule.id}",
+        title=alert.rule.title,
+        severity=severity_name(alert.rule.severity),
+        time=alert.time,
+        last_time=alert.last_time or alert.time,
+        count=alert.count,
+        source=alert.source,
+        tactic=alert.tactic,
+        technique=alert.technique,
+        resource=resource_ref(alert.resource),
+        evidence=dict(alert.evidence),
+        remediation=alert.rule.remediation,
+    )
 
 
 def json_line(alert: Alert) -> bytes:
@@ -237,7 +242,11 @@ class WebhookOutput(Output):
     def _run(self) -> None:
         while (alert := self._queue.get()) is not None:
             try:
-                reply = self._client.post(self.url, json=alert_record(alert))
+                reply = self._client.post(
+                    self.url,
+                    content=msgspec.json.encode(alert_record(alert)),
+                    headers={"Content-Type": "application/json"},
+                )
                 reply.raise_for_status()
             except httpx.HTTPError as exc:
                 self.failed += 1

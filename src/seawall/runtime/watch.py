@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from seawall.contract.envelope import Asset
 from seawall.errors import EnvironmentFailure, InputError
 from seawall.model import Alert
 from seawall.runtime.alerts import AlertFolder, Detector, JsonLinesOutput, Output, WebhookOutput
@@ -52,6 +53,9 @@ class WatchConfig:
     fold_window: float = 60.0
     context: dict[str, dict[str, str]] = field(default_factory=dict)
     duration: float = 0.0
+    upload: str = ""  # a Seawall center's URL: alerts are sent there in batches
+    token: str = ""
+    asset: Asset | None = None  # what the uploaded alerts are about
 
 
 class _WebhookBatch:
@@ -246,6 +250,14 @@ def build_watcher(ruleset: RuleSet, config: WatchConfig) -> Watcher:
     else:
         outputs.append(JsonLinesOutput())
     outputs.extend(WebhookOutput(url) for url in config.webhooks)
+    if config.upload:
+        from seawall.runtime.upload import UploadOutput
+        from seawall.upload import ingest_url
+
+        if config.asset is None or not config.token:
+            raise InputError("--upload needs a token", hint="pass --token or set $SEAWALL_TOKEN")
+        ingest_url(config.upload)  # a bad URL is a usage error now, not a lost batch later
+        outputs.append(UploadOutput(config.upload, config.token, config.asset))
     watcher = Watcher(ruleset, config, outputs)
     for path in config.audit_logs:
         watcher.add_audit_log(path)

@@ -1,5 +1,6 @@
-"""Read a stored inventory back: Seawall JSON (``sbom -f json``, or a scan report) or a
-CycloneDX JSON SBOM (Seawall's or another tool's, through the components' purls)."""
+"""Read a stored inventory back: a result envelope (``sbom -f json`` or ``image scan -f
+json``), or a CycloneDX JSON SBOM (Seawall's or another tool's, through the components'
+purls)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import msgspec
 from packageurl import PackageURL
 
+from seawall.contract import SCHEMA_ID, decode
 from seawall.errors import InputError
 from seawall.model import Ecosystem, ImageInfo, Inventory, OSInfo, Package
 
@@ -108,7 +110,8 @@ def load_inventory(path: Path) -> Inventory:
     try:
         if path.stat().st_size > MAX_SBOM:
             raise InputError(f"{path}: larger than {MAX_SBOM} bytes")
-        document = msgspec.json.decode(path.read_bytes())
+        data = path.read_bytes()
+        document = msgspec.json.decode(data)
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
     except msgspec.DecodeError as exc:
@@ -117,6 +120,12 @@ def load_inventory(path: Path) -> Inventory:
         raise InputError(f"{path}: not an SBOM")
     if document.get("bomFormat") == "CycloneDX":
         return _from_cyclonedx(document, path)
+    if document.get("schema") == SCHEMA_ID:
+        envelope = decode(data, str(path))
+        if envelope.inventory is None:
+            raise InputError(f"{path}: a {envelope.kind} result holds no inventory")
+        return envelope.inventory
+    # Seawall 0.1's own JSON (inventory/v1, scan/v1): stored SBOMs stay readable.
     stored = document.get("inventory") or (document.get("report") or {}).get("inventory")
     if isinstance(stored, dict):
         try:

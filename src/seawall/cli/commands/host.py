@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seawall.cli.output import emit
+from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.errors import EnvironmentFailure, InputError
 from seawall.model import Finding, Severity
 
@@ -87,6 +88,8 @@ def audit(
             help="Exit 1 if a check fails with at least this severity (low..critical).",
         ),
     ] = None,
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """Assess a Docker host against all 117 checks of the CIS Docker Benchmark 1.6.0."""
     from seawall.hardening.docker.audit import AuditOptions, audit_host
@@ -109,8 +112,12 @@ def audit(
             skip=_split(skip or []),
         )
     )
-    text, renderable = _render(result, format)
+    text, renderable = _render(result, format, threshold)
     emit(text, output, renderable)
+    if upload and result.assessed:
+        from seawall.report.envelope.host import host_envelope
+
+        send(host_envelope(result, threshold), upload, token)
     if not result.assessed:
         raise EnvironmentFailure(
             "nothing could be assessed: " + result.inventory.get("error", "every check failed"),
@@ -129,12 +136,16 @@ def _severity(text: str | None) -> Severity | None:
         raise InputError(f"--fail-on: {exc}") from None
 
 
-def _render(result: HostAudit, format: HostFormat) -> tuple[str, Group | None]:
+def _render(
+    result: HostAudit, format: HostFormat, threshold: Severity | None
+) -> tuple[str, Group | None]:
     from seawall.report import findings as writers
 
     if format is HostFormat.json:
-        extra: dict[str, object] = {"inventory": result.inventory, "score": result.score}
-        return writers.findings_to_json(result.findings, "seawall.host-audit/v1", extra), None
+        from seawall.contract import encode_pretty
+        from seawall.report.envelope.host import host_envelope
+
+        return encode_pretty(host_envelope(result, threshold)), None
     if format is HostFormat.sarif:
         return writers.findings_to_sarif(result.findings), None
     if format is HostFormat.junit:
@@ -161,7 +172,11 @@ def host_table(result: HostAudit) -> Group:
         return f"{section} ({counts})"
 
     inventory = result.inventory
-    lines = [f"{k}: {v}" for k, v in inventory.items() if k != "unmanaged_containers"]
+    lines = [
+        f"{k}: {v}"
+        for k, v in inventory.items()
+        if k not in ("unmanaged_containers", "containers", "id")
+    ]
     unmanaged = inventory.get("unmanaged_containers")
     if unmanaged is not None:
         lines.append(f"containers not managed by an orchestrator: {len(unmanaged)}")

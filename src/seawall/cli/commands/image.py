@@ -31,6 +31,7 @@ from seawall.cli.scanning import (
     VexOpt,
     report_scan,
 )
+from seawall.cli.upload import TokenOpt, UploadOpt
 
 image_app = typer.Typer(name="image", no_args_is_help=True, help="Image vulnerability scanning.")
 
@@ -62,10 +63,24 @@ def scan(
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
     workers: WorkersOpt = 0,
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """Find the known vulnerabilities of every package in IMAGE, offline, with fixes."""
     options = inventory_options(
         source, platform, username, password, insecure, docker_host, cache_dir, no_cache, workers
     )
     inventory = read_image(image, options)
-    report_scan(inventory, db, format, output, severity, ignore_unfixed, fail_on, vex, ignore_file)
+    report_scan(
+        inventory,
+        db,
+        format,
+        output,
+        severity,
+        ignore_unfixed,
+        fail_on,
+        vex,
+        ignore_file,
+        upload,
+        token,
+    )

@@ -9,7 +9,9 @@ from typing import Annotated
 import typer
 
 from seawall.cli.output import emit
+from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.errors import InputError
+from seawall.model import Status
 
 
 class FindingsFormat(enum.StrEnum):
@@ -35,8 +37,13 @@ PolicyOpt = Annotated[
     typer.Option("--policy", help="ConstraintTemplates and Constraints (file or directory)."),
 ]
 ScanResultsOpt = Annotated[
-    Path | None,
-    typer.Option(help="JSON file of image scan results for the image-vulnerabilities check."),
+    list[Path] | None,
+    typer.Option(
+        "--scan-results",
+        "--image-scans",
+        help="`seawall image scan -f json` output (a file of one or more results; "
+        "repeatable) for the image-vulnerabilities check.",
+    ),
 ]
 NoBuiltinOpt = Annotated[
     bool, typer.Option("--no-builtin", help="Evaluate only the --policy constraints.")
@@ -62,7 +69,7 @@ def parse_fail_on(fail_on: str | None) -> object:
 
 
 def build_engine(
-    config: Path | None, policy: list[str] | None, scan_results: Path | None, builtin: bool
+    config: Path | None, policy: list[str] | None, scan_results: list[Path] | None, builtin: bool
 ) -> object:
     """The policy engine from command-line options (shared with ``admission serve``)."""
     from seawall.policy.engine import PolicyEngine
@@ -100,13 +107,21 @@ def scan(
     policy: PolicyOpt = None,
     scan_results: ScanResultsOpt = None,
     no_builtin: NoBuiltinOpt = False,
+    name: Annotated[
+        str,
+        typer.Option(
+            help="The cluster's name in reports and the center (default: the kubeconfig "
+            "context, or the manifests' directory)."
+        ),
+    ] = "",
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """Check Kubernetes objects against the built-in policies and Gatekeeper constraints."""
     from seawall.policy.engine import PolicyEngine
     from seawall.report.findings import (
         fails_at,
         findings_table,
-        findings_to_json,
         findings_to_sarif,
         findings_to_text,
     )
@@ -130,16 +145,44 @@ def scan(
         from seawall.policy.manifests import load_manifests
 
         objects = load_manifests(paths or [])
-    findings = engine.findings(objects)
+    enveloped = format is FindingsFormat.json or bool(upload)
+    findings = engine.findings(objects, passes=enveloped)
+    envelope = None
+    if enveloped:
+        from seawall.report.envelope.kubernetes import cluster_asset, k8s_envelope
+
+        uid = ""
+        if live:
+            from seawall.policy.cluster import cluster_uid
+
+            uid = cluster_uid(kubeconfig, context)
+        asset = cluster_asset(name or _default_name(paths, context), uid)
+        envelope = k8s_envelope(asset, objects, findings, threshold)  # type: ignore[arg-type]
+    problems = [f for f in findings if f.status is not Status.PASS]
     title = f"Kubernetes posture: {len(objects)} objects"
     renderable = None
-    if format is FindingsFormat.json:
-        text = findings_to_json(findings, "seawall.k8s-scan/v1", {"objects": len(objects)})
+    if envelope is not None and format is FindingsFormat.json:
+        from seawall.contract import encode_pretty
+
+        text = encode_pretty(envelope)
     elif format is FindingsFormat.sarif:
-        text = findings_to_sarif(findings)
+        text = findings_to_sarif(problems)
     else:
-        renderable = findings_table(findings, title, group=lambda f: f.resource.label)
+        renderable = findings_table(problems, title, group=lambda f: f.resource.label)
         text = findings_to_text(renderable)
     emit(text, output, renderable)
+    if envelope is not None:
+        send(envelope, upload, token)
     if fails_at(findings, threshold):  # type: ignore[arg-type]
         raise typer.Exit(1)
+
+
+def _default_name(paths: list[str] | None, context: str | None) -> str:
+    """The kubeconfig context, else the directory of the first manifest path."""
+    if context or not paths:
+        return context or "cluster"
+    first = Path(paths[0])
+    if paths[0] == "-":
+        return "stdin"
+    directory = first if first.is_dir() else first.parent
+    return directory.resolve().name or "manifests"

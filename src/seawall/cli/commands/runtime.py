@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 
 from seawall.cli.output import emit, stderr
+from seawall.cli.upload import TokenOpt, UploadOpt, send
+from seawall.contract import encode_pretty
 
 runtime_app = typer.Typer(
     help="Run-time threat detection from Kubernetes audit logs, Docker events and auditd.",
@@ -74,9 +76,12 @@ def replay(
     intel: IntelOpt = None,
     fold_window: WindowOpt = 60.0,
     cluster: ClusterOpt = "",
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """Evaluate recorded events from start to end and print the alerts (exit 1 if any)."""
-    from seawall.runtime.alerts import AlertFolder, Detector, alerts_table, json_line
+    from seawall.report.envelope.runtime import alerts_envelope, sensor_asset
+    from seawall.runtime.alerts import AlertFolder, Detector, alerts_table
     from seawall.runtime.badinput import BadInput
     from seawall.runtime.options import load_detection
     from seawall.runtime.replay import replay as run_replay
@@ -85,11 +90,13 @@ def replay(
     bad = BadInput()
     detector = Detector(ruleset, AlertFolder(fold_window), _context(cluster))
     alerts = run_replay(files, detector, bad)
+    envelope = alerts_envelope(sensor_asset(cluster), alerts)
     if format is AlertFormat.json:
-        text = "".join(json_line(a).decode() for a in alerts)
+        text = encode_pretty(envelope)
     else:
         text = alerts_table(alerts) if alerts else "no alerts"
     emit(text, output)
+    send(envelope, upload, token)
     note = f"{detector.events} events, {len(alerts)} alerts"
     if bad.total():
         note += f"; skipped: {bad.summary()}"
@@ -139,8 +146,11 @@ def watch(
     duration: Annotated[
         float, typer.Option(help="Stop after SECONDS (0: until interrupted).")
     ] = 0.0,
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """Watch live sources and write alerts as JSON lines (stdout, -o FILE, --webhook URL)."""
+    from seawall.report.envelope.runtime import sensor_asset
     from seawall.runtime.options import load_detection
     from seawall.runtime.watch import WatchConfig, run_watch
 
@@ -159,6 +169,9 @@ def watch(
         fold_window=fold_window,
         context=_context(cluster),
         duration=duration,
+        upload=upload,
+        token=token,
+        asset=sensor_asset(cluster),
     )
     run_watch(ruleset, config, log=lambda text: stderr.print(text, highlight=False, soft_wrap=True))
 
@@ -180,12 +193,13 @@ def simulate(
     ] = False,
 ) -> None:
     """Trigger each alert family harmlessly and show the alerts the pipeline raised."""
-    from seawall.runtime.alerts import alerts_table, json_line
+    from seawall.report.envelope.runtime import alerts_envelope, sensor_asset
+    from seawall.runtime.alerts import alerts_table
     from seawall.runtime.simulate import run_simulation
 
     alerts, families = run_simulation(docker_host, image, with_docker=not no_docker)
     text = (
-        "".join(json_line(a).decode() for a in alerts)
+        encode_pretty(alerts_envelope(sensor_asset(), alerts))
         if format is AlertFormat.json
         else alerts_table(alerts)
     )

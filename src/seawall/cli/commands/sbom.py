@@ -22,6 +22,7 @@ from seawall.cli.scanning import (
     VexOpt,
     report_scan,
 )
+from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.image.manifest import Platform
 from seawall.image.source import SourceOptions
 from seawall.inventory.cache import default_cache_dir
@@ -173,6 +174,8 @@ def sbom(
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
     workers: WorkersOpt = 0,
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """List every package in IMAGE, with the layer and Dockerfile step that brought it."""
     options = inventory_options(
@@ -181,6 +184,10 @@ def sbom(
     inventory = read_image(image, options)
     text = INVENTORY_WRITERS[format.value](inventory)
     emit(text, output, inventory_table(inventory) if format is SbomFormat.table else None)
+    if upload:
+        from seawall.report.envelope.image import inventory_envelope
+
+        send(inventory_envelope(inventory), upload, token)
 
 
 def match(
@@ -197,9 +204,23 @@ def match(
     fail_on: FailOnOpt = None,
     vex: VexOpt = None,
     ignore_file: IgnoreFileOpt = None,
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
 ) -> None:
     """Re-evaluate a stored inventory against the advisory database, without the image."""
     from seawall.vulndb.sbomfile import load_inventory
 
     inventory = load_inventory(sbom_file)
-    report_scan(inventory, db, format, output, severity, ignore_unfixed, fail_on, vex, ignore_file)
+    report_scan(
+        inventory,
+        db,
+        format,
+        output,
+        severity,
+        ignore_unfixed,
+        fail_on,
+        vex,
+        ignore_file,
+        upload,
+        token,
+    )

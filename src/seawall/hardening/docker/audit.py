@@ -122,6 +122,7 @@ def inventory(facts: HostFacts) -> dict[str, Any]:
     return {
         "endpoint": facts.endpoint,
         "engine": facts.engine_kind,
+        "id": facts.info.get("ID", ""),
         "name": facts.info.get("Name", ""),
         "docker_version": facts.version.get("Version", ""),
         "api_version": facts.version.get("ApiVersion", ""),
@@ -135,6 +136,18 @@ def inventory(facts: HostFacts) -> dict[str, Any]:
         "unmanaged_containers": sorted(c.name for c in facts.containers if not c.orchestrated),
         "dockerd_pid": facts.dockerd_pid,
         "daemon_config_file": facts.daemon.config_file,
+        "containers": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "image": c.image,
+                "image_id": str(c.inspect.get("Image") or ""),
+                "running": c.running,
+                "labels": {str(k): str(v) for k, v in (c.config.get("Labels") or {}).items()},
+            }
+            for c in facts.containers
+            if not c.error
+        ],
     }
 
 
