@@ -1,0 +1,116 @@
+"""Exports: any list as CSV or JSON, with the time, the advisory database version and the
+scope it was taken in, so an auditor can tell exactly what it says."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session, sessionmaker
+
+from seawall.center.api.deps import Reader, center
+from seawall.center.api.routers.admin import advisory_status
+from seawall.center.queries import alerts, findings, hosts, images
+from seawall.center.queries.common import severity_levels
+from seawall.center.security.roles import Principal
+
+router = APIRouter(tags=["export"])
+Lister = Callable[..., Any]
+MAX_ROWS = 1_000_000
+
+
+def _rows(
+    factory: sessionmaker[Session], lister: Lister, caller: Principal, **filters: Any
+) -> Iterator[BaseModel]:
+    """Every row, a page at a time, in a session of its own: the response streams after
+    the request's session has closed."""
+    cursor = None
+    sent = 0
+    with factory() as session:
+        while sent < MAX_ROWS:
+            page = lister(session, caller.scope, cursor=cursor, limit=500, **filters)
+            yield from page.items
+            sent += len(page.items)
+            if not page.next:
+                return
+            cursor = page.next
+
+
+def _flat(item: BaseModel) -> dict[str, str]:
+    """One CSV row: nested values (counts, asset, lists) as JSON text."""
+    out = {}
+    for key, value in item.model_dump(mode="json").items():
+        out[key] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return out
+
+
+@router.get("/export/{what}")
+def export(
+    request: Request,
+    caller: Reader,
+    what: Literal["images", "hosts", "findings", "alerts"],
+    format: Literal["csv", "json"] = "csv",
+    state: Annotated[
+        str, Query(pattern=r"^(open|suppressed|resolved|passing|failing|all)$")
+    ] = "open",
+    severity: Annotated[str, Query(max_length=60, pattern=r"^[a-zA-Z,]*$")] = "",
+) -> StreamingResponse:
+    """Every row of a list the caller may see (findings: ``state`` and ``severity`` filter)."""
+    levels = severity_levels(severity)
+    listers: dict[str, tuple[Lister, dict[str, Any]]] = {
+        "images": (images.list_images, {}),
+        "hosts": (hosts.list_hosts, {}),
+        "findings": (findings.list_findings, {"state": state, "severities": levels}),
+        "alerts": (alerts.list_alerts, {"severities": levels}),
+    }
+    lister, filters = listers[what]
+    rows = _rows(center(request).sessions, lister, caller, **filters)
+    database = advisory_status(str(center(request).config.advisory_db))
+    generated_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    meta = {
+        "generated_at": generated_at,
+        "generated_by": caller.name,
+        "scope": caller.scope.as_list() or ["everything"],
+        "advisory_database": {"path": database.path, "built_at": database.built_at},
+        "list": what,
+        "filters": {k: v for k, v in (("state", state), ("severity", severity)) if v},
+    }
+    stamp = generated_at.replace(":", "").replace("-", "")[:15]
+    headers = {
+        "Content-Disposition": f'attachment; filename="seawall-{what}-{stamp}.{format}"',
+        "X-Seawall-Advisory-Database": database.built_at or "none",
+    }
+    if format == "json":
+
+        def json_stream() -> Iterator[bytes]:
+            yield (json.dumps(meta)[:-1] + ', "items": [').encode()
+            for index, row in enumerate(rows):
+                yield ((", " if index else "") + row.model_dump_json()).encode()
+            yield b"]}\n"
+
+        return StreamingResponse(json_stream(), media_type="application/json", headers=headers)
+
+    def csv_stream() -> Iterator[bytes]:
+        buffer = io.StringIO()
+        writer: csv.DictWriter[str] | None = None
+        for row in rows:
+            flat = _flat(row)
+            flat["advisory_database"] = database.built_at
+            if writer is None:
+                writer = csv.DictWriter(buffer, fieldnames=list(flat), extrasaction="ignore")
+                writer.writeheader()
+            writer.writerow(flat)
+            if buffer.tell() > 64 * 1024:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode()
+
+    return StreamingResponse(csv_stream(), media_type="text/csv", headers=headers)

@@ -1,0 +1,112 @@
+"""Findings and the exceptions that accept some of them as risks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from seawall.center import audit
+from seawall.center.api.deps import DB, Contributor, Reader, now
+from seawall.center.api.schemas import ExceptionCreate, ExceptionItem, FindingItem, ListOf
+from seawall.center.exceptions import apply_exception, create_exception, lift, list_exceptions
+from seawall.center.queries import findings
+from seawall.center.queries.common import NotFound, severity_levels
+
+router = APIRouter(tags=["findings"])
+Cursor = Annotated[str | None, Query(max_length=500)]
+Text = Annotated[str, Query(max_length=300)]
+
+
+@router.get("/findings", response_model=ListOf[FindingItem])
+def list_findings(
+    session: DB,
+    caller: Reader,
+    state: Literal["open", "suppressed", "resolved", "passing", "failing", "all"] = "open",
+    kind: Annotated[
+        list[Literal["vulnerability", "configuration", "policy"]] | None, Query()
+    ] = None,
+    severity: Annotated[
+        str, Query(max_length=60, pattern=r"^[a-zA-Z,]*$", description="e.g. high,critical")
+    ] = "",
+    rule: Text = "",
+    package: Text = "",
+    asset: int | None = Query(None, description="Findings on this asset"),
+    source: int | None = Query(None, description="Findings reported by this image/host/cluster"),
+    q: Text = "",
+    sort: Literal["severity", "first_seen", "last_seen", "rule", "package"] = "severity",
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ListOf[FindingItem]:
+    try:
+        levels = severity_levels(severity)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    page = findings.list_findings(
+        session,
+        caller.scope,
+        state=state,
+        kinds=kind or (),
+        severities=levels,
+        rule=rule,
+        package=package,
+        asset=asset,
+        source=source,
+        q=q,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+    return ListOf[FindingItem](items=page.items, total=page.total, next=page.next)
+
+
+@router.get("/findings/{finding_id}", response_model=FindingItem)
+def get_finding(session: DB, caller: Reader, finding_id: int) -> FindingItem:
+    found = findings.get_finding(session, caller.scope, finding_id)
+    if found is None:
+        raise NotFound(f"no finding {finding_id}")
+    return found
+
+
+@router.get("/exceptions", response_model=list[ExceptionItem])
+def get_exceptions(session: DB, caller: Reader) -> list[ExceptionItem]:
+    return list_exceptions(session)
+
+
+@router.post("/exceptions", response_model=ExceptionItem, status_code=201)
+def post_exception(session: DB, caller: Contributor, body: ExceptionCreate) -> ExceptionItem:
+    """Accept findings of a rule (or CVE/GHSA id) as a risk, everywhere, in one repository
+    (``registry/repository``) or for one image (a digest), with a reason and an expiry."""
+    if body.expires_at is not None and body.expires_at.astimezone(dt.UTC) <= now():
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "expires_at is in the past")
+    if body.scope_type != "all" and not body.scope_value:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, "scope_value names the repository or image"
+        )
+    row = create_exception(session, body, caller.name, now())
+    covered = apply_exception(session, row, now())
+    audit.record(
+        session,
+        caller,
+        "exception.create",
+        f"exception {row.id}",
+        rule=row.rule,
+        scope=f"{row.scope_type}:{row.scope_value}",
+        findings=covered,
+    )
+    return ExceptionItem.model_validate(
+        {
+            **{c: getattr(row, c) for c in ExceptionItem.model_fields if c != "findings"},
+            "findings": covered,
+        }
+    )
+
+
+@router.delete("/exceptions/{exception_id}", status_code=204)
+def delete_exception(session: DB, caller: Contributor, exception_id: int) -> None:
+    """Lift an exception: the findings it covered count again."""
+    reopened = lift(session, exception_id, now())
+    audit.record(
+        session, caller, "exception.delete", f"exception {exception_id}", findings=reopened
+    )

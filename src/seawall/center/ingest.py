@@ -1,0 +1,496 @@
+"""Result envelopes into the store: the one entry point for uploads, agents and the center's
+own matching.
+
+Every kind goes through the same steps in one transaction: the asset the envelope is about
+(checked against the uploader's scope), the assets inside it (containers, workloads, the
+images they run), the rules once each, the findings followed by fingerprint, the counts and
+health of what changed, the recommendation states, and a row in ``scans``. An
+``Idempotency-Key`` seen before returns the first receipt: a result sent twice is stored
+once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import msgspec
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from seawall.center import assets
+from seawall.center.posture import evaluate
+from seawall.center.security.roles import Principal
+from seawall.center.settings import load as load_settings
+from seawall.center.store.models import (
+    AlertRow,
+    Asset,
+    ImageReference,
+    RuleRow,
+    Scan,
+    StoredInventory,
+)
+from seawall.center.tracking import ExceptionMatcher, sync
+from seawall.contract.envelope import AssetType, Envelope, Kind, Result, severity_of
+from seawall.model import Inventory
+
+KIND_OF_FINDINGS = {
+    Kind.IMAGE_SCAN: "vulnerability",
+    Kind.HOST_AUDIT: "configuration",
+    Kind.K8S_SCAN: "policy",
+}
+WORKLOAD_KINDS = frozenset(
+    {
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+        "ReplicaSet",
+        "Job",
+        "CronJob",
+        "ReplicationController",
+    }
+)
+
+
+class Forbidden(Exception):
+    """The principal's scope does not include the envelope's asset."""
+
+
+class Unsupported(Exception):
+    """An envelope of a kind this center does not store."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    scan: int
+    kind: str
+    asset: str
+    duplicate: bool = False
+    new: int = 0
+    resolved: int = 0
+    reopened: int = 0
+    needs_matching: bool = False  # an inventory without findings: queue matching
+
+
+@dataclass
+class _Touched:
+    """Assets whose counts, health and recommendation states need recomputing."""
+
+    assets: set[int] = field(default_factory=set)
+    images: set[int] = field(default_factory=set)
+
+    def add(self, ids: Iterable[int]) -> None:
+        self.assets.update(ids)
+
+
+def ingest(
+    session: Session,
+    envelope: Envelope,
+    principal: Principal,
+    now: dt.datetime,
+    idempotency_key: str | None = None,
+) -> Receipt:
+    """Store ``envelope`` (the caller commits)."""
+    if idempotency_key:
+        earlier = session.scalar(select(Scan).where(Scan.idempotency_key == idempotency_key))
+        if earlier is not None:
+            source = session.get(Asset, earlier.asset_id)
+            return Receipt(earlier.id, earlier.kind, source.name if source else "", True)
+    if envelope.kind is Kind.ADMISSION:
+        raise Unsupported("admission decisions are not stored by this center yet")
+    source = _source(session, envelope, now)
+    if not principal.scope.permits(assets.tags_of(session, source.id)):
+        raise Forbidden(f"{envelope.asset.type} {envelope.asset.name} is outside your scope")
+    touched = _Touched(assets={source.id})
+    change = None
+    if envelope.kind in (Kind.INVENTORY, Kind.IMAGE_SCAN):
+        _store_inventory(session, source, envelope, now)
+        touched.images.add(source.id)
+    if envelope.kind is Kind.HOST_AUDIT:
+        _host_contents(session, source, envelope, now, touched)
+    elif envelope.kind is Kind.K8S_SCAN:
+        _cluster_contents(session, source, envelope, now, touched)
+    if envelope.kind in KIND_OF_FINDINGS:
+        _rules(session, envelope)
+        change = sync(
+            session,
+            source.id,
+            KIND_OF_FINDINGS[envelope.kind],
+            _placed(session, source, envelope),
+            _exceptions(session, source, envelope, now),
+            now,
+        )
+        touched.add(change.assets)
+        source.last_scanned = now
+    if envelope.kind is Kind.ALERTS:
+        _rules(session, envelope)
+        _alerts(session, source, envelope, now)
+    _settle(session, touched, now)
+    scan = Scan(
+        kind=envelope.kind.value,
+        asset_id=source.id,
+        produced_at=_parse_time(envelope.produced_at, now),
+        received_at=now,
+        tool_version=envelope.tool.version[:40],
+        database=envelope.database.built_at[:40] if envelope.database else "",
+        results=len(envelope.results) + len(envelope.alerts),
+        principal=principal.name[:120],
+        idempotency_key=idempotency_key or None,
+    )
+    session.add(scan)
+    session.flush()
+    return Receipt(
+        scan=scan.id,
+        kind=envelope.kind.value,
+        asset=source.name,
+        new=change.new if change else 0,
+        resolved=change.resolved if change else 0,
+        reopened=change.reopened if change else 0,
+        needs_matching=envelope.kind is Kind.INVENTORY,
+    )
+
+
+def _parse_time(text: str, default: dt.datetime) -> dt.datetime:
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return default
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _source(session: Session, envelope: Envelope, now: dt.datetime) -> Asset:
+    """The asset the envelope is about, its names and its scope tags."""
+    described = envelope.asset
+    if described.type is AssetType.IMAGE:
+        image = assets.ensure(
+            session,
+            "image",
+            described.id[:300],
+            described.name[:300],
+            now,
+            attributes={"platform": described.platform, **described.attributes},
+        )
+        digests = [d for d in (described.config_digest, described.manifest_digest) if d]
+        assets.record_image_names(session, image, described.references, digests, now)
+        assets.refresh_placement(session, [image.id])
+        return image
+    type_ = described.type.value
+    asset = assets.ensure_named(session, type_, described.id[:300], described.name[:300], now)
+    asset.attributes = {**asset.attributes, **described.attributes}
+    assets.set_tags(session, asset, [f"{type_}:{asset.name}"])
+    return asset
+
+
+def _store_inventory(session: Session, image: Asset, envelope: Envelope, now: dt.datetime) -> None:
+    inventory = envelope.inventory
+    if inventory is None:
+        return
+    data = zlib.compress(msgspec.json.encode(inventory), 6)
+    row = session.get(StoredInventory, image.id)
+    matched = envelope.database.built_at if envelope.database else ""
+    if row is None:
+        session.add(
+            StoredInventory(
+                image_id=image.id,
+                packages=len(inventory.packages),
+                data=data,
+                updated_at=now,
+                matched_with=matched,
+            )
+        )
+    else:
+        row.data, row.packages, row.updated_at = data, len(inventory.packages), now
+        row.matched_with = matched
+    image.attributes = {
+        **image.attributes,
+        "distro": inventory.distro.pretty if inventory.distro else "",
+        "packages": len(inventory.packages),
+        "layers": len(inventory.image.layers),
+    }
+
+
+def load_inventory(session: Session, image_id: int) -> Inventory | None:
+    row = session.get(StoredInventory, image_id)
+    if row is None:
+        return None
+    return msgspec.json.decode(zlib.decompress(row.data), type=Inventory)
+
+
+def _host_contents(
+    session: Session, host: Asset, envelope: Envelope, now: dt.datetime, touched: _Touched
+) -> None:
+    """The host's details and containers, and the images they run."""
+    details = envelope.host
+    if details is None:
+        return
+    host.attributes = {
+        **host.attributes,
+        **msgspec.to_builtins(details),
+        "containers": len(details.containers),
+    }
+    before = set(
+        session.scalars(
+            select(Asset.id).where(Asset.parent_id == host.id, Asset.type == "container")
+        )
+    )
+    seen: set[int] = set()
+    tags = [f"host:{host.name}"]
+    for container in details.containers:
+        row = assets.ensure(
+            session,
+            "container",
+            f"{host.key}/{container.name}"[:300],
+            container.name[:300],
+            now,
+            parent=host,
+            attributes={
+                "container_id": container.id,
+                "image": container.image,
+                "image_id": container.image_id,
+                "running": container.running,
+                "labels": container.labels,
+            },
+        )
+        row.running = container.running
+        assets.set_tags(session, row, tags)
+        seen.add(row.id)
+        image = None
+        if container.image_id:
+            image = assets.image_by_digest(session, container.image_id)
+            if image is None:  # running but never scanned: it appears in the inventory
+                image = assets.ensure(
+                    session,
+                    "image",
+                    container.image_id,
+                    container.image[:300],
+                    now,
+                    attributes={"source": "docker-host"},
+                )
+                assets.record_image_names(session, image, [], [container.image_id], now)
+        assets.unlink_all(session, [row.id])
+        assets.link(session, row, container.image, image)
+        if image is not None:
+            touched.images.add(image.id)
+    gone = before - seen
+    _mark_gone(session, gone, touched)
+    touched.add(seen)
+
+
+def _cluster_contents(
+    session: Session, cluster: Asset, envelope: Envelope, now: dt.datetime, touched: _Touched
+) -> None:
+    """The cluster's namespaces and objects, and the images its workloads run."""
+    before = set(
+        session.scalars(
+            select(Asset.id).where(
+                Asset.type.in_(("workload", "k8s_resource")),
+                Asset.key.startswith(cluster.key + "/", autoescape=True),
+            )
+        )
+    )
+    seen: set[int] = set()
+    namespaces: dict[str, Asset] = {}
+    for workload in envelope.workloads:
+        parent = cluster
+        tags = [f"cluster:{cluster.name}"]
+        if workload.namespace:
+            tags.append(f"namespace:{cluster.name}/{workload.namespace}")
+            parent = namespaces.get(workload.namespace) or _namespace(
+                session, cluster, workload.namespace, now
+            )
+            namespaces[workload.namespace] = parent
+        runs_pods = bool(workload.images) or workload.kind in WORKLOAD_KINDS
+        row = assets.ensure(
+            session,
+            "workload" if runs_pods else "k8s_resource",
+            _object_key(cluster, workload.namespace, workload.kind, workload.name),
+            workload.name[:300],
+            now,
+            parent=parent,
+            attributes={
+                "kind": workload.kind,
+                "namespace": workload.namespace,
+                "uid": workload.uid,
+                "api_version": workload.api_version,
+                "images": list(workload.images),
+                "labels": workload.labels,
+            },
+        )
+        assets.set_tags(session, row, tags)
+        seen.add(row.id)
+        assets.unlink_all(session, [row.id])
+        for reference in workload.images:
+            image = assets.image_by_reference(session, reference)
+            assets.link(session, row, reference, image)
+            if image is not None:
+                touched.images.add(image.id)
+        row.running = bool(workload.images)
+    _mark_gone(session, before - seen, touched)
+    touched.add(seen)
+
+
+def _namespace(session: Session, cluster: Asset, name: str, now: dt.datetime) -> Asset:
+    row = assets.ensure(
+        session, "namespace", f"{cluster.key}/{name}"[:300], name[:300], now, parent=cluster
+    )
+    assets.set_tags(session, row, [f"cluster:{cluster.name}", f"namespace:{cluster.name}/{name}"])
+    return row
+
+
+def _object_key(cluster: Asset, namespace: str, kind: str, name: str) -> str:
+    return f"{cluster.key}/{namespace}/{kind}/{name}"[:300]
+
+
+def _mark_gone(session: Session, ids: set[int], touched: _Touched) -> None:
+    if not ids:
+        return
+    touched.images.update(assets.images_run_by(session, ids))
+    session.execute(update(Asset).where(Asset.id.in_(ids)).values(gone=True, running=False))
+    evaluate.forget_gone(session, ids)
+
+
+def _placed(session: Session, source: Asset, envelope: Envelope) -> list[tuple[Result, int]]:
+    """Each result with the asset it is about: a container, an image, a workload, or the
+    source itself."""
+    if envelope.kind is Kind.IMAGE_SCAN:
+        return [(r, source.id) for r in envelope.results]
+    by_key: dict[tuple[str, str], int] = {}
+    if envelope.kind is Kind.HOST_AUDIT:
+        rows = session.execute(
+            select(Asset.name, Asset.id).where(
+                Asset.parent_id == source.id, Asset.type == "container"
+            )
+        )
+        by_key = {("container", name): asset_id for name, asset_id in rows}
+    else:
+        prefix = source.key + "/"
+        rows = session.execute(
+            select(Asset.key, Asset.id).where(
+                Asset.type.in_(("workload", "k8s_resource")),
+                Asset.key.startswith(prefix, autoescape=True),
+            )
+        )
+        by_key = {("object", key): asset_id for key, asset_id in rows}
+    placed = []
+    for result in envelope.results:
+        resource = result.resource
+        asset_id = source.id
+        if envelope.kind is Kind.HOST_AUDIT:
+            if resource.kind == "container":
+                asset_id = by_key.get(("container", resource.name), source.id)
+            elif resource.kind == "image" and resource.id:
+                image = assets.image_by_digest(session, resource.id)
+                asset_id = image.id if image else source.id
+        else:
+            key = _object_key(source, resource.namespace, resource.kind, resource.name)
+            asset_id = by_key.get(("object", key), source.id)
+        placed.append((result, asset_id))
+    return placed
+
+
+def _exceptions(
+    session: Session, source: Asset, envelope: Envelope, now: dt.datetime
+) -> ExceptionMatcher:
+    repositories: list[str] = []
+    digests: list[str] = [source.key]
+    if source.type == "image":
+        repositories = [
+            f"{registry}/{repository}"
+            for registry, repository in session.execute(
+                select(ImageReference.registry_host, ImageReference.repository).where(
+                    ImageReference.image_id == source.id
+                )
+            )
+        ]
+        digests += [d for d in (envelope.asset.manifest_digest, envelope.asset.config_digest) if d]
+    aliases = {rule.id: rule.aliases for rule in envelope.rules if rule.aliases}
+    return ExceptionMatcher(session, repositories, digests, aliases, now)
+
+
+def _rules(session: Session, envelope: Envelope) -> None:
+    """Each rule once: new ones inserted, changed ones updated (advisories get revised)."""
+    if not envelope.rules:
+        return
+    rows = [
+        {
+            "id": rule.id[:300],
+            "title": rule.title,
+            "severity": int(severity_of(rule.severity)),
+            "data": msgspec.to_builtins(rule),
+        }
+        for rule in envelope.rules
+    ]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(RuleRow)
+    statement = statement.on_conflict_do_update(
+        index_elements=[RuleRow.id],
+        set_={
+            "title": statement.excluded.title,
+            "severity": statement.excluded.severity,
+            "data": statement.excluded.data,
+        },
+        where=RuleRow.data != statement.excluded.data,
+    )
+    for start in range(0, len(rows), 500):
+        session.execute(statement, rows[start : start + 500])
+
+
+def _alerts(session: Session, source: Asset, envelope: Envelope, now: dt.datetime) -> None:
+    """New alerts are stored; an alert sent again (its final count when its fold window
+    closed) updates its count and last time, never its status."""
+    namespaces: dict[str, Asset] = {}
+    for alert in envelope.alerts:
+        target = source
+        namespace = alert.resource.namespace
+        if namespace and source.type == "cluster":
+            target = namespaces.get(namespace) or _namespace(session, source, namespace, now)
+            namespaces[namespace] = target
+        first = _parse_time(alert.time, now)
+        last = _parse_time(alert.last_time, first)
+        row = session.scalar(
+            select(AlertRow).where(
+                AlertRow.source_id == source.id, AlertRow.alert_id == alert.id[:100]
+            )
+        )
+        if row is not None:
+            row.count = max(row.count, alert.count)
+            row.last_time = max(row.last_time, last)
+            continue
+        session.add(
+            AlertRow(
+                alert_id=alert.id[:100],
+                source_id=source.id,
+                asset_id=target.id,
+                rule_id=alert.rule[:300],
+                title=alert.title,
+                severity=int(severity_of(alert.severity)),
+                time=first,
+                last_time=last,
+                count=alert.count,
+                source=alert.source[:30],
+                tactic=alert.tactic[:100],
+                technique=alert.technique[:50],
+                resource=msgspec.to_builtins(alert.resource),
+                evidence=dict(alert.evidence),
+                remediation=alert.remediation,
+            )
+        )
+
+
+def _settle(session: Session, touched: _Touched, now: dt.datetime) -> None:
+    """Counts, health and recommendation states of everything the ingest touched, then of
+    the images whose placement changed and of what runs them."""
+    session.flush()
+    threshold = load_settings(session).threshold
+    evaluate.refresh_counts(session, touched.assets)
+    evaluate.refresh_health(session, touched.assets, threshold)
+    assets.refresh_placement(session, touched.images)
+    evaluate.refresh_counts(session, touched.images)
+    evaluate.refresh_health(session, touched.images, threshold)
+    runners = assets.runners_of(session, touched.images)
+    evaluate.evaluate(session, touched.assets | touched.images | runners, now)

@@ -1,0 +1,80 @@
+"""Connect to the center's database and bring its schema up to date.
+
+SQLite (the embedded default) runs in WAL mode with foreign keys on and a busy timeout, so
+readers never wait for the writer and concurrent writers queue instead of failing;
+PostgreSQL is reached through pg8000. The schema is Alembic's: :func:`migrate` upgrades to
+the newest revision on start-up, the same way on both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from seawall.errors import EnvironmentFailure
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache per connection
+    cursor.close()
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///PATH`` or ``postgresql+pg8000://...``)."""
+    if url.startswith("sqlite"):
+        path = url.removeprefix("sqlite:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=8,
+            max_overflow=8,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest revision (a new database gets every table)."""
+    try:
+        command.upgrade(alembic_config(engine), "head")
+    except Exception as exc:
+        raise EnvironmentFailure(
+            f"cannot prepare the database {engine.url.render_as_string(hide_password=True)}: "
+            f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}",
+            hint="check --database (or that the data directory is writable)",
+        ) from None
+
+
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits at the end of the block and rolls back on an exception."""
+    with factory() as session, session.begin():
+        yield session

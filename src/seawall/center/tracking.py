@@ -1,0 +1,196 @@
+"""Follow findings by fingerprint from one scan of a source to the next.
+
+A result seen for the first time is a new finding (first seen now). One seen before is
+updated (last seen now); if it had been resolved and fails again it is reopened. A failing
+finding the new scan no longer reports, or reports as passing, is resolved. Passing results
+are kept too (so healthy resources and a host's passed checks can be shown), but only failing
+ones are *open*, and only when no exception covers them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from seawall.center.store.models import ExceptionRow, FindingRow
+from seawall.contract.envelope import Result, severity_of
+from seawall.model import Status
+
+FAILING = frozenset({Status.FAIL})
+RESOLVED = "resolved"  # the status of a finding its source no longer reports
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a sync did, for the receipt and the jobs that follow an ingest."""
+
+    new: int = 0
+    resolved: int = 0
+    reopened: int = 0
+    assets: frozenset[int] = frozenset()
+
+
+def _row(
+    result: Result, asset_id: int, exception_id: int | None, now: dt.datetime
+) -> dict[str, Any]:
+    failing = result.status in FAILING
+    package = result.package
+    details: dict[str, Any] = {}
+    if package is not None:
+        details = {
+            "ecosystem": package.ecosystem,
+            "purl": package.purl,
+            "path": package.path,
+            "layer_digest": package.layer_digest,
+            "layer_created_by": package.layer_created_by,
+            "source_name": package.source_name,
+        }
+    if result.severity_source:
+        details["severity_source"] = result.severity_source
+    if result.action:
+        details["action"] = result.action
+    return {
+        "asset_id": asset_id,
+        "rule_id": result.rule,
+        "severity": int(severity_of(result.severity)),
+        "status": result.status.value,
+        "failing": failing,
+        "is_open": failing and exception_id is None,
+        "exception_id": exception_id if failing else None,
+        "last_seen": now,
+        "resource_kind": result.resource.kind[:100],
+        "resource_name": result.resource.name[:300],
+        "resource_namespace": result.resource.namespace[:300],
+        "resource_id": result.resource.id[:300],
+        "package": package.name[:300] if package else "",
+        "version": package.version[:200] if package else "",
+        "fixed_version": result.fixed_version[:200],
+        "evidence": result.evidence,
+        "message": result.message,
+        "remediation": result.remediation,
+        "details": details,
+    }
+
+
+def sync(
+    session: Session,
+    source_id: int,
+    kind: str,
+    results: Iterable[tuple[Result, int]],
+    exception_for: Callable[[Result], int | None],
+    now: dt.datetime,
+) -> Change:
+    """Bring the findings of ``source_id`` and ``kind`` in line with ``results`` (each with
+    the id of the asset it is on)."""
+    existing = {
+        row.fingerprint: row
+        for row in session.execute(
+            select(
+                FindingRow.id,
+                FindingRow.fingerprint,
+                FindingRow.failing,
+                FindingRow.resolved_at,
+                FindingRow.times_reopened,
+                FindingRow.asset_id,
+            ).where(FindingRow.source_id == source_id, FindingRow.kind == kind)
+        )
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    touched: set[int] = set()
+    new = reopened = resolved = 0
+    for result, asset_id in results:
+        touched.add(asset_id)
+        row = _row(result, asset_id, exception_for(result), now)
+        before = existing.pop(result.fingerprint, None)
+        if before is None:
+            new += row["failing"]
+            inserts.append(
+                {
+                    **row,
+                    "fingerprint": result.fingerprint,
+                    "source_id": source_id,
+                    "kind": kind,
+                    "first_seen": now,
+                    "resolved_at": None,
+                    "reopened_at": None,
+                    "times_reopened": 0,
+                }
+            )
+            continue
+        row["id"] = before.id
+        if row["failing"] and not before.failing and before.resolved_at is not None:
+            reopened += 1
+            row.update(resolved_at=None, reopened_at=now, times_reopened=before.times_reopened + 1)
+        elif not row["failing"] and before.failing:
+            resolved += 1
+            row["resolved_at"] = now
+        updates.append(row)
+    for gone in existing.values():
+        touched.add(gone.asset_id)
+        if gone.failing:
+            resolved += 1
+            updates.append(
+                {
+                    "id": gone.id,
+                    "failing": False,
+                    "is_open": False,
+                    "status": RESOLVED,
+                    "resolved_at": now,
+                    "exception_id": None,
+                }
+            )
+    if inserts:
+        session.execute(insert(FindingRow), inserts)
+    if updates:
+        _bulk_update(session, updates)
+    return Change(new=new, resolved=resolved, reopened=reopened, assets=frozenset(touched))
+
+
+def _bulk_update(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Executemany UPDATE by primary key, grouped by the set of columns changed."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        session.execute(update(FindingRow), group)
+
+
+class ExceptionMatcher:
+    """Which active exception, if any, covers a result on one asset.
+
+    An exception names a rule by its id (``osv/CVE-2024-1234``, ``cis-docker-1.6/5.4``), its
+    id without the namespace, or one of the rule's aliases (a CVE or GHSA id); its scope is
+    everything, one repository (``registry/repository``) or one image (any of its digests).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        repositories: Iterable[str],
+        digests: Iterable[str],
+        aliases: Mapping[str, tuple[str, ...]],
+        now: dt.datetime,
+    ) -> None:
+        where = {("all", ""), *(("repository", r) for r in repositories)}
+        where |= {("image", d) for d in digests}
+        self._aliases = aliases
+        self._by_rule: dict[str, int] = {}
+        rows = session.scalars(
+            select(ExceptionRow).where(ExceptionRow.active.is_(True)).order_by(ExceptionRow.id)
+        )
+        for exception in rows:
+            expired = exception.expires_at is not None and exception.expires_at <= now
+            if not expired and (exception.scope_type, exception.scope_value) in where:
+                self._by_rule.setdefault(exception.rule, exception.id)
+
+    def __call__(self, result: Result) -> int | None:
+        if not self._by_rule or result.status not in FAILING:
+            return None
+        names = (result.rule, result.rule.partition("/")[2], *self._aliases.get(result.rule, ()))
+        return next((self._by_rule[n] for n in names if n in self._by_rule), None)
