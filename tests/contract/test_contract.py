@@ -20,7 +20,6 @@ from pathlib import Path
 import jsonschema
 import msgspec
 import pytest
-from tests.support.advisorydb import DEMO_IMAGE, demo_database
 
 from seawall.admission.decide import AdmissionSettings, Decider, DecisionLog
 from seawall.admission.review import parse_review
@@ -44,6 +43,7 @@ from seawall.runtime.replay import replay
 from seawall.runtime.rules.loader import load_rules
 from seawall.vulndb.scan import ScanOptions, scan_inventory
 from seawall.vulndb.store import AdvisoryStore
+from tests.support.advisorydb import DEMO_IMAGE, demo_database
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "fixtures" / "contract"

@@ -33,6 +33,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -59,8 +60,13 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+# JSONB on PostgreSQL: comparable (rules are updated only when their text changed) and
+# compact; JSON text on SQLite.
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
 class Base(DeclarativeBase):
-    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSONType, list[str]: JSONType}
 
 
 class User(Base):

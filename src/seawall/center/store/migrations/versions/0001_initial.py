@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import seawall.center.store.models
 
@@ -37,7 +38,11 @@ def upgrade() -> None:
             "last_scanned", seawall.center.store.models.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("gone", sa.Boolean(), nullable=False),
-        sa.Column("attributes", sa.JSON(), nullable=False),
+        sa.Column(
+            "attributes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("critical", sa.Integer(), nullable=False),
         sa.Column("high", sa.Integer(), nullable=False),
         sa.Column("medium", sa.Integer(), nullable=False),
@@ -61,7 +66,11 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=120), nullable=False),
         sa.Column("action", sa.String(length=60), nullable=False),
         sa.Column("target", sa.String(length=300), nullable=False),
-        sa.Column("detail", sa.JSON(), nullable=False),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
@@ -101,7 +110,11 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=300), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("severity", sa.SmallInteger(), nullable=False),
-        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column(
+            "data",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
@@ -116,7 +129,11 @@ def upgrade() -> None:
     op.create_table(
         "settings",
         sa.Column("key", sa.String(length=60), nullable=False),
-        sa.Column("value", sa.JSON(), nullable=False),
+        sa.Column(
+            "value",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
@@ -126,7 +143,11 @@ def upgrade() -> None:
         sa.Column("prefix", sa.String(length=16), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("scope", sa.JSON(), nullable=False),
+        sa.Column(
+            "scope",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column(
             "created_at", seawall.center.store.models.UTCDateTime(timezone=True), nullable=False
@@ -147,7 +168,11 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("password_hash", sa.String(length=200), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
-        sa.Column("scope", sa.JSON(), nullable=False),
+        sa.Column(
+            "scope",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column(
             "created_at", seawall.center.store.models.UTCDateTime(timezone=True), nullable=False
@@ -181,8 +206,16 @@ def upgrade() -> None:
         sa.Column(
             "status_at", seawall.center.store.models.UTCDateTime(timezone=True), nullable=True
         ),
-        sa.Column("resource", sa.JSON(), nullable=False),
-        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column(
+            "resource",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "evidence",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("remediation", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["asset_id"], ["assets.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["source_id"], ["assets.id"], ondelete="CASCADE"),
@@ -254,7 +287,11 @@ def upgrade() -> None:
         sa.Column("evidence", sa.Text(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("remediation", sa.Text(), nullable=False),
-        sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column(
+            "details",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(["asset_id"], ["assets.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["exception_id"], ["exceptions.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["source_id"], ["assets.id"], ondelete="CASCADE"),

@@ -1,0 +1,200 @@
+"""Ingest of every envelope kind into a real store, on SQLite and PostgreSQL: assets and
+their relations, findings followed by fingerprint (new, resolved, reopened), idempotency,
+health, and what the API answers afterwards."""
+
+from __future__ import annotations
+
+import msgspec
+from fastapi.testclient import TestClient
+
+from seawall.contract import encode
+from seawall.contract.envelope import Envelope
+from tests.center.conftest import Center, both_backends
+from tests.support import envelopes
+from tests.support.envelopes import DEMO_CONFIG, DEMO_REFERENCE
+
+JSON = {"Content-Type": "application/json"}
+
+
+def post(client: TestClient, envelope: Envelope, key: str | None = None) -> dict:
+    headers = {**JSON, **({"Idempotency-Key": key} if key else {})}
+    response = client.post("/api/v1/ingest", content=encode(envelope), headers=headers)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+@both_backends
+def test_an_image_scan_is_stored_and_followed_across_rescans(center: Center, advisory_db) -> None:
+    client = center.client("contributor")
+    scan = envelopes.demo_scan(advisory_db)
+    receipt = post(client, scan)
+    assert receipt["kind"] == "image-scan" and receipt["new"] == 4
+    images = client.get("/api/v1/images").json()
+    assert images["total"] == 1
+    (image,) = images["items"]
+    assert image["digest"] == DEMO_CONFIG
+    assert image["references"] == ["docker.io/seawall/demo:1.0"]
+    assert image["healthy"] is False  # a critical and a high finding, threshold high
+    assert image["counts"] == {"critical": 1, "high": 1, "medium": 1, "low": 1, "unknown": 0,
+                               "total": 4}  # fmt: skip
+    # the lookup CI pipelines use, by config digest
+    detail = client.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+    assert [layer["index"] for layer in detail["layers"]] == [0, 1, 2]
+    assert detail["database"] == scan.database.built_at  # type: ignore[union-attr]
+    findings = client.get("/api/v1/findings", params={"sort": "severity"}).json()
+    assert [f["severity"] for f in findings["items"]] == ["critical", "high", "medium", "low"]
+    bash = findings["items"][0]
+    assert (bash["package"], bash["fixed_version"]) == ("bash", "5.2.15-2+deb12u1")
+    assert bash["details"]["layer_created_by"] == "ADD debian-12-rootfs.tar /"
+    assert bash["remediation"] == "apt-get install --only-upgrade bash"
+    first_seen = bash["first_seen"]
+
+    # bash fixed: its finding is resolved, the rest stay open, first_seen unchanged
+    fixed = envelopes.without(scan, ["osv/CVE-2026-0002"])
+    receipt = post(client, fixed)
+    assert (receipt["new"], receipt["resolved"], receipt["reopened"]) == (0, 1, 0)
+    resolved = client.get("/api/v1/findings", params={"state": "resolved"}).json()["items"]
+    assert [f["package"] for f in resolved] == ["bash"] and resolved[0]["resolved_at"]
+    image = client.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+    assert image["counts"]["critical"] == 0 and image["healthy"] is False  # the high is left
+
+    # it comes back: the same finding reopens
+    receipt = post(client, scan)
+    assert (receipt["new"], receipt["resolved"], receipt["reopened"]) == (0, 0, 1)
+    again = client.get("/api/v1/findings", params={"package": "bash"}).json()["items"][0]
+    assert again["id"] == bash["id"] and again["first_seen"] == first_seen
+    assert again["times_reopened"] == 1 and again["state"] == "open"
+
+
+@both_backends
+def test_the_same_upload_twice_is_stored_once(center: Center, advisory_db) -> None:
+    client = center.client("contributor")
+    scan = envelopes.demo_scan(advisory_db)
+    first = post(client, scan, key="a" * 64)
+    second = post(client, scan, key="a" * 64)
+    assert second == {**first, "duplicate": True, "new": 0}
+    assert client.get("/api/v1/scans").json()["total"] == 1
+
+
+@both_backends
+def test_a_host_its_containers_and_the_images_they_run(center: Center, advisory_db) -> None:
+    client = center.client("contributor")
+    post(client, envelopes.demo_scan(advisory_db))
+    post(client, envelopes.host_audit())
+    hosts = client.get("/api/v1/hosts").json()["items"]
+    assert [h["name"] for h in hosts] == ["build-01"]
+    host = client.get(f"/api/v1/hosts/{hosts[0]['id']}").json()
+    assert host["docker_version"] == "26.1.5" and host["containers"] == 1
+    (web,) = host["containers_list"]
+    assert (web["name"], web["image_id"], web["healthy"]) == ("web", DEMO_CONFIG, False)
+    # the image now runs somewhere, and says where
+    image = client.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+    assert image["running"] is True
+    assert [(p["type"], p["name"], p["where"]) for p in image["runs_on"]] == [
+        ("container", "web", "build-01")
+    ]
+    # host findings: the host's own and its containers', by source
+    findings = client.get("/api/v1/findings", params={"source": hosts[0]["id"]}).json()
+    assert {(f["rule"], f["resource"]["name"]) for f in findings["items"]} == {
+        ("cis-docker-1.6/2.2", "build-01"),
+        ("cis-docker-1.6/5.5", "web"),
+        ("cis-docker-1.6/5.11", "web"),
+    }
+    passing = client.get("/api/v1/findings", params={"state": "passing", "kind": "configuration"})
+    assert {f["rule"] for f in passing.json()["items"]} == {
+        "cis-docker-1.6/2.6",
+        "cis-docker-1.6/4.1",
+    }
+
+
+@both_backends
+def test_a_container_that_goes_away_leaves_the_inventory(center: Center, advisory_db) -> None:
+    client = center.client("contributor")
+    post(client, envelopes.demo_scan(advisory_db))
+    post(client, envelopes.host_audit())
+    post(client, envelopes.host_audit(containers=()))
+    host = client.get("/api/v1/hosts").json()["items"][0]
+    assert client.get(f"/api/v1/hosts/{host['id']}").json()["containers_list"] == []
+    image = client.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+    assert image["running"] is False and image["runs_on"] == []
+    # the privileged container's finding is resolved with it
+    open_ = client.get("/api/v1/findings", params={"rule": "cis-docker-1.6/5.5"}).json()
+    assert open_["total"] == 0
+
+
+@both_backends
+def test_a_cluster_its_workloads_and_images(center: Center, advisory_db) -> None:
+    client = center.client("contributor")
+    receipt = post(client, envelopes.k8s_scan("shop"))
+    assert receipt["kind"] == "k8s-scan" and receipt["new"] > 0
+    clusters = client.get("/api/v1/clusters").json()["items"]
+    assert [c["name"] for c in clusters] == ["shop"]
+    assert clusters[0]["workloads"] > 0 and clusters[0]["namespaces"] >= 1
+    workloads = client.get("/api/v1/workloads", params={"cluster": clusters[0]["id"]}).json()
+    assert workloads["total"] == clusters[0]["workloads"]
+    assert all(w["cluster"] == "shop" for w in workloads["items"])
+    policy = client.get("/api/v1/findings", params={"kind": "policy"}).json()
+    assert policy["total"] > 0 and all(f["rule"].startswith("k8s/") for f in policy["items"])
+
+
+@both_backends
+def test_a_workload_running_a_vulnerable_image(center: Center, advisory_db) -> None:
+    client = center.client("contributor")
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: demo, namespace: shop}\n"
+        f"spec:\n  containers:\n  - name: app\n    image: {DEMO_REFERENCE}\n"
+    )
+    post(client, envelopes.k8s_scan("prod", manifests=pod))  # before the image is known
+    rec = client.get("/api/v1/recommendations/running-vulnerable-images").json()
+    assert rec["unhealthy"] == 0
+    post(client, envelopes.demo_scan(advisory_db))  # the image arrives: the link resolves
+    rec = client.get("/api/v1/recommendations/running-vulnerable-images").json()
+    assert rec["unhealthy"] == 1
+    resources = client.get(
+        "/api/v1/recommendations/running-vulnerable-images/resources"
+    ).json()["items"]
+    assert [(r["name"], r["where"]) for r in resources] == [("demo", "prod / shop")]
+    image = client.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+    assert [(p["type"], p["where"]) for p in image["runs_on"]] == [("workload", "prod / shop")]
+
+
+@both_backends
+def test_alerts_are_stored_once_and_updated(center: Center) -> None:
+    client = center.client("contributor")
+    batch = envelopes.alerts("minikube")
+    post(client, batch)
+    listed = client.get("/api/v1/alerts").json()
+    assert listed["total"] == len(batch.alerts) == 6
+    assert {a["status"] for a in listed["items"]} == {"new"}
+    exec_alert = next(a for a in listed["items"] if a["rule"] == "runtime/k8s-exec-attach")
+    assert exec_alert["tactic"] and exec_alert["evidence"]
+    # the watcher sends the same alert again with its final count: updated, not doubled
+    again = msgspec.structs.replace(
+        batch,
+        alerts=tuple(msgspec.structs.replace(a, count=a.count + 4) for a in batch.alerts),
+    )
+    post(client, again)
+    listed = client.get("/api/v1/alerts").json()
+    assert listed["total"] == 6
+    assert next(a for a in listed["items"] if a["id"] == exec_alert["id"])["count"] == (
+        exec_alert["count"] + 4
+    )
+
+
+def test_an_uploaded_inventory_is_matched_in_the_background(make_center, advisory_db) -> None:
+    center = make_center(background=True)
+    client = center.client("contributor")
+    receipt = post(client, envelopes.demo_sbom())
+    assert receipt["kind"] == "inventory"
+    import time
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        image = client.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+        if image["last_scanned"]:
+            break
+        time.sleep(0.1)
+    assert image["counts"]["total"] == 4 and image["healthy"] is False
+    status = client.get("/api/v1/status").json()
+    assert status["jobs"]["matched"] >= 1
+    assert status["advisory_database"]["present"] is True
