@@ -118,13 +118,14 @@ def make_center(
     made: list[Center] = []
 
     def make(*, background: bool = False, **settings: object) -> Center:
-        config = CenterConfig(
-            data_dir=tmp_path / "data",
-            database_url=database_url,
-            advisory_db=advisory_db,
-            match_interval_seconds=0.2,
-            **settings,  # type: ignore[arg-type]
-        )
+        options: dict[str, object] = {
+            "data_dir": tmp_path / "data",
+            "database_url": database_url,
+            "advisory_db": advisory_db,
+            "match_interval_seconds": 0.2,
+            **settings,
+        }
+        config = CenterConfig(**options)  # type: ignore[arg-type]
         center = Center(create_app(config, background=background), config)
         made.append(center)
         return center
