@@ -21,7 +21,7 @@ from seawall.contract.envelope import (
     Tool,
     severity_name,
 )
-from seawall.model import Package, Resource, Rule, Severity, Status
+from seawall.model import Finding, Package, Resource, Rule, Severity, Status
 
 FAILING = frozenset({Status.FAIL})
 
@@ -73,6 +73,21 @@ def package_ref(package: Package) -> PackageRef:
         source_version=package.source_version,
         layer_digest=package.layer_digest,
         layer_created_by=package.layer_created_by,
+    )
+
+
+def finding_result(finding: Finding, rule: str) -> Result:
+    """A rule engine's finding as a result of the namespaced ``rule`` (its fingerprint is
+    filled in by :func:`with_fingerprints`)."""
+    return Result(
+        rule=rule,
+        fingerprint="",
+        status=finding.status,
+        severity=severity_name(finding.severity),
+        resource=resource_ref(finding.resource),
+        evidence=finding.evidence,
+        message=finding.message,
+        remediation=finding.remediation,
     )
 
 

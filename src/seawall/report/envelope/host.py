@@ -6,7 +6,14 @@ from typing import Any
 
 import msgspec
 
-from seawall.contract.build import now, resource_ref, rule_info, summarise, tool, with_fingerprints
+from seawall.contract.build import (
+    finding_result,
+    now,
+    rule_info,
+    summarise,
+    tool,
+    with_fingerprints,
+)
 from seawall.contract.envelope import (
     Asset,
     AssetType,
@@ -14,8 +21,6 @@ from seawall.contract.envelope import (
     Envelope,
     HostDetails,
     Kind,
-    Result,
-    severity_name,
 )
 from seawall.hardening.docker.audit import HostAudit
 from seawall.model import Severity
@@ -51,20 +56,7 @@ def host_envelope(
     asset = host_asset(audit.inventory)
     rules = {f.rule.id: rule_info(NAMESPACE, f.rule) for f in audit.findings}
     results = with_fingerprints(
-        asset,
-        (
-            Result(
-                rule=rules[f.rule.id].id,
-                fingerprint="",
-                status=f.status,
-                severity=severity_name(f.severity),
-                resource=resource_ref(f.resource),
-                evidence=f.evidence,
-                message=f.message,
-                remediation=f.remediation,
-            )
-            for f in audit.findings
-        ),
+        asset, (finding_result(f, rules[f.rule.id].id) for f in audit.findings)
     )
     return Envelope(
         kind=Kind.HOST_AUDIT,

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from seawall.contract.build import now, resource_ref, rule_info, summarise, tool, with_fingerprints
+from seawall.contract.build import (
+    finding_result,
+    now,
+    rule_info,
+    summarise,
+    tool,
+    with_fingerprints,
+)
 from seawall.contract.envelope import (
     Asset,
     AssetType,
     Envelope,
     Kind,
-    Result,
     RuleInfo,
     Workload,
-    severity_name,
 )
 from seawall.model import Finding, Rule, Severity
 from seawall.policy.objects import KubeObject
@@ -65,22 +70,7 @@ def k8s_envelope(
     """Every policy result on every object (passes included), and the objects themselves."""
     builtin = frozenset(catalog("k8s"))
     rules = {f.rule.id: _namespaced(f.rule, builtin) for f in findings}
-    results = with_fingerprints(
-        asset,
-        (
-            Result(
-                rule=rules[f.rule.id].id,
-                fingerprint="",
-                status=f.status,
-                severity=severity_name(f.severity),
-                resource=resource_ref(f.resource),
-                evidence=f.evidence,
-                message=f.message,
-                remediation=f.remediation,
-            )
-            for f in findings
-        ),
-    )
+    results = with_fingerprints(asset, (finding_result(f, rules[f.rule.id].id) for f in findings))
     return Envelope(
         kind=Kind.K8S_SCAN,
         produced_at=produced_at or now(),
