@@ -220,17 +220,20 @@ class JsonLinesOutput(Output):
             self.stream.close()
 
 
-class WebhookOutput(Output):
-    """POSTs each alert as JSON to a URL from a background thread (bounded queue; drops and
-    counts when the receiver is slower than the alerts)."""
+class QueuedOutput(Output):
+    """Delivers alerts from a background thread: a bounded queue (when the receiver is slower
+    than the alerts, new ones are dropped and counted) and batches of up to ``batch_size``
+    alerts, or what arrived within ``linger`` seconds of the first. A failed delivery is
+    counted and logged once; the thread goes on."""
 
-    def __init__(self, url: str, timeout: float = 5.0, queue_size: int = 1000) -> None:
-        self.url = url
+    def __init__(
+        self, name: str, *, queue_size: int = 1000, batch_size: int = 1, linger: float = 0.0
+    ) -> None:
         self.dropped = 0
         self.failed = 0
+        self.batch_size, self.linger = batch_size, linger
         self._queue: queue.Queue[Alert | None] = queue.Queue(queue_size)
-        self._client = httpx.Client(timeout=timeout)
-        self._thread = threading.Thread(target=self._run, name="alert-webhook", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def write(self, alert: Alert) -> None:
@@ -239,23 +242,64 @@ class WebhookOutput(Output):
         except queue.Full:
             self.dropped += 1
 
+    def deliver(self, batch: list[Alert]) -> None:
+        """Send ``batch``; raise to have it counted as failed."""
+        raise NotImplementedError
+
+    def _send(self, batch: list[Alert]) -> None:
+        try:
+            self.deliver(batch)
+        except Exception as exc:  # a delivery problem never stops the watcher
+            self.failed += 1
+            if self.failed == 1:
+                log.warning("%s failed: %s (logged once)", self._thread.name, exc)
+
     def _run(self) -> None:
-        while (alert := self._queue.get()) is not None:
+        batch: list[Alert] = []
+        deadline = 0.0
+        finished = False
+        while not finished:
             try:
-                reply = self._client.post(
-                    self.url,
-                    content=msgspec.json.encode(alert_record(alert)),
-                    headers={"Content-Type": "application/json"},
+                item = self._queue.get(
+                    timeout=max(0.0, deadline - time.monotonic()) if batch else None
                 )
-                reply.raise_for_status()
-            except httpx.HTTPError as exc:
-                self.failed += 1
-                if self.failed == 1:
-                    log.warning("alert webhook %s failed: %s (logged once)", self.url, exc)
+            except queue.Empty:
+                item = None
+            else:
+                finished = item is None
+                if item is not None:
+                    if not batch:
+                        deadline = time.monotonic() + self.linger
+                    batch.append(item)
+            full = len(batch) >= self.batch_size or time.monotonic() >= deadline
+            if batch and (finished or full):
+                self._send(batch)
+                batch = []
 
     def close(self) -> None:
         self._queue.put(None)
-        self._thread.join(timeout=10)
+        self._thread.join(timeout=30)
+
+
+class WebhookOutput(QueuedOutput):
+    """POSTs each alert as JSON (the contract's alert record) to a URL."""
+
+    def __init__(self, url: str, timeout: float = 5.0, queue_size: int = 1000) -> None:
+        self.url = url
+        self._client = httpx.Client(timeout=timeout)
+        super().__init__("alert-webhook", queue_size=queue_size)
+
+    def deliver(self, batch: list[Alert]) -> None:
+        for alert in batch:
+            reply = self._client.post(
+                self.url,
+                content=msgspec.json.encode(alert_record(alert)),
+                headers={"Content-Type": "application/json"},
+            )
+            reply.raise_for_status()
+
+    def close(self) -> None:
+        super().close()
         self._client.close()
 
 
