@@ -127,3 +127,16 @@ def open_by_severity(session: Session, scope: Scope) -> dict[str, int]:
         ).group_by(AlertRow.severity)
     )
     return {SEVERITY_NAMES[severity]: count for severity, count in rows}
+
+
+def by_status(session: Session, scope: Scope) -> dict[str, int]:
+    """How many alerts are new, acknowledged and dismissed (one grouped query)."""
+    rows = session.execute(
+        scoped(select(AlertRow.status, func.count()), scope, AlertRow.asset_id).group_by(
+            AlertRow.status
+        )
+    )
+    found = dict.fromkeys(STATUSES, 0)
+    for status, count in rows:
+        found[status] = int(count)
+    return found
