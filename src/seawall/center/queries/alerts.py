@@ -62,6 +62,7 @@ def list_alerts(
     sort: str = "time",
     cursor: str | None = None,
     limit: int = 50,
+    count: bool = True,
 ) -> Page[AlertItem]:
     statement = scoped(select(AlertRow), scope, AlertRow.asset_id)
     if status:
@@ -74,7 +75,7 @@ def list_alerts(
         statement = statement.where(AlertRow.rule_id == rule)
     if tactic:
         statement = statement.where(AlertRow.tactic == tactic)
-    page = paginate(session, statement, AlertRow.id, SORTS[sort], cursor, limit)
+    page = paginate(session, statement, AlertRow.id, SORTS[sort], cursor, limit, count=count)
     rows = [row[0] for row in page.items]
     owners = (
         {

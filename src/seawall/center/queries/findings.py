@@ -160,10 +160,13 @@ def list_findings(
     sort: str = "severity",
     cursor: str | None = None,
     limit: int = 50,
+    count: bool = True,
     **filters: Any,
 ) -> Page[FindingItem]:
+    """One page of findings; ``count=False`` skips the total (-1), which costs a scan of
+    every matching finding on a large store."""
     statement = findings_statement(scope, **filters)
-    page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit)
+    page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit, count=count)
     return Page(items(session, [row[0] for row in page.items]), page.total, page.next)
 
 

@@ -217,7 +217,13 @@ def image_page(
     except NotFound as exc:
         raise Refused(404, str(exc)) from None
     listed = findings.list_findings(
-        session, caller.scope, source=detail.id, state=state, cursor=cursor, limit=PAGE
+        session,
+        caller.scope,
+        source=detail.id,
+        state=state,
+        cursor=cursor,
+        limit=PAGE,
+        count=False,
     )
     layers = {str(layer["digest"]): layer for layer in detail.layers}
     return page(
@@ -429,6 +435,7 @@ def findings_page(
         sort=sort,
         cursor=cursor,
         limit=PAGE,
+        count=False,  # counting a million findings would cost more than the page
     )
     return page(
         request,
@@ -494,6 +501,7 @@ def alerts_page(
         tactic=tactic,
         cursor=cursor,
         limit=PAGE,
+        count=False,  # the tabs carry the counts (one grouped query)
     )
     per_day = alerts.per_day(session, scope, 30)
     return page(
