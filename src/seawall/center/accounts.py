@@ -4,13 +4,17 @@ owner: there is no default password) and from the API by owners."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from seawall.center import audit
+from seawall.center.queries.common import NotFound
 from seawall.center.security import secrets
-from seawall.center.security.roles import Role
+from seawall.center.security.roles import Principal, Role
 from seawall.center.security.scope import Scope
+from seawall.center.store.models import Session as SessionRow
 from seawall.center.store.models import Token, User
 
 
@@ -83,3 +87,98 @@ def parse_duration(text: str) -> dt.timedelta:
     if unit not in units or not number.isdigit() or int(number) < 1:
         raise ValueError(f"invalid duration {text!r} (e.g. 90d, 12h, 2w)")
     return dt.timedelta(**{units[unit]: int(number)})
+
+
+# What owners do from the API and the dashboard alike: each change checked and recorded in
+# the audit trail in one place.
+
+
+class NotAllowed(AccountError):
+    """A change an owner may not make (demoting or disabling themselves)."""
+
+
+class BadPassword(AccountError):
+    """A password the center does not accept."""
+
+
+def add_user(
+    session: Session,
+    by: Principal,
+    name: str,
+    password: str,
+    role: str,
+    scope: list[str],
+    now: dt.datetime,
+) -> User:
+    user = create_user(session, name, password, role, scope, now)
+    audit.record(session, by, "user.create", f"user {user.name}", role=user.role, scope=user.scope)
+    return user
+
+
+def change_user(session: Session, by: Principal, user_id: int, changes: dict[str, Any]) -> User:
+    """Apply ``changes`` (``role``, ``scope``, ``disabled``, ``password``) to a user; a new
+    password or a disabled account ends the user's sessions."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if user.id == by.user_id and (
+        changes.get("disabled") or changes.get("role", "owner") != "owner"
+    ):
+        raise NotAllowed("owners cannot demote or disable themselves")
+    if "role" in changes:
+        try:
+            changes["role"] = Role.parse(changes["role"]).label
+        except ValueError as exc:
+            raise AccountError(str(exc)) from None
+    if "scope" in changes:
+        try:
+            changes["scope"] = Scope.of(changes["scope"]).as_list()
+        except ValueError as exc:
+            raise AccountError(str(exc)) from None
+    if "password" in changes:
+        try:
+            user.password_hash = secrets.hash_password(changes.pop("password"))
+        except ValueError as exc:
+            raise BadPassword(str(exc)) from None
+        changes["password"] = "changed"  # noqa: S105 (the audit trail notes the change, not the value)
+        session.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+    for field in ("role", "scope", "disabled"):
+        if field in changes:
+            setattr(user, field, changes[field])
+    if user.disabled:
+        session.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+    audit.record(session, by, "user.change", f"user {user.name}", **changes)
+    return user
+
+
+def add_token(
+    session: Session,
+    by: Principal,
+    name: str,
+    role: str,
+    scope: list[str],
+    expires_in: dt.timedelta | None,
+    now: dt.datetime,
+) -> tuple[Token, str]:
+    """A new token (and its value, to be shown once), recorded in the audit trail."""
+    row, value = create_token(session, name, role, scope, expires_in, by.name, now)
+    audit.record(
+        session,
+        by,
+        "token.create",
+        f"token {row.name}",
+        role=row.role,
+        scope=row.scope,
+        prefix=row.prefix,
+    )
+    return row, value
+
+
+def revoke_token(session: Session, by: Principal, token_id: int) -> Token:
+    row = session.get(Token, token_id)
+    if row is None:
+        raise NotFound(f"no token {token_id}")
+    row.revoked = True
+    audit.record(session, by, "token.revoke", f"token {row.name}", prefix=row.prefix)
+    return row

@@ -15,9 +15,11 @@ from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from seawall.center import assets as asset_store
+from seawall.center import audit
 from seawall.center.api.schemas import ExceptionCreate, ExceptionItem
 from seawall.center.posture import evaluate
 from seawall.center.queries.common import NotFound
+from seawall.center.security.roles import Principal
 from seawall.center.settings import load as load_settings
 from seawall.center.store.models import (
     Asset,
@@ -184,3 +186,43 @@ def list_exceptions(session: Session) -> list[ExceptionItem]:
         )
         for row in session.scalars(select(ExceptionRow).order_by(ExceptionRow.id.desc()))
     ]
+
+
+class ExceptionRefused(ValueError):
+    """An exception that cannot be made: expired already, or a scope without its value."""
+
+
+def add_exception(
+    session: Session, by: Principal, body: ExceptionCreate, now: dt.datetime
+) -> ExceptionItem:
+    """Accept the findings of a rule as a risk (API and dashboard): checked, stored, applied
+    to the findings already there, and recorded in the audit trail."""
+    if body.expires_at is not None and body.expires_at.astimezone(dt.UTC) <= now:
+        raise ExceptionRefused("expires_at is in the past")
+    if body.scope_type != "all" and not body.scope_value.strip():
+        raise ExceptionRefused("scope_value names the repository or image")
+    row = create_exception(session, body, by.name, now)
+    covered = apply_exception(session, row, now)
+    audit.record(
+        session,
+        by,
+        "exception.create",
+        f"exception {row.id}",
+        rule=row.rule,
+        scope=f"{row.scope_type}:{row.scope_value}",
+        findings=covered,
+    )
+    return ExceptionItem.model_validate(
+        {
+            **{c: getattr(row, c) for c in ExceptionItem.model_fields if c != "findings"},
+            "findings": covered,
+        }
+    )
+
+
+def remove_exception(session: Session, by: Principal, exception_id: int, now: dt.datetime) -> int:
+    """Lift an exception (the findings it covered count again), recorded in the audit trail;
+    how many findings it covered."""
+    reopened = lift(session, exception_id, now)
+    audit.record(session, by, "exception.delete", f"exception {exception_id}", findings=reopened)
+    return reopened

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -67,12 +67,16 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
 
 
 def _after(sort: Sort, id_column: Any, value: Any, row_id: int) -> ColumnElement[bool]:
-    """Rows strictly after (value, id) in the sort order (NULLs sort last)."""
+    """Rows strictly after (value, id) in the sort order (NULLs sort last; ties by id in the
+    sort's direction, so that one index serves the whole order)."""
     column = sort.column
+    later_id = id_column < row_id if sort.descending else id_column > row_id
     if value is None:
-        return and_(column.is_(None), id_column > row_id)
+        return and_(column.is_(None), later_id)
+    if isinstance(value, bool):  # a boolean sort (running first): compared as a parameter
+        value = literal(value)
     beyond = column < value if sort.descending else column > value
-    tie = and_(column == value, id_column > row_id)
+    tie = and_(column == value, later_id)
     return or_(beyond, tie, column.is_(None))
 
 
@@ -98,7 +102,7 @@ def paginate(
     )
     ordered = statement.order_by(
         sort.column.desc().nulls_last() if sort.descending else sort.column.asc().nulls_last(),
-        id_column.asc(),
+        id_column.desc() if sort.descending else id_column.asc(),
     )
     if cursor:
         value, row_id = decode_cursor(sort, cursor)
@@ -122,5 +126,8 @@ def _value(row: Any, sort: Sort | None, id_column: Any = None) -> Any:
         return mapping[column]
     if key in mapping:
         return mapping[key]
-    entity = row[0]
-    return getattr(entity, key)
+    owner = getattr(column, "class_", None)  # the mapped class of an ORM attribute
+    for entity in row:  # a row of several entities: the one the column belongs to
+        if owner is None or isinstance(entity, owner):
+            return getattr(entity, key)
+    return getattr(row[0], key)

@@ -3,10 +3,15 @@ database so every worker sees the same values."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import msgspec
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from seawall.center.store.models import Setting
+from seawall.center import audit
+from seawall.center.security.roles import Principal
+from seawall.center.store.models import Asset, Setting
 from seawall.model import Severity
 
 KEY = "center"
@@ -37,3 +42,20 @@ def save(session: Session, settings: CenterSettings) -> None:
         session.add(Setting(key=KEY, value=value))
     else:
         row.value = value
+
+
+def change_settings(
+    session: Session, by: Principal, settings: CenterSettings, now: dt.datetime
+) -> None:
+    """Save ``settings``; a new health threshold re-settles every asset's health, the
+    recommendations and so the score at once. Recorded in the audit trail."""
+    from seawall.center.exceptions import settle  # exceptions reads the settings
+
+    before = load(session)
+    save(session, settings)
+    if before.health_threshold != settings.health_threshold:
+        every = set(session.scalars(select(Asset.id).where(Asset.gone.is_(False))))
+        settle(session, every, now)
+    audit.record(
+        session, by, "settings.change", "center", health_threshold=settings.health_threshold
+    )

@@ -110,6 +110,17 @@ class ClusterItem(Model):
     workloads: int = 0
 
 
+class RegistryItem(Model):
+    """A registry images were seen in, with how many repositories and images it holds."""
+
+    id: int
+    name: str
+    repositories: int
+    images: int
+    unhealthy_images: int
+    last_seen: dt.datetime
+
+
 class WorkloadItem(Model):
     id: int
     cluster: str

@@ -62,6 +62,7 @@ def list_alerts(
     sort: str = "time",
     cursor: str | None = None,
     limit: int = 50,
+    count: bool = True,
 ) -> Page[AlertItem]:
     statement = scoped(select(AlertRow), scope, AlertRow.asset_id)
     if status:
@@ -74,7 +75,7 @@ def list_alerts(
         statement = statement.where(AlertRow.rule_id == rule)
     if tactic:
         statement = statement.where(AlertRow.tactic == tactic)
-    page = paginate(session, statement, AlertRow.id, SORTS[sort], cursor, limit)
+    page = paginate(session, statement, AlertRow.id, SORTS[sort], cursor, limit, count=count)
     rows = [row[0] for row in page.items]
     owners = (
         {
@@ -127,3 +128,16 @@ def open_by_severity(session: Session, scope: Scope) -> dict[str, int]:
         ).group_by(AlertRow.severity)
     )
     return {SEVERITY_NAMES[severity]: count for severity, count in rows}
+
+
+def by_status(session: Session, scope: Scope) -> dict[str, int]:
+    """How many alerts are new, acknowledged and dismissed (one grouped query)."""
+    rows = session.execute(
+        scoped(select(AlertRow.status, func.count()), scope, AlertRow.asset_id).group_by(
+            AlertRow.status
+        )
+    )
+    found = dict.fromkeys(STATUSES, 0)
+    for status, count in rows:
+        found[status] = int(count)
+    return found

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from seawall.center.api.schemas import ClusterItem, WorkloadItem
 from seawall.center.pages import Page, Sort, paginate
-from seawall.center.queries.common import counts, scoped, visible
+from seawall.center.queries.common import NotFound, counts, scoped, visible
 from seawall.center.security.scope import Scope
 from seawall.center.store.models import Asset
 
@@ -105,20 +105,34 @@ def list_workloads(
             select(Asset.key, Asset.name).where(Asset.type == "cluster")
         )
     }
-    items = []
-    for (workload,) in page.items:
-        a = workload.attributes
-        items.append(
-            WorkloadItem(
-                id=workload.id,
-                cluster=clusters.get(workload.key.partition("/")[0], ""),
-                namespace=str(a.get("namespace", "")),
-                kind=str(a.get("kind", "")),
-                name=workload.name,
-                images=list(a.get("images") or []),
-                healthy=workload.healthy,
-                counts=counts(workload),
-                last_seen=workload.last_seen,
-            )
-        )
-    return Page(items, page.total, page.next)
+    return Page(
+        [_workload_item(workload, clusters) for (workload,) in page.items], page.total, page.next
+    )
+
+
+def _workload_item(workload: Asset, clusters: dict[str, str]) -> WorkloadItem:
+    a = workload.attributes
+    return WorkloadItem(
+        id=workload.id,
+        cluster=clusters.get(workload.key.partition("/")[0], ""),
+        namespace=str(a.get("namespace", "")),
+        kind=str(a.get("kind", "")),
+        name=workload.name,
+        images=list(a.get("images") or []),
+        healthy=workload.healthy,
+        counts=counts(workload),
+        last_seen=workload.last_seen,
+    )
+
+
+def workload_detail(session: Session, scope: Scope, workload_id: int) -> tuple[WorkloadItem, int]:
+    """One workload (or other assessed object) and the id of its cluster."""
+    workload = session.get(Asset, workload_id)
+    if workload is None or workload.type not in ("workload", "k8s_resource"):
+        raise NotFound(f"no workload {workload_id}")
+    visible(session, scope, workload_id, workload.type)
+    cluster = session.scalar(
+        select(Asset).where(Asset.type == "cluster", Asset.key == workload.key.partition("/")[0])
+    )
+    names = {cluster.key: cluster.name} if cluster else {}
+    return _workload_item(workload, names), cluster.id if cluster else 0

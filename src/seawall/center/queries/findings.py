@@ -3,10 +3,12 @@ one workload's), filtered by state, kind, severity, rule and package."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from seawall.center.api.schemas import FindingItem
@@ -158,13 +160,105 @@ def list_findings(
     sort: str = "severity",
     cursor: str | None = None,
     limit: int = 50,
+    count: bool = True,
     **filters: Any,
 ) -> Page[FindingItem]:
+    """One page of findings; ``count=False`` skips the total (-1), which costs a scan of
+    every matching finding on a large store."""
     statement = findings_statement(scope, **filters)
-    page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit)
+    page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit, count=count)
     return Page(items(session, [row[0] for row in page.items]), page.total, page.next)
 
 
 def get_finding(session: Session, scope: Scope, finding_id: int) -> FindingItem | None:
     row = session.scalar(findings_statement(scope, state="all").where(FindingRow.id == finding_id))
     return items(session, [row])[0] if row else None
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """Where one rule stands on one host, cluster or workload: how many of its resources
+    fail and pass it (findings its source still reports), with the rule's text."""
+
+    rule: str
+    title: str
+    severity: str
+    section: str
+    failing: int
+    passing: int
+    other: int  # warn, info, manual, not applicable, error
+    evidence: str  # of a failing resource (or of any, when none fails)
+    remediation: str
+    description: str
+
+    @property
+    def status(self) -> str:
+        if self.failing:
+            return "fail"
+        if self.passing:
+            return "pass"
+        return "other"
+
+
+def _natural(rule_id: str) -> tuple[object, ...]:
+    """``cis-docker-1.6/5.11`` after ``.../5.2``: numbers compared as numbers."""
+    tail = rule_id.rpartition("/")[2]
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in tail.split("."))
+
+
+def rule_results(
+    session: Session,
+    scope: Scope,
+    *,
+    kind: str,
+    source: int | None = None,
+    asset: int | None = None,
+) -> list[RuleResult]:
+    """Every rule a source (or one asset) was assessed against, by section then rule, from
+    one grouped query over its current findings and one over their rules."""
+    statement = scoped(
+        select(
+            FindingRow.rule_id,
+            FindingRow.status,
+            func.count(),
+            func.min(FindingRow.evidence),
+        ).where(FindingRow.kind == kind, FindingRow.status != "resolved"),
+        scope,
+        FindingRow.asset_id,
+    )
+    if source is not None:
+        statement = statement.where(FindingRow.source_id == source)
+    if asset is not None:
+        statement = statement.where(FindingRow.asset_id == asset)
+    counts: dict[str, dict[str, tuple[int, str]]] = defaultdict(dict)
+    for rule_id, status, count, evidence in session.execute(
+        statement.group_by(FindingRow.rule_id, FindingRow.status)
+    ):
+        counts[rule_id][status] = (int(count), evidence or "")
+    if not counts:
+        return []
+    rules = {row.id: row for row in session.scalars(select(RuleRow).where(RuleRow.id.in_(counts)))}
+    out = []
+    for rule_id, by_status in counts.items():
+        rule = rules.get(rule_id)
+        data = rule.data if rule else {}
+        mappings = data.get("mappings") or {}
+        failing = by_status.get("fail", (0, ""))
+        passing = by_status.get("pass", (0, ""))
+        others = [v for k, v in by_status.items() if k not in ("fail", "pass")]
+        evidence = failing[1] or next((e for _, e in others if e), "") or passing[1]
+        out.append(
+            RuleResult(
+                rule=rule_id,
+                title=rule.title if rule else rule_id,
+                severity=SEVERITY_NAMES[rule.severity] if rule else "unknown",
+                section=str(mappings.get("section", "")),
+                failing=failing[0],
+                passing=passing[0],
+                other=sum(n for n, _ in others),
+                evidence=evidence,
+                remediation=str(data.get("remediation", "")),
+                description=str(data.get("rationale", "") or data.get("description", "")),
+            )
+        )
+    return sorted(out, key=lambda r: (_natural(r.section.partition(" ")[0]), _natural(r.rule)))

@@ -150,3 +150,20 @@ def image_detail(session: Session, scope: Scope, digest: str) -> ImageDetail:
         database=inventory.matched_with if inventory else "",
         layers=layers,
     )
+
+
+def images_of(session: Session, runner_ids: list[int]) -> dict[int, list[tuple[str, Asset | None]]]:
+    """What each container or workload runs: ``{runner: [(reference, image or None)]}``
+    (None while the center has not seen that image), in one query."""
+    if not runner_ids:
+        return {}
+    found: dict[int, list[tuple[str, Asset | None]]] = defaultdict(list)
+    rows = session.execute(
+        select(AssetLink.source_id, AssetLink.reference, Asset)
+        .join(Asset, Asset.id == AssetLink.target_id, isouter=True)
+        .where(AssetLink.source_id.in_(runner_ids))
+        .order_by(AssetLink.source_id, AssetLink.reference)
+    )
+    for source_id, reference, image in rows:
+        found[source_id].append((reference, image))
+    return dict(found)

@@ -20,6 +20,14 @@ from seawall.center.security.roles import Principal, Role
 LOGIN_CSRF_COOKIE = "seawall_login"
 
 
+class Refused(HTTPException):
+    """A page or form the caller may not use, or that does not exist: answered with an HTML
+    page (htmx requests: the message alone), not the API's JSON."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(status_code, detail)
+
+
 class SignInNeeded(Exception):
     """No valid session: the page answers with a redirect to /login."""
 
@@ -47,12 +55,12 @@ async def check_csrf(request: Request, caller: Principal) -> None:
         form = await request.form()
         sent = str(form.get("csrf_token", ""))
     if not sent or not secrets.same(sent, caller.csrf):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
+        raise Refused(status.HTTP_403_FORBIDDEN, "missing or wrong CSRF token")
 
 
 def need(caller: Principal, role: Role) -> None:
     if not caller.can(role):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.label} role")
+        raise Refused(status.HTTP_403_FORBIDDEN, f"this needs the {role.label} role")
 
 
 def secure_cookies(request: Request, configured: bool | None) -> bool:

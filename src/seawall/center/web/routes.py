@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
@@ -16,8 +16,11 @@ from seawall import __version__
 from seawall.center.api.deps import SESSION_COOKIE, center
 from seawall.center.security import secrets
 from seawall.center.security.logins import LoginRefused, sign_in, sign_out
+from seawall.center.security.roles import Role
+from seawall.center.web import format
 from seawall.center.web.auth import (
     LOGIN_CSRF_COOKIE,
+    Refused,
     SignInNeeded,
     Viewer,
     check_csrf,
@@ -32,6 +35,8 @@ router = APIRouter(include_in_schema=False)
 def templates() -> Jinja2Templates:
     found = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
     found.env.globals["version"] = __version__
+    found.env.globals["ROLE"] = Role
+    format.install(found.env)
     return found
 
 
@@ -133,13 +138,26 @@ async def logout(request: Request, caller: Viewer) -> Response:
 
 
 def mount(app: FastAPI) -> None:
-    """Static files, templates, the sign-in routes and every page."""
-    from seawall.center.web import pages
+    """Static files, templates, the sign-in routes, every page and every form."""
+    from seawall.center.web import actions, pages
 
     app.state.templates = templates()
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(router)
     app.include_router(pages.router)
+    app.include_router(actions.router)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        if request.headers.get("hx-request"):
+            return PlainTextResponse(str(exc.detail), status_code=exc.status_code)
+        caller = getattr(request.state, "principal", None)
+        return render(
+            request,
+            "error.html",
+            {"caller": caller, "nav": "", "code": exc.status_code, "message": str(exc.detail)},
+            status_code=exc.status_code,
+        )
 
     @app.exception_handler(SignInNeeded)
     async def sign_in_first(request: Request, exc: SignInNeeded) -> Response:

@@ -9,8 +9,14 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from sqlalchemy import func, select
 
 from seawall import __version__
-from seawall.center import audit
-from seawall.center.accounts import AccountError, create_token, create_user
+from seawall.center import accounts
+from seawall.center.accounts import (
+    AccountError,
+    BadPassword,
+    add_token,
+    add_user,
+    change_user,
+)
 from seawall.center.api.deps import DB, Owner, Reader, center, now
 from seawall.center.api.schemas import (
     AdvisoryDatabaseStatus,
@@ -27,12 +33,10 @@ from seawall.center.api.schemas import (
     UserItem,
 )
 from seawall.center.pages import Sort, paginate
-from seawall.center.queries.common import NotFound, scoped
-from seawall.center.security import secrets
-from seawall.center.settings import CenterSettings
+from seawall.center.queries.common import scoped
+from seawall.center.settings import CenterSettings, change_settings
 from seawall.center.settings import load as load_settings
-from seawall.center.settings import save as save_settings
-from seawall.center.store.models import Asset, AuditEntry, Scan, Session, Token, User
+from seawall.center.store.models import Asset, AuditEntry, Scan, Token, User
 
 router = APIRouter(tags=["administration"])
 
@@ -53,38 +57,20 @@ def list_users(session: DB, caller: Owner) -> list[UserItem]:
 @router.post("/users", response_model=UserItem, status_code=201)
 def post_user(session: DB, caller: Owner, body: UserCreate) -> UserItem:
     try:
-        user = create_user(session, body.name, body.password, body.role, body.scope, now())
+        user = add_user(session, caller, body.name, body.password, body.role, body.scope, now())
     except AccountError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    audit.record(
-        session, caller, "user.create", f"user {user.name}", role=user.role, scope=user.scope
-    )
     return _user(user)
 
 
 @router.patch("/users/{user_id}", response_model=UserItem)
 def patch_user(session: DB, caller: Owner, user_id: int, body: UserChange) -> UserItem:
-    user = session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"no user {user_id}")
-    changes = body.model_dump(exclude_none=True)
-    if user.id == caller.user_id and (
-        changes.get("disabled") or changes.get("role", "owner") != "owner"
-    ):
-        raise HTTPException(status.HTTP_409_CONFLICT, "owners cannot demote or disable themselves")
-    if "password" in changes:
-        try:
-            user.password_hash = secrets.hash_password(changes.pop("password"))
-        except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-        changes["password"] = "changed"  # noqa: S105 (the audit trail notes the change, not the value)
-        session.query(Session).filter(Session.user_id == user.id).delete()
-    for field in ("role", "scope", "disabled"):
-        if field in changes:
-            setattr(user, field, changes[field])
-    if user.disabled:
-        session.query(Session).filter(Session.user_id == user.id).delete()
-    audit.record(session, caller, "user.change", f"user {user.name}", **changes)
+    try:
+        user = change_user(session, caller, user_id, body.model_dump(exclude_none=True))
+    except BadPassword as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    except AccountError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     return _user(user)
 
 
@@ -98,30 +84,15 @@ def post_token(session: DB, caller: Owner, body: TokenCreate) -> TokenCreated:
     """A new API token; the response carries the token itself, once."""
     expires = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
     try:
-        row, value = create_token(
-            session, body.name, body.role, body.scope, expires, caller.name, now()
-        )
+        row, value = add_token(session, caller, body.name, body.role, body.scope, expires, now())
     except AccountError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
-    audit.record(
-        session,
-        caller,
-        "token.create",
-        f"token {row.name}",
-        role=row.role,
-        scope=row.scope,
-        prefix=row.prefix,
-    )
     return TokenCreated(**_token(row).model_dump(), token=value)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(session: DB, caller: Owner, token_id: int) -> None:
-    row = session.get(Token, token_id)
-    if row is None:
-        raise NotFound(f"no token {token_id}")
-    row.revoked = True
-    audit.record(session, caller, "token.revoke", f"token {row.name}", prefix=row.prefix)
+    accounts.revoke_token(session, caller, token_id)
 
 
 @router.get("/settings", response_model=SettingsModel)
@@ -132,16 +103,7 @@ def get_settings(session: DB, caller: Reader) -> SettingsModel:
 @router.put("/settings", response_model=SettingsModel)
 def put_settings(session: DB, caller: Owner, body: SettingsModel) -> SettingsModel:
     """Change the health threshold; every asset's health and the score follow at once."""
-    before = load_settings(session)
-    save_settings(session, CenterSettings(health_threshold=body.health_threshold))
-    if before.health_threshold != body.health_threshold:
-        from seawall.center.exceptions import settle
-
-        every = set(session.scalars(select(Asset.id).where(Asset.gone.is_(False))))
-        settle(session, every, now())
-    audit.record(
-        session, caller, "settings.change", "center", health_threshold=body.health_threshold
-    )
+    change_settings(session, caller, CenterSettings(health_threshold=body.health_threshold), now())
     return body
 
 

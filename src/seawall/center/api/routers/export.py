@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seawall.center.api.deps import Reader, center
 from seawall.center.api.routers.admin import advisory_status
-from seawall.center.queries import alerts, findings, hosts, images
+from seawall.center.queries import alerts, clusters, findings, hosts, images, registries
 from seawall.center.queries.common import severity_levels
 from seawall.center.security.roles import Principal
 
@@ -55,20 +55,39 @@ def _flat(item: BaseModel) -> dict[str, str]:
 def export(
     request: Request,
     caller: Reader,
-    what: Literal["images", "hosts", "findings", "alerts"],
+    what: Literal["images", "hosts", "registries", "clusters", "workloads", "findings", "alerts"],
     format: Literal["csv", "json"] = "csv",
     state: Annotated[
         str, Query(pattern=r"^(open|suppressed|resolved|passing|failing|all)$")
     ] = "open",
     severity: Annotated[str, Query(max_length=60, pattern=r"^[a-zA-Z,]*$")] = "",
+    kind: Literal["", "vulnerability", "configuration", "policy"] = "",
+    rule: Annotated[str, Query(max_length=300)] = "",
+    source: int | None = None,
+    q: Annotated[str, Query(max_length=200)] = "",
+    status: Annotated[
+        str, Query(max_length=40, pattern=r"^((new|acknowledged|dismissed),?)*$")
+    ] = "",
 ) -> StreamingResponse:
-    """Every row of a list the caller may see (findings: ``state`` and ``severity`` filter)."""
+    """Every row of a list the caller may see (findings: ``state``, ``severity``, ``kind``,
+    ``rule``, ``source`` and ``q`` filter; alerts: ``severity`` and ``status``)."""
     levels = severity_levels(severity)
+    finding_filters = {
+        "state": state,
+        "severities": levels,
+        "kinds": [kind] if kind else [],
+        "rule": rule,
+        "source": source,
+        "q": q,
+    }
     listers: dict[str, tuple[Lister, dict[str, Any]]] = {
         "images": (images.list_images, {}),
         "hosts": (hosts.list_hosts, {}),
-        "findings": (findings.list_findings, {"state": state, "severities": levels}),
-        "alerts": (alerts.list_alerts, {"severities": levels}),
+        "registries": (registries.list_registries, {}),
+        "clusters": (clusters.list_clusters, {}),
+        "workloads": (clusters.list_workloads, {}),
+        "findings": (findings.list_findings, finding_filters),
+        "alerts": (alerts.list_alerts, {"severities": levels, "status": status}),
     }
     lister, filters = listers[what]
     rows = _rows(center(request).sessions, lister, caller, **filters)
@@ -80,7 +99,19 @@ def export(
         "scope": caller.scope.as_list() or ["everything"],
         "advisory_database": {"path": database.path, "built_at": database.built_at},
         "list": what,
-        "filters": {k: v for k, v in (("state", state), ("severity", severity)) if v},
+        "filters": {
+            k: v
+            for k, v in (
+                ("state", state if what == "findings" else ""),
+                ("severity", severity),
+                ("kind", kind),
+                ("rule", rule),
+                ("source", source),
+                ("q", q),
+                ("status", status),
+            )
+            if v
+        },
     }
     stamp = generated_at.replace(":", "").replace("-", "")[:15]
     headers = {

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from seawall.center import audit
 from seawall.center.api.deps import DB, Contributor, Reader, now
 from seawall.center.api.schemas import ExceptionCreate, ExceptionItem, FindingItem, ListOf
-from seawall.center.exceptions import apply_exception, create_exception, lift, list_exceptions
+from seawall.center.exceptions import (
+    ExceptionRefused,
+    add_exception,
+    list_exceptions,
+    remove_exception,
+)
 from seawall.center.queries import findings
 from seawall.center.queries.common import NotFound, severity_levels
 
@@ -78,35 +81,13 @@ def get_exceptions(session: DB, caller: Reader) -> list[ExceptionItem]:
 def post_exception(session: DB, caller: Contributor, body: ExceptionCreate) -> ExceptionItem:
     """Accept findings of a rule (or CVE/GHSA id) as a risk, everywhere, in one repository
     (``registry/repository``) or for one image (a digest), with a reason and an expiry."""
-    if body.expires_at is not None and body.expires_at.astimezone(dt.UTC) <= now():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "expires_at is in the past")
-    if body.scope_type != "all" and not body.scope_value:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "scope_value names the repository or image"
-        )
-    row = create_exception(session, body, caller.name, now())
-    covered = apply_exception(session, row, now())
-    audit.record(
-        session,
-        caller,
-        "exception.create",
-        f"exception {row.id}",
-        rule=row.rule,
-        scope=f"{row.scope_type}:{row.scope_value}",
-        findings=covered,
-    )
-    return ExceptionItem.model_validate(
-        {
-            **{c: getattr(row, c) for c in ExceptionItem.model_fields if c != "findings"},
-            "findings": covered,
-        }
-    )
+    try:
+        return add_exception(session, caller, body, now())
+    except ExceptionRefused as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
 
 
 @router.delete("/exceptions/{exception_id}", status_code=204)
 def delete_exception(session: DB, caller: Contributor, exception_id: int) -> None:
     """Lift an exception: the findings it covered count again."""
-    reopened = lift(session, exception_id, now())
-    audit.record(
-        session, caller, "exception.delete", f"exception {exception_id}", findings=reopened
-    )
+    remove_exception(session, caller, exception_id, now())

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from seawall.center import audit
+from seawall.center import triage
 from seawall.center.api.deps import DB, Contributor, Reader, now
 from seawall.center.api.schemas import (
     AlertChange,
@@ -139,17 +139,8 @@ def change_alert(session: DB, caller: Contributor, alert_id: int, change: AlertC
     row = alerts.get_alert(session, caller.scope, alert_id)
     if row is None:
         raise NotFound(f"no alert {alert_id}")
-    if change.status == "dismissed" and not change.reason:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "dismissing needs a reason")
-    before = row.status
-    row.status, row.status_reason = change.status, change.reason
-    row.status_by, row.status_at = caller.name, now()
-    audit.record(
-        session,
-        caller,
-        f"alert.{change.status}",
-        f"alert {alert_id}",
-        before=before,
-        reason=change.reason,
-    )
+    try:
+        triage.change_status(session, caller, row, change.status, change.reason, now())
+    except triage.TriageError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
     return alerts.item(session, row)

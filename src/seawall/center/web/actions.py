@@ -1,0 +1,296 @@
+"""The dashboard's forms: every change a page offers, posted with the session's CSRF token.
+
+Each action checks the token (:func:`~seawall.center.web.auth.check_csrf`) and the role
+(:func:`~seawall.center.web.auth.need`), validates the form with the API's own request
+models, and calls the service the API calls (accounts, exceptions, alert triage, settings),
+which records the change in the audit trail. The change is committed before the answer
+(post, redirect, get: a reload never posts again; htmx follows the redirect and swaps the
+part of the page it targets). A form that does not validate answers 422 with its page and
+the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from seawall.center import accounts, triage
+from seawall.center.api.deps import center, now
+from seawall.center.api.schemas import (
+    AlertChange,
+    ExceptionCreate,
+    SettingsModel,
+    TokenCreate,
+    UserChange,
+    UserCreate,
+)
+from seawall.center.exceptions import ExceptionRefused, add_exception, remove_exception
+from seawall.center.queries import alerts
+from seawall.center.queries.common import NotFound
+from seawall.center.security.roles import Principal, Role
+from seawall.center.settings import CenterSettings, change_settings
+from seawall.center.web.auth import Refused, Viewer, check_csrf, need
+from seawall.center.web.pages import alert_context, page, settings_context
+
+router = APIRouter(include_in_schema=False)
+M = TypeVar("M", bound=BaseModel)
+Work = Callable[[Session, FormData], Response]
+OnError = Callable[[Session, str], Response]
+
+
+class FormError(ValueError):
+    """What is wrong with the form, for the person who sent it."""
+
+
+def validated(model: type[M], values: dict[str, Any]) -> M:
+    """``values`` as the API's request model; FormError naming the field otherwise."""
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()) if not isinstance(p, int))
+        raise FormError(f"{field}: {first.get('msg', 'invalid')}" if field else "invalid") from None
+
+
+def selectors(text: str) -> list[str]:
+    """A scope typed as ``host:web-01, registry:ghcr.io`` (commas, spaces or lines)."""
+    return [s for s in text.replace(",", " ").split() if s]
+
+
+def text(form: FormData, name: str, limit: int = 2000) -> str:
+    value = form.get(name, "")
+    return value[:limit] if isinstance(value, str) else ""
+
+
+async def act(
+    request: Request, caller: Principal, role: Role, work: Work, on_error: OnError
+) -> Response:
+    """Check the token and the role, then run ``work`` in a transaction committed before
+    the answer; a FormError rolls it back and answers ``on_error``'s page with 422."""
+    await check_csrf(request, caller)
+    need(caller, role)
+    form = await request.form()
+    factory = center(request).sessions
+
+    def run() -> Response:
+        try:
+            with factory() as session, session.begin():
+                return work(session, form)
+        except FormError as exc:
+            with factory() as session, session.begin():
+                answer = on_error(session, str(exc))
+                answer.status_code = status.HTTP_422_UNPROCESSABLE_CONTENT
+                return answer
+        except NotFound as exc:
+            raise Refused(status.HTTP_404_NOT_FOUND, str(exc)) from None
+
+    return await run_in_threadpool(run)
+
+
+def back(url: str) -> Response:
+    return RedirectResponse(url, status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/alerts/{alert_id}/status")
+async def alert_status(request: Request, caller: Viewer, alert_id: int) -> Response:
+    """Acknowledge, dismiss (with a reason) or reopen an alert."""
+
+    def work(session: Session, form: FormData) -> Response:
+        change = validated(
+            AlertChange, {"status": text(form, "status", 20), "reason": text(form, "reason")}
+        )
+        row = alerts.get_alert(session, caller.scope, alert_id)
+        if row is None:
+            raise NotFound(f"no alert {alert_id}")
+        try:
+            triage.change_status(session, caller, row, change.status, change.reason, now())
+        except triage.TriageError as exc:
+            raise FormError(str(exc)) from None
+        return back(f"/alerts/{alert_id}")
+
+    def on_error(session: Session, message: str) -> Response:
+        context = alert_context(session, caller, alert_id)
+        return page(request, caller, "alert.html", "alerts", error=message, **context)
+
+    return await act(request, caller, Role.CONTRIBUTOR, work, on_error)
+
+
+@router.post("/exceptions")
+async def exception_create(request: Request, caller: Viewer) -> Response:
+    """Accept a finding's rule as a risk (everywhere, in a repository or for an image)."""
+
+    def work(session: Session, form: FormData) -> Response:
+        days = text(form, "expires_in_days", 5)
+        expires = None
+        if days:
+            if not days.isdigit() or not 1 <= int(days) <= 3650:
+                raise FormError("expires_in_days: a number of days from 1 to 3650")
+            expires = now() + dt.timedelta(days=int(days))
+        body = validated(
+            ExceptionCreate,
+            {
+                "rule": text(form, "rule", 300),
+                "scope_type": text(form, "scope_type", 20) or "all",
+                "scope_value": text(form, "scope_value", 500),
+                "reason": text(form, "reason").strip(),
+                "expires_at": expires,
+            },
+        )
+        try:
+            add_exception(session, caller, body, now())
+        except ExceptionRefused as exc:
+            raise FormError(str(exc)) from None
+        return back("/exceptions")
+
+    def on_error(session: Session, message: str) -> Response:
+        from seawall.center.exceptions import list_exceptions
+
+        return page(
+            request,
+            caller,
+            "exceptions.html",
+            "findings",
+            exceptions=list_exceptions(session),
+            error=message,
+        )
+
+    return await act(request, caller, Role.CONTRIBUTOR, work, on_error)
+
+
+@router.post("/exceptions/{exception_id}/lift")
+async def exception_lift(request: Request, caller: Viewer, exception_id: int) -> Response:
+    def work(session: Session, form: FormData) -> Response:
+        remove_exception(session, caller, exception_id, now())
+        return back("/exceptions")
+
+    def on_error(session: Session, message: str) -> Response:  # pragma: no cover
+        raise Refused(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
+
+    return await act(request, caller, Role.CONTRIBUTOR, work, on_error)
+
+
+def _settings_error(request: Request, caller: Principal) -> OnError:
+    def on_error(session: Session, message: str) -> Response:
+        return page(
+            request,
+            caller,
+            "settings.html",
+            "settings",
+            done="",
+            error=message,
+            new_token=None,
+            **settings_context(session, caller, request),
+        )
+
+    return on_error
+
+
+@router.post("/settings/users")
+async def user_create(request: Request, caller: Viewer) -> Response:
+    def work(session: Session, form: FormData) -> Response:
+        body = validated(
+            UserCreate,
+            {
+                "name": text(form, "name", 100).strip(),
+                "password": text(form, "password", 1000),
+                "role": text(form, "role", 20),
+                "scope": selectors(text(form, "scope")),
+            },
+        )
+        try:
+            accounts.add_user(
+                session, caller, body.name, body.password, body.role, body.scope, now()
+            )
+        except accounts.AccountError as exc:
+            raise FormError(str(exc)) from None
+        return back("/settings?done=user-created#users")
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))
+
+
+@router.post("/settings/users/{user_id}")
+async def user_change(request: Request, caller: Viewer, user_id: int) -> Response:
+    def work(session: Session, form: FormData) -> Response:
+        change = validated(
+            UserChange,
+            {
+                "role": text(form, "role", 20) or None,
+                "scope": selectors(text(form, "scope")),
+                "disabled": form.get("disabled") == "on",
+                "password": text(form, "password", 1000) or None,
+            },
+        )
+        try:
+            accounts.change_user(session, caller, user_id, change.model_dump(exclude_none=True))
+        except accounts.AccountError as exc:
+            raise FormError(str(exc)) from None
+        return back("/settings?done=user-changed#users")
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))
+
+
+@router.post("/settings/tokens")
+async def token_create(request: Request, caller: Viewer) -> Response:
+    """A new API token: the page shows its value this once (never stored in clear)."""
+
+    def work(session: Session, form: FormData) -> Response:
+        days = text(form, "expires_in_days", 5)
+        body = validated(
+            TokenCreate,
+            {
+                "name": text(form, "name", 100).strip(),
+                "role": text(form, "role", 20),
+                "scope": selectors(text(form, "scope")),
+                "expires_in_days": int(days) if days.isdigit() else None,
+            },
+        )
+        expires = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
+        try:
+            row, value = accounts.add_token(
+                session, caller, body.name, body.role, body.scope, expires, now()
+            )
+        except accounts.AccountError as exc:
+            raise FormError(str(exc)) from None
+        answer = page(
+            request,
+            caller,
+            "settings.html",
+            "settings",
+            done="",
+            error="",
+            new_token={"name": row.name, "value": value},
+            **settings_context(session, caller, request),
+        )
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+async def token_revoke(request: Request, caller: Viewer, token_id: int) -> Response:
+    def work(session: Session, form: FormData) -> Response:
+        accounts.revoke_token(session, caller, token_id)
+        return back("/settings?done=token-revoked#tokens")
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))
+
+
+@router.post("/settings/threshold")
+async def threshold(request: Request, caller: Viewer) -> Response:
+    def work(session: Session, form: FormData) -> Response:
+        body = validated(SettingsModel, {"health_threshold": text(form, "health_threshold", 20)})
+        change_settings(
+            session, caller, CenterSettings(health_threshold=body.health_threshold), now()
+        )
+        return back("/settings?done=threshold#threshold")
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))

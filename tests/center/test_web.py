@@ -1,0 +1,460 @@
+"""The dashboard on a real center (SQLite and PostgreSQL) filled with real result envelopes:
+every page for an owner, sign-in needed, a Reader's view and refusals, CSRF, escaping of
+what uploads say, the export links, pagination, and the changes made from its forms (with
+their audit entries)."""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from seawall.center.store.models import AlertRow, Asset, AuditEntry
+from seawall.contract import encode
+from seawall.contract.envelope import Envelope
+from tests.center.conftest import PASSWORD, Center, both_backends
+from tests.support import envelopes
+from tests.support.envelopes import DEMO_CONFIG
+
+JSON = {"Content-Type": "application/json"}
+EVIL = "<script>alert(1)</script>"
+
+
+def post(client: TestClient, envelope: Envelope) -> None:
+    response = client.post("/api/v1/ingest", content=encode(envelope), headers=JSON)
+    assert response.status_code in (200, 201), response.text
+
+
+def fill(center: Center, advisory_db, host: str = "build-01") -> None:
+    """The demo image scan, a host audit, a Kubernetes scan and run-time alerts."""
+    client = center.client("contributor")
+    for envelope in (
+        envelopes.demo_scan(advisory_db),
+        envelopes.host_audit(name=host),
+        envelopes.k8s_scan("shop"),
+        envelopes.alerts("minikube"),
+    ):
+        post(client, envelope)
+
+
+class SignedIn(TestClient):
+    csrf = ""  # the session's CSRF token, as the pages carry it
+
+
+def signed_in(center: Center, name: str, role: str) -> SignedIn:
+    """A browser-like client: the sign-in form posted with its token, then the session
+    cookie."""
+    center.user(name, role)
+    client = SignedIn(center.app, raise_server_exceptions=False)
+    client.__enter__()
+    center._clients.append(client)
+    form = client.get("/login").text
+    token = re.search(r'name="login_csrf" value="([^"]+)"', form)
+    assert token
+    answer = client.post(
+        "/login",
+        data={"name": name, "password": PASSWORD, "login_csrf": token.group(1), "next": "/"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    page = client.get("/overview").text
+    csrf = re.search(r'"X-CSRF-Token": "([^"]+)"', page)
+    assert csrf
+    client.csrf = csrf.group(1)
+    return client
+
+
+def ids(center: Center) -> dict[str, int]:
+    with center.app.state.center.sessions() as session:
+        one = {
+            t: session.scalar(select(Asset.id).where(Asset.type == t).order_by(Asset.id))
+            for t in ("host", "cluster", "workload")
+        }
+        one["alert"] = session.scalar(
+            select(AlertRow.id).where(AlertRow.rule_id == "runtime/k8s-exec-attach")
+        )
+    return {k: int(v or 0) for k, v in one.items()}
+
+
+def alert_row(center: Center, alert_id: int) -> AlertRow:
+    with center.app.state.center.sessions() as session:
+        row = session.get(AlertRow, alert_id)
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def audit_actions(center: Center) -> list[tuple[str, str]]:
+    with center.app.state.center.sessions() as session:
+        return [
+            (e.actor, e.action) for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+        ]
+
+
+@both_backends
+def test_every_page_renders_for_an_owner(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    owner = signed_in(center, "olivia", "owner")
+    known = ids(center)
+    pages = {
+        "/overview": [
+            "Secure score",
+            "Score trend",
+            "Resources by health",
+            "Top recommendations",
+            "Alerts by severity",
+            'role="img"',
+        ],
+        "/inventory/images": ["seawall/demo:1.0", "Running", "/api/v1/export/images?format=csv"],
+        "/inventory/hosts": ["build-01", "26.1.5"],
+        "/inventory/registries": ["docker.io"],
+        "/inventory/clusters": ["shop"],
+        "/inventory/workloads": ["shop"],
+        f"/images/{DEMO_CONFIG}": [
+            "bash",
+            "5.2.15-2+deb12u1",
+            "ADD debian-12-rootfs.tar /",
+            "Where it runs",
+            "build-01",
+            "CVE-2026-0002",
+        ],
+        f"/hosts/{known['host']}": [
+            "2 Docker daemon configuration",
+            "5 Container Runtime",
+            "daemon.json icc=&#34;true&#34;",
+            "Privileged=true",
+            "26.1.5",
+            "web",
+        ],
+        f"/clusters/{known['cluster']}": ["Policy results", "Workloads", "k8s/"],
+        f"/workloads/{known['workload']}": ["Policy results", "Images"],
+        "/recommendations": ["Container images should have vulnerability findings resolved"],
+        "/recommendations/image-vulnerabilities": [
+            "Remediation steps",
+            "Affected resources",
+            "seawall/demo:1.0",
+            "<ol",
+        ],
+        "/findings": ["CVE-2026-0002", "/api/v1/export/findings?state=open&amp;format=csv"],
+        "/findings?state=all&kind=configuration&severity=high&q=5.5": ["cis-docker-1.6/5.5"],
+        "/exceptions": ["Exceptions"],
+        "/alerts": ["Exec or attach into a pod", "Alerts per day"],
+        f"/alerts/{known['alert']}": ["Execution", "T1609", "Evidence", "Acknowledge", "Dismiss"],
+        "/settings": ["olivia", "API tokens", "Health threshold", "Scopes", "host:build-01"],
+    }
+    for path, expected in pages.items():
+        answer = owner.get(path)
+        assert answer.status_code == 200, (path, answer.text[:500])
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "content-security-policy" in answer.headers
+        for text in expected:
+            assert text in answer.text, (path, text)
+        assert "olivia" in answer.text and "Sign out" in answer.text  # who, and the way out
+        assert 'class="skip" href="#main"' in answer.text
+        assert " style=" not in answer.text and "<script>" not in answer.text  # CSP: no inline
+    # a finding, through the list
+    finding = re.search(r'href="/findings/(\d+)"', owner.get("/findings").text)
+    assert finding and owner.get(f"/findings/{finding.group(1)}").status_code == 200
+    # resources link to their page through /assets/ID
+    answer = owner.get(f"/assets/{known['host']}", follow_redirects=False)
+    assert answer.headers["location"] == f"/hosts/{known['host']}"
+    assert owner.get("/images/sha256:" + "0" * 64).status_code == 404
+
+
+def test_pages_need_a_signed_in_user(center: Center) -> None:
+    anonymous = center.anonymous()
+    for path in ("/overview", "/inventory/images", "/alerts", "/settings", "/findings"):
+        answer = anonymous.get(path, follow_redirects=False)
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"/login?next={path}"
+    htmx = anonymous.get("/alerts", headers={"HX-Request": "true"}, follow_redirects=False)
+    assert htmx.status_code == 401 and htmx.headers["HX-Redirect"] == "/login"
+    # a bearer token is not a session: the pages still ask to sign in
+    token = center.client("owner")
+    assert token.get("/overview", follow_redirects=False).status_code == 303
+    assert (
+        anonymous.post(
+            "/alerts/1/status", data={"status": "acknowledged"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
+
+
+@both_backends
+def test_a_reader_sees_no_controls_and_is_refused(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    reader = signed_in(center, "rita", "reader")
+    alert = ids(center)["alert"]
+    page = reader.get(f"/alerts/{alert}").text
+    assert "Acknowledge" not in page and "Dismiss" not in page
+    assert f'action="/alerts/{alert}/status"' not in page
+    assert 'href="/settings"' not in reader.get("/overview").text
+    assert "Accept risk" not in reader.get("/findings/1").text
+    assert reader.get("/settings").status_code == 403
+    token = {"csrf_token": reader.csrf}
+    refused = {
+        f"/alerts/{alert}/status": {"status": "dismissed", "reason": "looks fine"},
+        "/settings/users": {"name": "mallory", "password": "x" * 12, "role": "owner"},
+        "/settings/tokens": {"name": "stolen", "role": "owner"},
+        "/settings/threshold": {"health_threshold": "critical"},
+        "/exceptions": {"rule": "osv/CVE-2026-0002", "reason": "not today"},
+    }
+    for path, form in refused.items():
+        answer = reader.post(path, data={**form, **token}, follow_redirects=False)
+        assert answer.status_code == 403, (path, answer.text)
+        assert "role" in answer.text
+    assert alert_row(center, alert).status == "new"
+    assert audit_actions(center) == []
+
+
+@both_backends
+def test_changes_need_the_sessions_csrf_token(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    owner = signed_in(center, "olivia", "owner")
+    alert = ids(center)["alert"]
+    form = {"status": "acknowledged"}
+    for extra in ({}, {"csrf_token": "forged"}):
+        answer = owner.post(
+            f"/alerts/{alert}/status", data={**form, **extra}, follow_redirects=False
+        )
+        assert answer.status_code == 403 and "CSRF" in answer.text
+    wrong = owner.post(
+        "/settings/threshold",
+        data={"health_threshold": "low"},
+        headers={"X-CSRF-Token": "forged"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 403
+    assert alert_row(center, alert).status == "new"
+    # the header htmx sends from <body hx-headers> is accepted, as is the hidden field
+    answer = owner.post(
+        f"/alerts/{alert}/status",
+        data=form,
+        headers={"X-CSRF-Token": owner.csrf, "HX-Request": "true"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == f"/alerts/{alert}"
+    assert alert_row(center, alert).status == "acknowledged"
+    assert owner.post("/logout", follow_redirects=False).status_code == 403  # no token
+    out = owner.post("/logout", data={"csrf_token": owner.csrf}, follow_redirects=False)
+    assert (
+        out.status_code == 303 and owner.get("/overview", follow_redirects=False).status_code == 303
+    )
+
+
+@both_backends
+def test_alert_triage_from_the_page(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    carlos = signed_in(center, "carlos", "contributor")
+    alert = ids(center)["alert"]
+    token = {"csrf_token": carlos.csrf}
+    no_reason = carlos.post(f"/alerts/{alert}/status", data={"status": "dismissed", **token})
+    assert no_reason.status_code == 422 and "dismissing needs a reason" in no_reason.text
+    assert 'id="triage"' in no_reason.text  # the part htmx swaps, with the message
+    done = carlos.post(
+        f"/alerts/{alert}/status",
+        data={"status": "dismissed", "reason": "our on-call engineer, incident 4711", **token},
+    )
+    assert done.status_code == 200  # followed to the alert's page
+    assert "Dismissed by <strong>carlos</strong>" in done.text
+    assert "incident 4711" in done.text
+    row = alert_row(center, alert)
+    assert (row.status, row.status_by) == ("dismissed", "carlos")
+    assert audit_actions(center)[-1] == ("carlos", "alert.dismissed")
+    # the API changes alerts through the same service, with the same rule
+    api = center.client("contributor")
+    refused = api.patch(f"/api/v1/alerts/{alert}", json={"status": "dismissed", "reason": " "})
+    assert refused.status_code == 422
+    assert api.patch(f"/api/v1/alerts/{alert}", json={"status": "new"}).json()["status"] == "new"
+    listed = carlos.get("/alerts?status=dismissed").text
+    assert "No alerts match." in listed
+
+
+@both_backends
+def test_owner_settings_users_tokens_and_threshold(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    owner = signed_in(center, "olivia", "owner")
+    token = {"csrf_token": owner.csrf}
+    made = owner.post(
+        "/settings/users",
+        data={
+            "name": "nina",
+            "password": "long enough password",
+            "role": "reader",
+            "scope": "host:build-01",
+            **token,
+        },
+    )
+    assert made.status_code == 200 and "User created." in made.text and "nina" in made.text
+    weak = owner.post(
+        "/settings/users", data={"name": "bob", "password": "short", "role": "reader", **token}
+    )
+    assert weak.status_code == 422 and "password" in weak.text
+    taken = owner.post(
+        "/settings/users",
+        data={"name": "nina", "password": "long enough password", "role": "reader", **token},
+    )
+    assert taken.status_code == 422 and "exists already" in taken.text
+    with center.app.state.center.sessions() as session:
+        from seawall.center.store.models import User
+
+        nina = session.scalar(select(User).where(User.name == "nina"))
+        me = session.scalar(select(User).where(User.name == "olivia"))
+        assert nina and me and nina.scope == ["host:build-01"]
+        nina_id, my_id = nina.id, me.id
+    changed = owner.post(
+        f"/settings/users/{nina_id}",
+        data={"role": "contributor", "scope": "", "disabled": "on", **token},
+    )
+    assert changed.status_code == 200 and "User changed." in changed.text
+    myself = owner.post(f"/settings/users/{my_id}", data={"role": "reader", **token})
+    assert myself.status_code == 422 and "cannot demote" in myself.text
+    # a token: its value shown once, working as a bearer token, then revoked
+    created = owner.post(
+        "/settings/tokens",
+        data={"name": "ci", "role": "contributor", "scope": "", "expires_in_days": "30", **token},
+    )
+    value = re.search(r'id="new-token">(swt_[\w-]+)<', created.text)
+    assert created.status_code == 200 and value
+    assert created.headers["cache-control"] == "no-store"
+    assert value.group(1) not in owner.get("/settings").text  # never again
+    bearer = center.anonymous()
+    bearer.headers["Authorization"] = f"Bearer {value.group(1)}"
+    assert bearer.get("/api/v1/images").status_code == 200
+    token_id = re.search(r'action="/settings/tokens/(\d+)/revoke"', owner.get("/settings").text)
+    assert token_id
+    owner.post(f"/settings/tokens/{token_id.group(1)}/revoke", data=token)
+    assert bearer.get("/api/v1/images").status_code == 401
+    # the threshold: every image is healthy with nothing critical open... but the demo has one
+    saved = owner.post("/settings/threshold", data={"health_threshold": "critical", **token})
+    assert saved.status_code == 200 and "Health threshold saved" in saved.text
+    assert owner.get("/api/v1/settings").json() == {"health_threshold": "critical"}
+    assert [a for _, a in audit_actions(center)] == [
+        "user.create",
+        "user.change",
+        "token.create",
+        "token.revoke",
+        "settings.change",
+    ]
+
+
+@both_backends
+def test_accepting_a_finding_as_a_risk(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    carlos = signed_in(center, "carlos", "contributor")
+    bash = re.search(
+        r'href="/findings/(\d+)">CVE-2026-0002', carlos.get(f"/images/{DEMO_CONFIG}").text
+    )
+    assert bash
+    page = carlos.get(f"/findings/{bash.group(1)}").text
+    assert "Accept risk" in page
+    token = {"csrf_token": carlos.csrf}
+    accepted = carlos.post(
+        "/exceptions",
+        data={
+            "rule": "osv/CVE-2026-0002",
+            "scope_type": "image",
+            "scope_value": DEMO_CONFIG,
+            "expires_in_days": "30",
+            "reason": "not reachable: bash is never run",
+            **token,
+        },
+    )
+    assert accepted.status_code == 200 and "not reachable" in accepted.text
+    assert "Accepted as a risk" in carlos.get(f"/findings/{bash.group(1)}").text
+    assert "CVE-2026-0002" not in carlos.get(f"/images/{DEMO_CONFIG}").text.split("Layers")[0]
+    lift = re.search(r'action="/exceptions/(\d+)/lift"', accepted.text)
+    assert lift
+    carlos.post(f"/exceptions/{lift.group(1)}/lift", data=token)
+    assert "CVE-2026-0002" in carlos.get(f"/images/{DEMO_CONFIG}").text
+    assert [a for _, a in audit_actions(center)] == ["exception.create", "exception.delete"]
+
+
+@both_backends
+def test_what_uploads_say_is_shown_escaped(center: Center, advisory_db) -> None:
+    client = center.client("contributor")
+    post(client, envelopes.demo_scan(advisory_db))
+    post(
+        client,
+        envelopes.host_audit(
+            name=EVIL,
+            containers=((EVIL, envelopes.DEMO_REFERENCE, DEMO_CONFIG, True),),
+            privileged=(EVIL,),
+        ),
+    )
+    batch = envelopes.alerts("minikube")
+    first = batch.alerts[0]
+    evil_alert = msgspec.structs.replace(
+        first, title=EVIL, evidence={**first.evidence, "message": EVIL, EVIL: "key"}
+    )
+    post(client, msgspec.structs.replace(batch, alerts=(evil_alert,)))
+    owner = signed_in(center, "olivia", "owner")
+    known = ids(center)
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for path in (
+        "/inventory/hosts",
+        f"/hosts/{known['host']}",
+        f"/images/{DEMO_CONFIG}",
+        "/alerts",
+        f"/alerts/{known['alert'] or 1}",
+        "/overview",
+        "/settings",
+        "/findings?state=all",
+        "/recommendations/privileged-containers",
+    ):
+        page = owner.get(path)
+        assert page.status_code == 200, path
+        assert EVIL not in page.text, path
+        assert escaped in page.text, path
+
+
+@both_backends
+def test_the_export_links_answer_csv_and_json(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    owner = signed_in(center, "olivia", "owner")
+    pages = [
+        "/inventory/images",
+        "/inventory/hosts",
+        "/inventory/registries",
+        "/inventory/clusters",
+        "/inventory/workloads",
+        "/findings?kind=vulnerability",
+        "/alerts",
+        f"/images/{DEMO_CONFIG}",
+    ]
+    for path in pages:
+        links = re.findall(r'href="(/api/v1/export/[^"]+)"', owner.get(path).text)
+        assert len(links) == 2, path
+        for link in links:
+            link = link.replace("&amp;", "&")
+            answer = owner.get(link)
+            assert answer.status_code == 200, (link, answer.text)
+            if "format=json" in link:
+                assert answer.headers["content-type"] == "application/json"
+                assert answer.json()["items"], link
+            else:
+                assert answer.headers["content-type"].startswith("text/csv")
+                assert len(answer.text.splitlines()) >= 2, link
+    # the image's export holds its findings only
+    link = re.findall(
+        r'href="(/api/v1/export/findings[^"]+json)"', owner.get(f"/images/{DEMO_CONFIG}").text
+    )[0]
+    items = owner.get(link.replace("&amp;", "&")).json()["items"]
+    assert {i["package"] for i in items} == {"bash", "ms", "requests", "libc6"}
+
+
+def test_lists_page_with_their_cursors(center: Center, advisory_db) -> None:
+    fill(center, advisory_db)
+    owner = signed_in(center, "olivia", "owner")
+    first = owner.get("/findings?state=all").text
+    more = re.search(r'<a class="btn secondary small" href="([^"]+)" hx-get="([^"]+)"', first)
+    assert more, "a next-page link"
+    link = more.group(1).replace("&amp;", "&")
+    assert "cursor=" in link and more.group(1) == more.group(2)
+    rows = re.findall(r'href="/findings/(\d+)"', first)
+    second = owner.get(link, headers={"HX-Request": "true"}).text
+    later = re.findall(r'href="/findings/(\d+)"', second)
+    assert len(rows) == 50 and later and not set(rows) & set(later)
+    assert owner.get("/findings?cursor=garbage").status_code == 400
