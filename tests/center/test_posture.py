@@ -166,7 +166,11 @@ def test_stored_inventories_are_rematched_when_the_database_changes(
             break
         time.sleep(0.1)
     assert client.get(f"/api/v1/images/{DEMO_CONFIG}").json()["counts"]["total"] == 1
-    # `seawall db import` replaces the file: the next round re-matches from the stored SBOM
+    # `seawall db import` replaces the file: the next round re-matches from the stored SBOM.
+    # A database's version is its build time, to the second: let a second pass first.
+    started = int(time.time())
+    while int(time.time()) == started:
+        time.sleep(0.05)
     demo_database(tmp_path / "before")  # all four records, same path
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
