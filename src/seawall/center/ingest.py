@@ -102,9 +102,17 @@ def ingest(
             return Receipt(earlier.id, earlier.kind, source.name if source else "", True)
     if envelope.kind is Kind.ADMISSION:
         raise Unsupported("admission decisions are not stored by this center yet")
+    outside = Forbidden(f"{envelope.asset.type} {envelope.asset.name} is outside your scope")
+    if not principal.scope.everything:
+        # what the upload would change must be in scope as it is now (an asset of another
+        # host sent under this host's name, an image claimed for this registry), and as it
+        # will be
+        for existing in _existing(session, envelope):
+            if not principal.scope.permits(assets.tags_of(session, existing.id)):
+                raise outside
     source = _source(session, envelope, now)
     if not principal.scope.permits(assets.tags_of(session, source.id)):
-        raise Forbidden(f"{envelope.asset.type} {envelope.asset.name} is outside your scope")
+        raise outside
     touched = _Touched(assets={source.id})
     change = None
     if envelope.kind in (Kind.INVENTORY, Kind.IMAGE_SCAN):
@@ -160,6 +168,35 @@ def _parse_time(text: str, default: dt.datetime) -> dt.datetime:
     except ValueError:
         return default
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _existing(session: Session, envelope: Envelope) -> list[Asset]:
+    """The stored assets :func:`_source` would update for ``envelope`` (none if it is new):
+    found the same way, without changing anything."""
+    described = envelope.asset
+    type_ = described.type.value
+    if described.type is AssetType.IMAGE:
+        found = [assets.find(session, type_, described.id[:300])]
+        found += [
+            assets.image_by_digest(session, d)
+            for d in (described.config_digest, described.manifest_digest)
+            if d
+        ]
+    elif described.id.startswith(assets.BY_NAME):
+        found = [
+            session.scalars(
+                select(Asset)
+                .where(Asset.type == type_, Asset.name == described.name[:300])
+                .order_by(Asset.id)
+            ).first()
+        ]
+    else:
+        found = [
+            assets.find(session, type_, described.id[:300]),
+            assets.find(session, type_, assets.BY_NAME + described.name[:300]),
+        ]
+    unique = {asset.id: asset for asset in found if asset is not None}
+    return list(unique.values())
 
 
 def _source(session: Session, envelope: Envelope, now: dt.datetime) -> Asset:
