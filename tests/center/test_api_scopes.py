@@ -6,13 +6,11 @@ upload (or take over) an asset outside its scope. The world is tests/center/worl
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import msgspec
 import pytest
-from fastapi.testclient import TestClient
 
 from seawall.contract import encode
 from tests.center.conftest import Center, both_backends
@@ -24,6 +22,7 @@ from tests.center.world import (
     everything,
     pod,
     populate,
+    snapshot,
     web_01,
 )
 from tests.support import envelopes
@@ -220,31 +219,13 @@ def test_a_scoped_reader_sees_only_its_assets_everywhere(
         ), what
 
 
-def _snapshot(owner: TestClient) -> str:
-    """What the store shows an unscoped owner: every list, for "unchanged" checks."""
-    lists = {
-        path: everything(owner, f"{API}/{path}", **params)
-        for path, params in (
-            ("images", {}),
-            ("hosts", {}),
-            ("clusters", {}),
-            ("workloads", {"all_objects": True}),
-            ("findings", {"state": "all"}),
-            ("alerts", {}),
-            ("scans", {}),
-        )
-    }
-    lists["recommendations"] = owner.get(f"{API}/recommendations").json()
-    return json.dumps(lists, sort_keys=True)
-
-
 @both_backends
 def test_a_scoped_contributor_uploads_only_inside_its_scope(
     center: Center, world: World, advisory_db
 ) -> None:
     prod = envelopes.k8s_scan("prod", manifests=pod("x", "a", "nginx:1"), uid="5e3c-prod-uid")
     assert world.owner.post(f"{API}/ingest", content=encode(prod), headers=JSON).status_code == 201
-    before = _snapshot(world.owner)
+    before = snapshot(world.owner)
     refused = {
         "host:build-01": [
             web_01(),  # another host
@@ -300,7 +281,7 @@ def test_a_scoped_contributor_uploads_only_inside_its_scope(
             response = client.post(f"{API}/ingest", content=encode(envelope), headers=JSON)
             assert response.status_code == 403, (selector, index, response.text)
             assert "scope" in response.json()["detail"]
-    assert _snapshot(world.owner) == before
+    assert snapshot(world.owner) == before
 
     # inside the scope it works: the host's own audit, the registry's own image
     builder = center.client("contributor", ["host:build-01"])

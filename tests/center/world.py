@@ -13,6 +13,7 @@ Every scope test asks what a scoped caller sees of it.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,4 +113,22 @@ def populate(center: Center, advisory_db: Path) -> World:
     return World(owner)
 
 
-__all__ = ["DEMO_CONFIG", "OTHER_CONFIG", "World", "everything", "populate", "post"]
+def snapshot(owner: TestClient) -> str:
+    """What the store shows an unscoped owner: every list, for "unchanged" checks."""
+    lists = {
+        path: everything(owner, f"/api/v1/{path}", **params)
+        for path, params in (
+            ("images", {}),
+            ("hosts", {}),
+            ("clusters", {}),
+            ("workloads", {"all_objects": True}),
+            ("findings", {"state": "all"}),
+            ("alerts", {}),
+            ("scans", {}),
+        )
+    }
+    lists["recommendations"] = owner.get("/api/v1/recommendations").json()
+    return json.dumps(lists, sort_keys=True)
+
+
+__all__ = ["DEMO_CONFIG", "OTHER_CONFIG", "World", "everything", "populate", "post", "snapshot"]

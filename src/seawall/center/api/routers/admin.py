@@ -76,7 +76,7 @@ def patch_user(session: DB, caller: Owner, user_id: int, body: UserChange) -> Us
         try:
             user.password_hash = secrets.hash_password(changes.pop("password"))
         except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
         changes["password"] = "changed"  # noqa: S105 (the audit trail notes the change, not the value)
         session.query(Session).filter(Session.user_id == user.id).delete()
     for field in ("role", "scope", "disabled"):
@@ -102,7 +102,7 @@ def post_token(session: DB, caller: Owner, body: TokenCreate) -> TokenCreated:
             session, body.name, body.role, body.scope, expires, caller.name, now()
         )
     except AccountError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     audit.record(
         session,
         caller,

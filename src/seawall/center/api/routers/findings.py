@@ -42,7 +42,7 @@ def list_findings(
     try:
         levels = severity_levels(severity)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     page = findings.list_findings(
         session,
         caller.scope,
@@ -79,10 +79,10 @@ def post_exception(session: DB, caller: Contributor, body: ExceptionCreate) -> E
     """Accept findings of a rule (or CVE/GHSA id) as a risk, everywhere, in one repository
     (``registry/repository``) or for one image (a digest), with a reason and an expiry."""
     if body.expires_at is not None and body.expires_at.astimezone(dt.UTC) <= now():
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "expires_at is in the past")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "expires_at is in the past")
     if body.scope_type != "all" and not body.scope_value:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "scope_value names the repository or image"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "scope_value names the repository or image"
         )
     row = create_exception(session, body, caller.name, now())
     covered = apply_exception(session, row, now())

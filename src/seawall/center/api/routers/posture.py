@@ -107,7 +107,7 @@ def list_alerts(
     try:
         levels = severity_levels(severity)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
     page = alerts.list_alerts(
@@ -140,7 +140,7 @@ def change_alert(session: DB, caller: Contributor, alert_id: int, change: AlertC
     if row is None:
         raise NotFound(f"no alert {alert_id}")
     if change.status == "dismissed" and not change.reason:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "dismissing needs a reason")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "dismissing needs a reason")
     before = row.status
     row.status, row.status_reason = change.status, change.reason
     row.status_by, row.status_at = caller.name, now()
