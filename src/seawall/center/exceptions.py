@@ -54,7 +54,7 @@ def _rule_ids(session: Session, name: str) -> list[str]:
         select(RuleRow.id, RuleRow.data).where(
             or_(
                 RuleRow.id == name,
-                RuleRow.id.endswith("/" + name),
+                RuleRow.id.endswith("/" + name, autoescape=True),
                 cast(RuleRow.data, String).contains(f'"{name}"', autoescape=True),
             )
         )
