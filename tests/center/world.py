@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,3 +133,27 @@ def snapshot(owner: TestClient) -> str:
 
 
 __all__ = ["DEMO_CONFIG", "OTHER_CONFIG", "World", "everything", "populate", "post", "snapshot"]
+
+
+def sign_in(
+    center: Center, name: str, password: str, *, base_url: str = "http://testserver"
+) -> tuple[TestClient, str]:
+    """A browser signed in through the form: its client (cookies kept) and the session's
+    CSRF token (from the page, as htmx sends it)."""
+    browser = TestClient(center.app, base_url=base_url, raise_server_exceptions=False)
+    browser.__enter__()
+    center._clients.append(browser)
+    page = browser.get("/login")
+    assert page.status_code == 200, page.text
+    login_csrf = re.search(r'name="login_csrf" value="([^"]+)"', page.text)
+    assert login_csrf
+    response = browser.post(
+        "/login",
+        data={"name": name, "password": password, "login_csrf": login_csrf[1], "next": "/"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    overview = browser.get("/overview")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', overview.text)
+    assert csrf, overview.text
+    return browser, csrf[1]
