@@ -334,3 +334,91 @@ def test_details_outside_the_scope_are_not_found(center: Center, world: World) -
     # inside, the same routes answer
     assert scoped.get(f"{API}/hosts/{hosts['build-01']}").status_code == 200
     assert scoped.get(f"{API}/images/{DEMO_CONFIG}/sbom").status_code == 200
+
+
+@both_backends
+def test_a_scoped_owner_cannot_widen_its_scope(center: Center) -> None:
+    """An owner limited to build-01 manages tokens and users within build-01 only: no
+    token or user of wider scope (that would be an escalation), no center-wide settings."""
+    everyone_token = center.client("owner")
+    (admin,) = [t for t in everyone_token.get(f"{API}/tokens").json()]
+    center.user("root", "owner")
+    scoped = center.client("owner", ["host:build-01"])
+    for scope in ([], ["host:web-01"], ["host:build-01", "cluster:shop"], ["registry:docker.io"]):
+        response = scoped.post(f"{API}/tokens", json={"name": "t", "role": "owner", "scope": scope})
+        assert response.status_code == 403, (scope, response.text)
+        response = scoped.post(
+            f"{API}/users",
+            json={"name": "u", "password": "a" * 12, "role": "reader", "scope": scope},
+        )
+        assert response.status_code == 403, (scope, response.text)
+    made = scoped.post(
+        f"{API}/tokens", json={"name": "agent", "role": "contributor", "scope": ["host:build-01"]}
+    )
+    assert made.status_code == 201, made.text
+    user = scoped.post(
+        f"{API}/users",
+        json={"name": "bob", "password": "a" * 12, "role": "reader", "scope": ["host:build-01"]},
+    ).json()
+    # it sees and manages those, not the center-wide ones
+    assert {t["name"] for t in scoped.get(f"{API}/tokens").json()} >= {"agent"}
+    assert admin["id"] not in {t["id"] for t in scoped.get(f"{API}/tokens").json()}
+    assert {u["name"] for u in scoped.get(f"{API}/users").json()} == {"bob"}
+    assert scoped.delete(f"{API}/tokens/{admin['id']}").status_code == 404
+    root = next(u for u in everyone_token.get(f"{API}/users").json() if u["name"] == "root")
+    assert scoped.patch(f"{API}/users/{root['id']}", json={"disabled": True}).status_code == 404
+    widen = scoped.patch(f"{API}/users/{user['id']}", json={"scope": []})
+    assert widen.status_code == 403, widen.text
+    assert scoped.patch(f"{API}/users/{user['id']}", json={"role": "contributor"}).is_success
+    # center-wide administration
+    assert scoped.put(f"{API}/settings", json={"health_threshold": "low"}).status_code == 403
+    assert scoped.get(f"{API}/audit-log").status_code == 403
+    assert everyone_token.get(f"{API}/settings").json()["health_threshold"] == "high"
+    tokens = {t["id"]: t["revoked"] for t in everyone_token.get(f"{API}/tokens").json()}
+    assert tokens[admin["id"]] is False
+
+
+@both_backends
+def test_scoped_exceptions_cover_only_the_scope(center: Center, world: World) -> None:
+    scoped = center.client("contributor", ["host:build-01"])
+    reader = center.client("reader", ["host:build-01"])
+    owner = world.owner
+    for body in (
+        {"rule": "CVE-2026-0002", "reason": "everywhere?"},
+        {"rule": "CVE-2026-0002", "reason": "not mine", "scope_type": "image",
+         "scope_value": OTHER_CONFIG},
+        {"rule": "CVE-2026-0002", "reason": "not mine", "scope_type": "repository",
+         "scope_value": "quay.io/acme/tool"},
+    ):  # fmt: skip
+        response = scoped.post(f"{API}/exceptions", json=body)
+        assert response.status_code == 403, (body, response.text)
+    theirs = owner.post(
+        f"{API}/exceptions",
+        json={
+            "rule": "CVE-2026-0002",
+            "reason": "theirs",
+            "scope_type": "repository",
+            "scope_value": "quay.io/acme/tool",
+        },
+    ).json()
+    everywhere = owner.post(
+        f"{API}/exceptions", json={"rule": "CVE-2026-0003", "reason": "for all"}
+    ).json()
+    mine = scoped.post(
+        f"{API}/exceptions",
+        json={
+            "rule": "CVE-2026-0001",
+            "reason": "ours",
+            "scope_type": "image",
+            "scope_value": DEMO_CONFIG,
+        },
+    )
+    assert mine.status_code == 201, mine.text
+    listed = {e["id"] for e in reader.get(f"{API}/exceptions").json()}
+    assert listed == {everywhere["id"], mine.json()["id"]}
+    assert scoped.delete(f"{API}/exceptions/{theirs['id']}").status_code == 404
+    assert scoped.delete(f"{API}/exceptions/{everywhere['id']}").status_code == 404
+    assert scoped.delete(f"{API}/exceptions/{mine.json()['id']}").status_code == 204
+    assert {e["id"]: e["active"] for e in owner.get(f"{API}/exceptions").json()} == {
+        theirs["id"]: True, everywhere["id"]: True, mine.json()["id"]: False
+    }  # fmt: skip

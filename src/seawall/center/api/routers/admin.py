@@ -29,12 +29,33 @@ from seawall.center.api.schemas import (
 from seawall.center.pages import Sort, paginate
 from seawall.center.queries.common import NotFound, scoped
 from seawall.center.security import secrets
+from seawall.center.security.roles import Principal
 from seawall.center.settings import CenterSettings
 from seawall.center.settings import load as load_settings
 from seawall.center.settings import save as save_settings
 from seawall.center.store.models import Asset, AuditEntry, Scan, Session, Token, User
 
 router = APIRouter(tags=["administration"])
+
+
+def _covers(caller: Principal, selectors: list[str]) -> bool:
+    """Whether ``selectors`` (a user's or token's scope) lie within the caller's scope: a
+    scoped owner hands out and manages only what it sees itself."""
+    if caller.scope.everything:
+        return True
+    return bool(selectors) and set(selectors) <= caller.scope.selectors
+
+
+def _within(caller: Principal, selectors: list[str]) -> None:
+    if not _covers(caller, selectors):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the scope must lie within your own scope")
+
+
+def _center_wide(caller: Principal) -> None:
+    if not caller.scope.everything:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "this needs an owner whose scope is everything"
+        )
 
 
 def _user(row: User) -> UserItem:
@@ -47,11 +68,13 @@ def _token(row: Token) -> TokenItem:
 
 @router.get("/users", response_model=list[UserItem])
 def list_users(session: DB, caller: Owner) -> list[UserItem]:
-    return [_user(u) for u in session.scalars(select(User).order_by(User.name))]
+    rows = session.scalars(select(User).order_by(User.name))
+    return [_user(u) for u in rows if _covers(caller, u.scope)]
 
 
 @router.post("/users", response_model=UserItem, status_code=201)
 def post_user(session: DB, caller: Owner, body: UserCreate) -> UserItem:
+    _within(caller, body.scope)
     try:
         user = create_user(session, body.name, body.password, body.role, body.scope, now())
     except AccountError as exc:
@@ -65,9 +88,11 @@ def post_user(session: DB, caller: Owner, body: UserCreate) -> UserItem:
 @router.patch("/users/{user_id}", response_model=UserItem)
 def patch_user(session: DB, caller: Owner, user_id: int, body: UserChange) -> UserItem:
     user = session.get(User, user_id)
-    if user is None:
+    if user is None or not _covers(caller, user.scope):
         raise NotFound(f"no user {user_id}")
     changes = body.model_dump(exclude_none=True)
+    if "scope" in changes:
+        _within(caller, changes["scope"])
     if user.id == caller.user_id and (
         changes.get("disabled") or changes.get("role", "owner") != "owner"
     ):
@@ -90,12 +115,14 @@ def patch_user(session: DB, caller: Owner, user_id: int, body: UserChange) -> Us
 
 @router.get("/tokens", response_model=list[TokenItem])
 def list_tokens(session: DB, caller: Owner) -> list[TokenItem]:
-    return [_token(t) for t in session.scalars(select(Token).order_by(Token.id.desc()))]
+    rows = session.scalars(select(Token).order_by(Token.id.desc()))
+    return [_token(t) for t in rows if _covers(caller, t.scope)]
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
 def post_token(session: DB, caller: Owner, body: TokenCreate) -> TokenCreated:
     """A new API token; the response carries the token itself, once."""
+    _within(caller, body.scope)
     expires = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
     try:
         row, value = create_token(
@@ -118,7 +145,7 @@ def post_token(session: DB, caller: Owner, body: TokenCreate) -> TokenCreated:
 @router.delete("/tokens/{token_id}", status_code=204)
 def revoke_token(session: DB, caller: Owner, token_id: int) -> None:
     row = session.get(Token, token_id)
-    if row is None:
+    if row is None or not _covers(caller, row.scope):
         raise NotFound(f"no token {token_id}")
     row.revoked = True
     audit.record(session, caller, "token.revoke", f"token {row.name}", prefix=row.prefix)
@@ -131,7 +158,9 @@ def get_settings(session: DB, caller: Reader) -> SettingsModel:
 
 @router.put("/settings", response_model=SettingsModel)
 def put_settings(session: DB, caller: Owner, body: SettingsModel) -> SettingsModel:
-    """Change the health threshold; every asset's health and the score follow at once."""
+    """Change the health threshold; every asset's health and the score follow at once
+    (center-wide: an owner whose scope is everything)."""
+    _center_wide(caller)
     before = load_settings(session)
     save_settings(session, CenterSettings(health_threshold=body.health_threshold))
     if before.health_threshold != body.health_threshold:
@@ -152,6 +181,8 @@ def audit_log(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ListOf[AuditItem]:
+    """Every change, newest first (center-wide: an owner whose scope is everything)."""
+    _center_wide(caller)
     page = paginate(
         session,
         select(AuditEntry),

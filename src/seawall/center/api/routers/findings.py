@@ -6,13 +6,16 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
+from sqlalchemy import select
 
 from seawall.center import audit
 from seawall.center.api.deps import DB, Contributor, Reader, now
 from seawall.center.api.schemas import ExceptionCreate, ExceptionItem, FindingItem, ListOf
 from seawall.center.exceptions import apply_exception, create_exception, lift, list_exceptions
-from seawall.center.queries import findings
-from seawall.center.queries.common import NotFound, severity_levels
+from seawall.center.queries import findings, images
+from seawall.center.queries.common import NotFound, scoped, severity_levels
+from seawall.center.security.roles import Principal
+from seawall.center.store.models import Asset, ExceptionRow, ImageReference
 
 router = APIRouter(tags=["findings"])
 Cursor = Annotated[str | None, Query(max_length=500)]
@@ -69,9 +72,38 @@ def get_finding(session: DB, caller: Reader, finding_id: int) -> FindingItem:
     return found
 
 
+def _visible_exception(session: DB, caller: Principal, scope_type: str, value: str) -> bool:
+    """Whether a scoped caller sees what an exception covers: one image it sees, or a
+    repository of which it sees an image. Exceptions for everything are center-wide."""
+    if caller.scope.everything:
+        return True
+    if scope_type == "image":
+        try:
+            images.find_image(session, caller.scope, value)
+        except NotFound:
+            return False
+        return True
+    if scope_type == "repository":
+        registry, _, repository = value.partition("/")
+        named = select(ImageReference.image_id).where(
+            ImageReference.registry_host == registry, ImageReference.repository == repository
+        )
+        return (
+            session.scalar(scoped(select(Asset.id).where(Asset.id.in_(named)), caller.scope))
+            is not None
+        )
+    return False
+
+
 @router.get("/exceptions", response_model=list[ExceptionItem])
 def get_exceptions(session: DB, caller: Reader) -> list[ExceptionItem]:
-    return list_exceptions(session)
+    """The exceptions; a scoped caller sees those for everything and those of what it sees."""
+    return [
+        item
+        for item in list_exceptions(session)
+        if item.scope_type == "all"
+        or _visible_exception(session, caller, item.scope_type, item.scope_value)
+    ]
 
 
 @router.post("/exceptions", response_model=ExceptionItem, status_code=201)
@@ -83,6 +115,12 @@ def post_exception(session: DB, caller: Contributor, body: ExceptionCreate) -> E
     if body.scope_type != "all" and not body.scope_value:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, "scope_value names the repository or image"
+        )
+    if not _visible_exception(session, caller, body.scope_type, body.scope_value.strip()):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "an exception must cover only what your scope shows (an image or a repository "
+            "of yours; everything needs an unscoped caller)",
         )
     row = create_exception(session, body, caller.name, now())
     covered = apply_exception(session, row, now())
@@ -106,6 +144,9 @@ def post_exception(session: DB, caller: Contributor, body: ExceptionCreate) -> E
 @router.delete("/exceptions/{exception_id}", status_code=204)
 def delete_exception(session: DB, caller: Contributor, exception_id: int) -> None:
     """Lift an exception: the findings it covered count again."""
+    row = session.get(ExceptionRow, exception_id)
+    if row is None or not _visible_exception(session, caller, row.scope_type, row.scope_value):
+        raise NotFound(f"no active exception {exception_id}")
     reopened = lift(session, exception_id, now())
     audit.record(
         session, caller, "exception.delete", f"exception {exception_id}", findings=reopened
