@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from seawall import __version__
 from seawall.center import audit
 from seawall.center.accounts import AccountError, create_token, create_user
-from seawall.center.api.deps import DB, Owner, Reader, center, now
+from seawall.center.api.deps import DB, AssetId, Id, Owner, Reader, center, now
 from seawall.center.api.schemas import (
     AdvisoryDatabaseStatus,
     AuditItem,
@@ -86,7 +86,7 @@ def post_user(session: DB, caller: Owner, body: UserCreate) -> UserItem:
 
 
 @router.patch("/users/{user_id}", response_model=UserItem)
-def patch_user(session: DB, caller: Owner, user_id: int, body: UserChange) -> UserItem:
+def patch_user(session: DB, caller: Owner, user_id: Id, body: UserChange) -> UserItem:
     user = session.get(User, user_id)
     if user is None or not _covers(caller, user.scope):
         raise NotFound(f"no user {user_id}")
@@ -143,7 +143,7 @@ def post_token(session: DB, caller: Owner, body: TokenCreate) -> TokenCreated:
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(session: DB, caller: Owner, token_id: int) -> None:
+def revoke_token(session: DB, caller: Owner, token_id: Id) -> None:
     row = session.get(Token, token_id)
     if row is None or not _covers(caller, row.scope):
         raise NotFound(f"no token {token_id}")
@@ -202,7 +202,7 @@ def audit_log(
 def list_scans(
     session: DB,
     caller: Reader,
-    asset: int | None = None,
+    asset: AssetId = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ListOf[ScanItem]:

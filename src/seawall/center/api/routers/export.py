@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,7 +51,20 @@ def _flat(item: BaseModel) -> dict[str, str]:
     return out
 
 
-@router.get("/export/{what}")
+@router.get(
+    "/export/{what}",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The rows, with when, by whom, in which scope and with which "
+            "advisory database the export was taken",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
 def export(
     request: Request,
     caller: Reader,
@@ -63,7 +76,10 @@ def export(
     severity: Annotated[str, Query(max_length=60, pattern=r"^[a-zA-Z,]*$")] = "",
 ) -> StreamingResponse:
     """Every row of a list the caller may see (findings: ``state`` and ``severity`` filter)."""
-    levels = severity_levels(severity)
+    try:
+        levels = severity_levels(severity)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     listers: dict[str, tuple[Lister, dict[str, Any]]] = {
         "images": (images.list_images, {}),
         "hosts": (hosts.list_hosts, {}),

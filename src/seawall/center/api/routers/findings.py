@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import select
 
 from seawall.center import audit
-from seawall.center.api.deps import DB, Contributor, Reader, now
+from seawall.center.api.deps import DB, MAX_ID, Contributor, Id, Reader, now
 from seawall.center.api.schemas import ExceptionCreate, ExceptionItem, FindingItem, ListOf
 from seawall.center.exceptions import apply_exception, create_exception, lift, list_exceptions
 from seawall.center.queries import findings, images
@@ -35,8 +35,13 @@ def list_findings(
     ] = "",
     rule: Text = "",
     package: Text = "",
-    asset: int | None = Query(None, description="Findings on this asset"),
-    source: int | None = Query(None, description="Findings reported by this image/host/cluster"),
+    asset: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Findings on this asset")
+    ] = None,
+    source: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="Findings reported by this image/host/cluster"),
+    ] = None,
     q: Text = "",
     sort: Literal["severity", "first_seen", "last_seen", "rule", "package"] = "severity",
     cursor: Cursor = None,
@@ -65,7 +70,7 @@ def list_findings(
 
 
 @router.get("/findings/{finding_id}", response_model=FindingItem)
-def get_finding(session: DB, caller: Reader, finding_id: int) -> FindingItem:
+def get_finding(session: DB, caller: Reader, finding_id: Id) -> FindingItem:
     found = findings.get_finding(session, caller.scope, finding_id)
     if found is None:
         raise NotFound(f"no finding {finding_id}")
@@ -142,7 +147,7 @@ def post_exception(session: DB, caller: Contributor, body: ExceptionCreate) -> E
 
 
 @router.delete("/exceptions/{exception_id}", status_code=204)
-def delete_exception(session: DB, caller: Contributor, exception_id: int) -> None:
+def delete_exception(session: DB, caller: Contributor, exception_id: Id) -> None:
     """Lift an exception: the findings it covered count again."""
     row = session.get(ExceptionRow, exception_id)
     if row is None or not _visible_exception(session, caller, row.scope_type, row.scope_value):
