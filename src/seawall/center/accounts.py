@@ -13,7 +13,7 @@ from seawall.center import audit
 from seawall.center.queries.common import NotFound
 from seawall.center.security import secrets
 from seawall.center.security.roles import Principal, Role
-from seawall.center.security.scope import Scope
+from seawall.center.security.scope import OutsideScope, Scope, covers
 from seawall.center.store.models import Session as SessionRow
 from seawall.center.store.models import Token, User
 
@@ -93,6 +93,22 @@ def parse_duration(text: str) -> dt.timedelta:
 # the audit trail in one place.
 
 
+def _within(by: Principal, selectors: list[str]) -> None:
+    if not covers(by.scope, selectors):
+        raise OutsideScope("the scope must lie within your own scope")
+
+
+def visible_users(session: Session, by: Principal) -> list[User]:
+    """The users whose scope lies within ``by``'s."""
+    rows = session.scalars(select(User).order_by(User.name))
+    return [u for u in rows if covers(by.scope, u.scope)]
+
+
+def visible_tokens(session: Session, by: Principal) -> list[Token]:
+    rows = session.scalars(select(Token).order_by(Token.id.desc()))
+    return [t for t in rows if covers(by.scope, t.scope)]
+
+
 class NotAllowed(AccountError):
     """A change an owner may not make (demoting or disabling themselves)."""
 
@@ -110,6 +126,7 @@ def add_user(
     scope: list[str],
     now: dt.datetime,
 ) -> User:
+    _within(by, scope)
     user = create_user(session, name, password, role, scope, now)
     audit.record(session, by, "user.create", f"user {user.name}", role=user.role, scope=user.scope)
     return user
@@ -119,9 +136,11 @@ def change_user(session: Session, by: Principal, user_id: int, changes: dict[str
     """Apply ``changes`` (``role``, ``scope``, ``disabled``, ``password``) to a user; a new
     password or a disabled account ends the user's sessions."""
     user = session.get(User, user_id)
-    if user is None:
+    if user is None or not covers(by.scope, user.scope):
         raise NotFound(f"no user {user_id}")
     changes = {k: v for k, v in changes.items() if v is not None}
+    if "scope" in changes:
+        _within(by, changes["scope"])
     if user.id == by.user_id and (
         changes.get("disabled") or changes.get("role", "owner") != "owner"
     ):
@@ -162,6 +181,7 @@ def add_token(
     now: dt.datetime,
 ) -> tuple[Token, str]:
     """A new token (and its value, to be shown once), recorded in the audit trail."""
+    _within(by, scope)
     row, value = create_token(session, name, role, scope, expires_in, by.name, now)
     audit.record(
         session,
@@ -177,7 +197,7 @@ def add_token(
 
 def revoke_token(session: Session, by: Principal, token_id: int) -> Token:
     row = session.get(Token, token_id)
-    if row is None:
+    if row is None or not covers(by.scope, row.scope):
         raise NotFound(f"no token {token_id}")
     row.revoked = True
     audit.record(session, by, "token.revoke", f"token {row.name}", prefix=row.prefix)

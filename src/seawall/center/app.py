@@ -14,19 +14,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, status
+from fastapi import Depends, FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seawall import __version__
+from seawall.center.api.deps import known_query
 from seawall.center.api.routers import admin, export, findings, ingest, inventory, posture
 from seawall.center.config import CenterConfig
 from seawall.center.jobs import Worker
 from seawall.center.pages import BadCursor
 from seawall.center.queries.common import NotFound
 from seawall.center.runtime import Center
+from seawall.center.security.scope import OutsideScope
 from seawall.center.store.database import connect, migrate, sessions
 from seawall.contract.schema import json_schema
 
@@ -140,6 +142,10 @@ def _errors(app: FastAPI) -> None:
     async def not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status.HTTP_404_NOT_FOUND)
 
+    @app.exception_handler(OutsideScope)
+    async def outside_scope(_: Request, exc: OutsideScope) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status.HTTP_403_FORBIDDEN)
+
     @app.exception_handler(BadCursor)
     async def bad_cursor(_: Request, exc: BadCursor) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status.HTTP_400_BAD_REQUEST)
@@ -151,7 +157,7 @@ def _errors(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
             for e in exc.errors()
         ]
-        return JSONResponse({"detail": errors}, status.HTTP_422_UNPROCESSABLE_ENTITY)
+        return JSONResponse({"detail": errors}, status.HTTP_422_UNPROCESSABLE_CONTENT)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -184,6 +190,7 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         components = document.setdefault("components", {}).setdefault("schemas", {})
         for name, schema in defs.items():
             components.setdefault(name, schema)
+        _document_errors(document)
         document["components"].setdefault("securitySchemes", {})["bearer"] = {
             "type": "http",
             "scheme": "bearer",
@@ -193,6 +200,54 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return document
 
     return build
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "description": "Every error: what went wrong, or (422 on parameters and JSON bodies) "
+    "each field and its problem",
+    "properties": {
+        "detail": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+            ]
+        }
+    },
+    "required": ["detail"],
+}
+ERRORS = {
+    "400": "Malformed request (a cursor or Content-Length that is not valid)",
+    "401": "Not authenticated (no token, or an unknown, revoked or expired one)",
+    "403": "Authenticated, but the role or scope does not allow it (or no CSRF token)",
+    "404": "Not found in the caller's scope",
+    "413": "Request body larger than the center takes",
+    "422": "A parameter or the body is not valid: the field and the problem",
+}
+CONFLICTS = {
+    ("post", "/api/v1/ingest"),
+    ("post", "/api/v1/users"),
+    ("patch", "/api/v1/users/{user_id}"),
+}
+
+
+def _document_errors(document: dict[str, Any]) -> None:
+    """One error body everywhere (``{"detail": ...}``), and the error statuses each
+    operation can answer with."""
+    document.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path, operations in document.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            codes = dict(ERRORS)
+            if (method, path) in CONFLICTS:
+                codes["409"] = "It conflicts with what is stored (a name taken, a fingerprint "
+                "of another asset)"
+            if path == f"{API}/ingest":
+                codes["415"] = "The body is not application/json"
+            for code, description in codes.items():
+                responses[code] = {"description": description, "content": error}
 
 
 def create_app(config: CenterConfig, *, background: bool | None = None) -> FastAPI:
@@ -224,7 +279,7 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
     )
     app.state.center = center
     for module in (ingest, inventory, findings, posture, admin, export):
-        app.include_router(module.router, prefix=API)
+        app.include_router(module.router, prefix=API, dependencies=[Depends(known_query)])
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -235,6 +290,7 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
     mount(app)
     _errors(app)
     app.openapi = _openapi(app)  # type: ignore[method-assign]
-    app.add_middleware(SecurityHeaders)
+    # the last added is the outermost: the headers go on every answer, the body limit's too
     app.add_middleware(BodyLimit, limit=config.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     return app

@@ -19,7 +19,9 @@ from seawall.center import audit
 from seawall.center.api.schemas import ExceptionCreate, ExceptionItem
 from seawall.center.posture import evaluate
 from seawall.center.queries.common import NotFound
+from seawall.center.scoping import within
 from seawall.center.security.roles import Principal
+from seawall.center.security.scope import OutsideScope
 from seawall.center.settings import load as load_settings
 from seawall.center.store.models import (
     Asset,
@@ -56,7 +58,7 @@ def _rule_ids(session: Session, name: str) -> list[str]:
         select(RuleRow.id, RuleRow.data).where(
             or_(
                 RuleRow.id == name,
-                RuleRow.id.endswith("/" + name),
+                RuleRow.id.endswith("/" + name, autoescape=True),
                 cast(RuleRow.data, String).contains(f'"{name}"', autoescape=True),
             )
         )
@@ -163,7 +165,30 @@ def settle(session: Session, asset_ids: Collection[int], now: dt.datetime) -> No
     evaluate.evaluate(session, set(asset_ids) | asset_store.runners_of(session, images), now)
 
 
-def list_exceptions(session: Session) -> list[ExceptionItem]:
+def visible_to(session: Session, by: Principal, scope_type: str, value: str) -> bool:
+    """Whether a scoped caller sees what an exception covers: one image it sees, or a
+    repository of which it sees an image. Exceptions for everything are center-wide."""
+    if by.scope.everything:
+        return True
+    if scope_type == "image":
+        found = session.get(ImageDigest, value)
+        image_id = found.image_id if found else None
+    elif scope_type == "repository":
+        registry, _, repository = value.partition("/")
+        image_id = session.scalar(
+            select(ImageReference.image_id).where(
+                ImageReference.registry_host == registry,
+                ImageReference.repository == repository,
+                within(by.scope, ImageReference.image_id),
+            )
+        )
+    else:
+        return False
+    return image_id is not None and by.scope.permits(asset_store.tags_of(session, image_id))
+
+
+def list_exceptions(session: Session, by: Principal) -> list[ExceptionItem]:
+    """The exceptions ``by`` may see: those for everything, and those of what it sees."""
     covered = dict(
         session.execute(
             select(FindingRow.exception_id, func.count())
@@ -185,6 +210,7 @@ def list_exceptions(session: Session) -> list[ExceptionItem]:
             findings=int(covered.get(row.id, 0)),
         )
         for row in session.scalars(select(ExceptionRow).order_by(ExceptionRow.id.desc()))
+        if row.scope_type == "all" or visible_to(session, by, row.scope_type, row.scope_value)
     ]
 
 
@@ -201,6 +227,11 @@ def add_exception(
         raise ExceptionRefused("expires_at is in the past")
     if body.scope_type != "all" and not body.scope_value.strip():
         raise ExceptionRefused("scope_value names the repository or image")
+    if not visible_to(session, by, body.scope_type, body.scope_value.strip()):
+        raise OutsideScope(
+            "an exception must cover only what your scope shows (an image or a repository "
+            "of yours; everything needs an unscoped caller)"
+        )
     row = create_exception(session, body, by.name, now)
     covered = apply_exception(session, row, now)
     audit.record(
@@ -223,6 +254,11 @@ def add_exception(
 def remove_exception(session: Session, by: Principal, exception_id: int, now: dt.datetime) -> int:
     """Lift an exception (the findings it covered count again), recorded in the audit trail;
     how many findings it covered."""
+    row = session.get(ExceptionRow, exception_id)
+    if row is None or not (
+        by.scope.everything or visible_to(session, by, row.scope_type, row.scope_value)
+    ):
+        raise NotFound(f"no active exception {exception_id}")
     reopened = lift(session, exception_id, now)
     audit.record(session, by, "exception.delete", f"exception {exception_id}", findings=reopened)
     return reopened

@@ -12,8 +12,10 @@ once.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import msgspec
@@ -28,6 +30,7 @@ from seawall.center.settings import load as load_settings
 from seawall.center.store.models import (
     AlertRow,
     Asset,
+    FindingRow,
     ImageReference,
     RuleRow,
     Scan,
@@ -62,6 +65,85 @@ class Forbidden(Exception):
 
 class Unsupported(Exception):
     """An envelope of a kind this center does not store."""
+
+
+class Invalid(Exception):
+    """A well-typed envelope the center cannot store as it is: the field and the problem
+    (a NUL character, a value longer than its column, an absurd number)."""
+
+
+class Conflict(Exception):
+    """The envelope names something that belongs to another asset (a fingerprint)."""
+
+
+MAX_TEXT = 1024 * 1024  # characters of any one string
+MAX_INTEGER = 2**53  # integers beyond this do not survive JSON everywhere (RFC 7493)
+MAX_COUNT = 2**31 - 1  # an alert's count (an INTEGER column)
+# the longest value of a field the store keeps in a bounded column or key (``*``: any item)
+LIMITS: dict[str, int] = {
+    "$.asset.id": 300,
+    "$.asset.name": 300,
+    "$.asset.manifest_digest": 80,
+    "$.asset.config_digest": 80,
+    "$.asset.references[*]": 500,
+    "$.database.built_at": 40,
+    "$.rules[*].id": 300,
+    "$.results[*].rule": 300,
+    "$.results[*].fingerprint": 32,
+    "$.host.containers[*].image": 500,
+    "$.host.containers[*].image_id": 80,
+    "$.workloads[*].namespace": 63,  # a Kubernetes namespace is a DNS label
+    "$.workloads[*].images[*]": 500,
+    "$.alerts[*].rule": 300,
+    "$.alerts[*].resource.namespace": 63,
+}
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def check(envelope: Envelope) -> None:
+    """:class:`Invalid` naming the first field the store cannot keep as sent."""
+    for problem in _problems(msgspec.to_builtins(envelope)):
+        raise Invalid(f"body: {problem}")
+    for index, alert in enumerate(envelope.alerts):
+        if not 1 <= alert.count <= MAX_COUNT:
+            raise Invalid(f"body: count must be 1 to {MAX_COUNT} - at `$.alerts[{index}].count`")
+
+
+def _problems(document: object) -> Iterator[str]:
+    """Every string, key and number of ``document`` (built-in types), checked; iterative,
+    whatever the depth."""
+    stack: list[tuple[str, object]] = [("$", document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                yield f"contains a NUL character - at `{path}`"
+            limit = LIMITS.get(_INDEX.sub("[*]", path), MAX_TEXT)
+            if len(value) > limit:
+                yield f"longer than {limit} characters - at `{path}`"
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int):
+            if abs(value) > MAX_INTEGER:
+                yield f"number out of range (at most {MAX_INTEGER}) - at `{path}`"
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                yield f"number out of range - at `{path}`"
+        elif isinstance(value, dict):
+            mapping = _is_map(path)
+            for key, item in reversed(value.items()):
+                if isinstance(key, str) and ("\x00" in key or len(key) > MAX_TEXT):
+                    yield f"a key contains a NUL character or is too long - at `{path}`"
+                stack.append((f"{path}[...]" if mapping else f"{path}.{key}", item))
+        elif isinstance(value, list | tuple):
+            stack.extend((f"{path}[{i}]", value[i]) for i in reversed(range(len(value))))
+
+
+def _is_map(path: str) -> bool:
+    return path.rsplit(".", 1)[-1] in _MAP_FIELDS
+
+
+_MAP_FIELDS = frozenset({"attributes", "labels", "evidence", "mappings", "statuses", "severities"})
 
 
 @dataclass(frozen=True)
@@ -102,9 +184,18 @@ def ingest(
             return Receipt(earlier.id, earlier.kind, source.name if source else "", True)
     if envelope.kind is Kind.ADMISSION:
         raise Unsupported("admission decisions are not stored by this center yet")
+    check(envelope)
+    outside = Forbidden(f"{envelope.asset.type} {envelope.asset.name} is outside your scope")
+    if not principal.scope.everything:
+        # what the upload would change must be in scope as it is now (an asset of another
+        # host sent under this host's name, an image claimed for this registry), and as it
+        # will be
+        for existing in _existing(session, envelope):
+            if not principal.scope.permits(assets.tags_of(session, existing.id)):
+                raise outside
     source = _source(session, envelope, now)
     if not principal.scope.permits(assets.tags_of(session, source.id)):
-        raise Forbidden(f"{envelope.asset.type} {envelope.asset.name} is outside your scope")
+        raise outside
     touched = _Touched(assets={source.id})
     change = None
     if envelope.kind in (Kind.INVENTORY, Kind.IMAGE_SCAN):
@@ -115,6 +206,7 @@ def ingest(
     elif envelope.kind is Kind.K8S_SCAN:
         _cluster_contents(session, source, envelope, now, touched)
     if envelope.kind in KIND_OF_FINDINGS:
+        _fingerprints_are_ours(session, source, envelope)
         _rules(session, envelope)
         change = sync(
             session,
@@ -160,6 +252,55 @@ def _parse_time(text: str, default: dt.datetime) -> dt.datetime:
     except ValueError:
         return default
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _fingerprints_are_ours(session: Session, source: Asset, envelope: Envelope) -> None:
+    """:class:`Conflict` if a result's fingerprint is a finding of another asset's scans
+    (fingerprints are unique across the store: they include the asset's identity)."""
+    position = {result.fingerprint: index for index, result in enumerate(envelope.results)}
+    fingerprints = list(position)
+    with session.no_autoflush:
+        for start in range(0, len(fingerprints), 500):
+            taken = session.scalars(
+                select(FindingRow.fingerprint).where(
+                    FindingRow.fingerprint.in_(fingerprints[start : start + 500]),
+                    FindingRow.source_id != source.id,
+                )
+            ).first()
+            if taken is not None:
+                raise Conflict(
+                    f"body: fingerprint {taken} is a finding of another asset - at "
+                    f"`$.results[{position[taken]}].fingerprint`"
+                )
+
+
+def _existing(session: Session, envelope: Envelope) -> list[Asset]:
+    """The stored assets :func:`_source` would update for ``envelope`` (none if it is new):
+    found the same way, without changing anything."""
+    described = envelope.asset
+    type_ = described.type.value
+    if described.type is AssetType.IMAGE:
+        found = [assets.find(session, type_, described.id[:300])]
+        found += [
+            assets.image_by_digest(session, d)
+            for d in (described.config_digest, described.manifest_digest)
+            if d
+        ]
+    elif described.id.startswith(assets.BY_NAME):
+        found = [
+            session.scalars(
+                select(Asset)
+                .where(Asset.type == type_, Asset.name == described.name[:300])
+                .order_by(Asset.id)
+            ).first()
+        ]
+    else:
+        found = [
+            assets.find(session, type_, described.id[:300]),
+            assets.find(session, type_, assets.BY_NAME + described.name[:300]),
+        ]
+    unique = {asset.id: asset for asset in found if asset is not None}
+    return list(unique.values())
 
 
 def _source(session: Session, envelope: Envelope, now: dt.datetime) -> Asset:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from seawall.center import audit
 from seawall.center.security.roles import Principal
+from seawall.center.security.scope import require_everything
 from seawall.center.store.models import Asset, Setting
 from seawall.model import Severity
 
@@ -51,6 +52,7 @@ def change_settings(
     recommendations and so the score at once. Recorded in the audit trail."""
     from seawall.center.exceptions import settle  # exceptions reads the settings
 
+    require_everything(by.scope)
     before = load(session)
     save(session, settings)
     if before.health_threshold != settings.health_threshold:

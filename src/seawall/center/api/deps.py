@@ -12,7 +12,9 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from seawall.center.security.scope import Scope
 from seawall.center.store.models import Session as SessionRow
 from seawall.center.store.models import Token, User
 
+API = "/api/v1"
 SESSION_COOKIE = "seawall_session"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -45,6 +48,37 @@ DB = Annotated[Session, Depends(db)]
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+
+
+def known_query(request: Request) -> None:
+    """422 naming a query parameter the route does not take (``?severty=high`` would
+    otherwise be ignored, and a filtered list or export silently be everything)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _KNOWN_QUERY.get(id(route))
+    if known is None:  # what the route documents (the OpenAPI document is built once)
+        paths = request.app.openapi()["paths"]
+        # the route as included (its path under /api/v1), or as declared in its router
+        path = next(p for p in (route.path_format, API + route.path_format) if p in paths)
+        parameters = paths[path][request.method.lower()].get("parameters", [])
+        known = frozenset(p["name"] for p in parameters if p.get("in") == "query")
+        _KNOWN_QUERY[id(route)] = known
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", name),
+                    "msg": "unknown query parameter",
+                    "type": "extra_forbidden",
+                }
+                for name in unknown
+            ]
+        )
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -123,6 +157,10 @@ def require(role: Role) -> Callable[[Principal], Principal]:
 
     return check
 
+
+MAX_ID = 2**31 - 1  # row ids are INTEGER columns: larger ones cannot exist
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="The row's id")]
+AssetId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 Reader = Annotated[Principal, Depends(require(Role.READER))]
 Contributor = Annotated[Principal, Depends(require(Role.CONTRIBUTOR))]

@@ -97,7 +97,7 @@ def list_workloads(
     if healthy is not None:
         statement = statement.where(Asset.healthy.is_(healthy))
     if q:
-        statement = statement.where(Asset.name.ilike(f"%{q}%"))
+        statement = statement.where(Asset.name.icontains(q, autoescape=True))
     page = paginate(session, statement, Asset.id, WORKLOAD_SORTS[sort], cursor, limit)
     clusters = {
         key: name

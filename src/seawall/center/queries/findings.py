@@ -69,7 +69,9 @@ def findings_statement(
         statement = statement.where(FindingRow.severity.in_(severities))
     if rule:
         statement = statement.where(
-            or_(FindingRow.rule_id == rule, FindingRow.rule_id.endswith("/" + rule))
+            or_(
+                FindingRow.rule_id == rule, FindingRow.rule_id.endswith("/" + rule, autoescape=True)
+            )
         )
     if package:
         statement = statement.where(FindingRow.package == package)
@@ -78,12 +80,11 @@ def findings_statement(
     if source is not None:
         statement = statement.where(FindingRow.source_id == source)
     if q:
-        pattern = f"%{q}%"
         statement = statement.where(
             or_(
-                FindingRow.rule_id.ilike(pattern),
-                FindingRow.package.ilike(pattern),
-                FindingRow.resource_name.ilike(pattern),
+                FindingRow.rule_id.icontains(q, autoescape=True),
+                FindingRow.package.icontains(q, autoescape=True),
+                FindingRow.resource_name.icontains(q, autoescape=True),
             )
         )
     return statement

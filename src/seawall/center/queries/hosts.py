@@ -49,7 +49,7 @@ def list_hosts(
 ) -> Page[HostItem]:
     statement = scoped(select(Asset).where(Asset.type == "host", Asset.gone.is_(False)), scope)
     if q:
-        statement = statement.where(Asset.name.ilike(f"%{q}%"))
+        statement = statement.where(Asset.name.icontains(q, autoescape=True))
     if healthy is not None:
         statement = statement.where(Asset.healthy.is_(healthy))
     page = paginate(session, statement, Asset.id, SORTS[sort], cursor, limit)

@@ -79,10 +79,16 @@ def list_images(
 ) -> Page[ImageItem]:
     statement = scoped(select(Asset).where(Asset.type == "image", Asset.gone.is_(False)), scope)
     if q:
-        pattern = f"%{q.lower()}%"
-        named = select(ImageReference.image_id).where(ImageReference.reference.like(pattern))
+        text = q.lower()  # % and _ are characters here, not wildcards
+        named = select(ImageReference.image_id).where(
+            ImageReference.reference.contains(text, autoescape=True)
+        )
         statement = statement.where(
-            or_(Asset.name.ilike(pattern), Asset.key.like(pattern), Asset.id.in_(named))
+            or_(
+                Asset.name.icontains(text, autoescape=True),
+                Asset.key.contains(text, autoescape=True),
+                Asset.id.in_(named),
+            )
         )
     if healthy is not None:
         statement = statement.where(Asset.healthy.is_(healthy))

@@ -59,3 +59,20 @@ class Scope:
 
 
 EVERYTHING = Scope()
+
+
+class OutsideScope(PermissionError):
+    """What was asked lies outside the caller's scope (answered with 403)."""
+
+
+def covers(outer: Scope, selectors: Iterable[str]) -> bool:
+    """Whether a scope of ``selectors`` (a user's or token's) lies within ``outer``: a scoped
+    owner hands out and manages only what it sees itself."""
+    inner = set(selectors)
+    return outer.everything or (bool(inner) and inner <= outer.selectors)
+
+
+def require_everything(scope: Scope) -> None:
+    """Center-wide changes (settings, the audit trail) need an unscoped owner."""
+    if not scope.everything:
+        raise OutsideScope("this needs an owner whose scope is everything")

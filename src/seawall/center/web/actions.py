@@ -36,6 +36,7 @@ from seawall.center.exceptions import ExceptionRefused, add_exception, remove_ex
 from seawall.center.queries import alerts
 from seawall.center.queries.common import NotFound
 from seawall.center.security.roles import Principal, Role
+from seawall.center.security.scope import OutsideScope
 from seawall.center.settings import CenterSettings, change_settings
 from seawall.center.web.auth import Refused, Viewer, check_csrf, need
 from seawall.center.web.pages import alert_context, page, settings_context
@@ -65,7 +66,7 @@ def selectors(text: str) -> list[str]:
     return [s for s in text.replace(",", " ").split() if s]
 
 
-def text(form: FormData, name: str, limit: int = 2000) -> str:
+def form_text(form: FormData, name: str, limit: int = 2000) -> str:
     value = form.get(name, "")
     return value[:limit] if isinstance(value, str) else ""
 
@@ -91,6 +92,8 @@ async def act(
                 return answer
         except NotFound as exc:
             raise Refused(status.HTTP_404_NOT_FOUND, str(exc)) from None
+        except OutsideScope as exc:
+            raise Refused(status.HTTP_403_FORBIDDEN, str(exc)) from None
 
     return await run_in_threadpool(run)
 
@@ -105,7 +108,8 @@ async def alert_status(request: Request, caller: Viewer, alert_id: int) -> Respo
 
     def work(session: Session, form: FormData) -> Response:
         change = validated(
-            AlertChange, {"status": text(form, "status", 20), "reason": text(form, "reason")}
+            AlertChange,
+            {"status": form_text(form, "status", 20), "reason": form_text(form, "reason")},
         )
         row = alerts.get_alert(session, caller.scope, alert_id)
         if row is None:
@@ -128,7 +132,7 @@ async def exception_create(request: Request, caller: Viewer) -> Response:
     """Accept a finding's rule as a risk (everywhere, in a repository or for an image)."""
 
     def work(session: Session, form: FormData) -> Response:
-        days = text(form, "expires_in_days", 5)
+        days = form_text(form, "expires_in_days", 5)
         expires = None
         if days:
             if not days.isdigit() or not 1 <= int(days) <= 3650:
@@ -137,10 +141,10 @@ async def exception_create(request: Request, caller: Viewer) -> Response:
         body = validated(
             ExceptionCreate,
             {
-                "rule": text(form, "rule", 300),
-                "scope_type": text(form, "scope_type", 20) or "all",
-                "scope_value": text(form, "scope_value", 500),
-                "reason": text(form, "reason").strip(),
+                "rule": form_text(form, "rule", 300),
+                "scope_type": form_text(form, "scope_type", 20) or "all",
+                "scope_value": form_text(form, "scope_value", 500),
+                "reason": form_text(form, "reason").strip(),
                 "expires_at": expires,
             },
         )
@@ -158,7 +162,7 @@ async def exception_create(request: Request, caller: Viewer) -> Response:
             caller,
             "exceptions.html",
             "findings",
-            exceptions=list_exceptions(session),
+            exceptions=list_exceptions(session, caller),
             error=message,
         )
 
@@ -199,10 +203,10 @@ async def user_create(request: Request, caller: Viewer) -> Response:
         body = validated(
             UserCreate,
             {
-                "name": text(form, "name", 100).strip(),
-                "password": text(form, "password", 1000),
-                "role": text(form, "role", 20),
-                "scope": selectors(text(form, "scope")),
+                "name": form_text(form, "name", 100).strip(),
+                "password": form_text(form, "password", 1000),
+                "role": form_text(form, "role", 20),
+                "scope": selectors(form_text(form, "scope")),
             },
         )
         try:
@@ -222,10 +226,10 @@ async def user_change(request: Request, caller: Viewer, user_id: int) -> Respons
         change = validated(
             UserChange,
             {
-                "role": text(form, "role", 20) or None,
-                "scope": selectors(text(form, "scope")),
+                "role": form_text(form, "role", 20) or None,
+                "scope": selectors(form_text(form, "scope")),
                 "disabled": form.get("disabled") == "on",
-                "password": text(form, "password", 1000) or None,
+                "password": form_text(form, "password", 1000) or None,
             },
         )
         try:
@@ -242,13 +246,13 @@ async def token_create(request: Request, caller: Viewer) -> Response:
     """A new API token: the page shows its value this once (never stored in clear)."""
 
     def work(session: Session, form: FormData) -> Response:
-        days = text(form, "expires_in_days", 5)
+        days = form_text(form, "expires_in_days", 5)
         body = validated(
             TokenCreate,
             {
-                "name": text(form, "name", 100).strip(),
-                "role": text(form, "role", 20),
-                "scope": selectors(text(form, "scope")),
+                "name": form_text(form, "name", 100).strip(),
+                "role": form_text(form, "role", 20),
+                "scope": selectors(form_text(form, "scope")),
                 "expires_in_days": int(days) if days.isdigit() else None,
             },
         )
@@ -287,7 +291,9 @@ async def token_revoke(request: Request, caller: Viewer, token_id: int) -> Respo
 @router.post("/settings/threshold")
 async def threshold(request: Request, caller: Viewer) -> Response:
     def work(session: Session, form: FormData) -> Response:
-        body = validated(SettingsModel, {"health_threshold": text(form, "health_threshold", 20)})
+        body = validated(
+            SettingsModel, {"health_threshold": form_text(form, "health_threshold", 20)}
+        )
         change_settings(
             session, caller, CenterSettings(health_threshold=body.health_threshold), now()
         )

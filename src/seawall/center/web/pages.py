@@ -461,7 +461,9 @@ def finding_page(request: Request, caller: Viewer, session: DB, finding_id: int)
         raise Refused(404, f"no finding {finding_id}")
     exception = None
     if found.exception_id is not None:
-        exception = next((e for e in list_exceptions(session) if e.id == found.exception_id), None)
+        exception = next(
+            (e for e in list_exceptions(session, caller) if e.id == found.exception_id), None
+        )
     image_digest = ""
     if found.asset.get("source_type") == "image":
         source = session.get(Asset, found.asset["id"])
@@ -479,7 +481,9 @@ def finding_page(request: Request, caller: Viewer, session: DB, finding_id: int)
 
 @router.get("/exceptions", response_class=HTMLResponse)
 def exceptions_page(request: Request, caller: Viewer, session: DB) -> Response:
-    return page(request, caller, "exceptions.html", "findings", exceptions=list_exceptions(session))
+    return page(
+        request, caller, "exceptions.html", "findings", exceptions=list_exceptions(session, caller)
+    )
 
 
 @router.get("/alerts", response_class=HTMLResponse)

@@ -17,7 +17,7 @@ from seawall.center.accounts import (
     add_user,
     change_user,
 )
-from seawall.center.api.deps import DB, Owner, Reader, center, now
+from seawall.center.api.deps import DB, AssetId, Id, Owner, Reader, center, now
 from seawall.center.api.schemas import (
     AdvisoryDatabaseStatus,
     AuditItem,
@@ -34,6 +34,7 @@ from seawall.center.api.schemas import (
 )
 from seawall.center.pages import Sort, paginate
 from seawall.center.queries.common import scoped
+from seawall.center.security.scope import require_everything
 from seawall.center.settings import CenterSettings, change_settings
 from seawall.center.settings import load as load_settings
 from seawall.center.store.models import Asset, AuditEntry, Scan, Token, User
@@ -51,7 +52,7 @@ def _token(row: Token) -> TokenItem:
 
 @router.get("/users", response_model=list[UserItem])
 def list_users(session: DB, caller: Owner) -> list[UserItem]:
-    return [_user(u) for u in session.scalars(select(User).order_by(User.name))]
+    return [_user(u) for u in accounts.visible_users(session, caller)]
 
 
 @router.post("/users", response_model=UserItem, status_code=201)
@@ -64,11 +65,11 @@ def post_user(session: DB, caller: Owner, body: UserCreate) -> UserItem:
 
 
 @router.patch("/users/{user_id}", response_model=UserItem)
-def patch_user(session: DB, caller: Owner, user_id: int, body: UserChange) -> UserItem:
+def patch_user(session: DB, caller: Owner, user_id: Id, body: UserChange) -> UserItem:
     try:
         user = change_user(session, caller, user_id, body.model_dump(exclude_none=True))
     except BadPassword as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     except AccountError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     return _user(user)
@@ -76,7 +77,7 @@ def patch_user(session: DB, caller: Owner, user_id: int, body: UserChange) -> Us
 
 @router.get("/tokens", response_model=list[TokenItem])
 def list_tokens(session: DB, caller: Owner) -> list[TokenItem]:
-    return [_token(t) for t in session.scalars(select(Token).order_by(Token.id.desc()))]
+    return [_token(t) for t in accounts.visible_tokens(session, caller)]
 
 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
@@ -86,12 +87,12 @@ def post_token(session: DB, caller: Owner, body: TokenCreate) -> TokenCreated:
     try:
         row, value = add_token(session, caller, body.name, body.role, body.scope, expires, now())
     except AccountError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return TokenCreated(**_token(row).model_dump(), token=value)
 
 
 @router.delete("/tokens/{token_id}", status_code=204)
-def revoke_token(session: DB, caller: Owner, token_id: int) -> None:
+def revoke_token(session: DB, caller: Owner, token_id: Id) -> None:
     accounts.revoke_token(session, caller, token_id)
 
 
@@ -114,6 +115,8 @@ def audit_log(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ListOf[AuditItem]:
+    """Every change, newest first (center-wide: an owner whose scope is everything)."""
+    require_everything(caller.scope)
     page = paginate(
         session,
         select(AuditEntry),
@@ -133,7 +136,7 @@ def audit_log(
 def list_scans(
     session: DB,
     caller: Reader,
-    asset: int | None = None,
+    asset: AssetId = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ListOf[ScanItem]:

@@ -10,12 +10,12 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
-from seawall.center.api.deps import Reader, center
+from seawall.center.api.deps import AssetId, Reader, center
 from seawall.center.api.routers.admin import advisory_status
 from seawall.center.queries import alerts, clusters, findings, hosts, images, registries
 from seawall.center.queries.common import severity_levels
@@ -51,7 +51,20 @@ def _flat(item: BaseModel) -> dict[str, str]:
     return out
 
 
-@router.get("/export/{what}")
+@router.get(
+    "/export/{what}",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The rows, with when, by whom, in which scope and with which "
+            "advisory database the export was taken",
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
 def export(
     request: Request,
     caller: Reader,
@@ -63,15 +76,19 @@ def export(
     severity: Annotated[str, Query(max_length=60, pattern=r"^[a-zA-Z,]*$")] = "",
     kind: Literal["", "vulnerability", "configuration", "policy"] = "",
     rule: Annotated[str, Query(max_length=300)] = "",
-    source: int | None = None,
+    source: AssetId = None,
     q: Annotated[str, Query(max_length=200)] = "",
-    status: Annotated[
-        str, Query(max_length=40, pattern=r"^((new|acknowledged|dismissed),?)*$")
+    status_: Annotated[
+        str,
+        Query(alias="status", max_length=40, pattern=r"^((new|acknowledged|dismissed),?)*$"),
     ] = "",
 ) -> StreamingResponse:
     """Every row of a list the caller may see (findings: ``state``, ``severity``, ``kind``,
     ``rule``, ``source`` and ``q`` filter; alerts: ``severity`` and ``status``)."""
-    levels = severity_levels(severity)
+    try:
+        levels = severity_levels(severity)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     finding_filters = {
         "state": state,
         "severities": levels,
@@ -87,7 +104,7 @@ def export(
         "clusters": (clusters.list_clusters, {}),
         "workloads": (clusters.list_workloads, {}),
         "findings": (findings.list_findings, finding_filters),
-        "alerts": (alerts.list_alerts, {"severities": levels, "status": status}),
+        "alerts": (alerts.list_alerts, {"severities": levels, "status": status_}),
     }
     lister, filters = listers[what]
     rows = _rows(center(request).sessions, lister, caller, **filters)
@@ -108,7 +125,7 @@ def export(
                 ("rule", rule),
                 ("source", source),
                 ("q", q),
-                ("status", status),
+                ("status", status_),
             )
             if v
         },

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
-from seawall.center.api.deps import DB, Contributor, Reader, now
+from seawall.center.api.deps import DB, MAX_ID, Contributor, Id, Reader, now
 from seawall.center.api.schemas import ExceptionCreate, ExceptionItem, FindingItem, ListOf
 from seawall.center.exceptions import (
     ExceptionRefused,
@@ -35,8 +35,13 @@ def list_findings(
     ] = "",
     rule: Text = "",
     package: Text = "",
-    asset: int | None = Query(None, description="Findings on this asset"),
-    source: int | None = Query(None, description="Findings reported by this image/host/cluster"),
+    asset: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Findings on this asset")
+    ] = None,
+    source: Annotated[
+        int | None,
+        Query(ge=1, le=MAX_ID, description="Findings reported by this image/host/cluster"),
+    ] = None,
     q: Text = "",
     sort: Literal["severity", "first_seen", "last_seen", "rule", "package"] = "severity",
     cursor: Cursor = None,
@@ -45,7 +50,7 @@ def list_findings(
     try:
         levels = severity_levels(severity)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     page = findings.list_findings(
         session,
         caller.scope,
@@ -65,7 +70,7 @@ def list_findings(
 
 
 @router.get("/findings/{finding_id}", response_model=FindingItem)
-def get_finding(session: DB, caller: Reader, finding_id: int) -> FindingItem:
+def get_finding(session: DB, caller: Reader, finding_id: Id) -> FindingItem:
     found = findings.get_finding(session, caller.scope, finding_id)
     if found is None:
         raise NotFound(f"no finding {finding_id}")
@@ -74,7 +79,7 @@ def get_finding(session: DB, caller: Reader, finding_id: int) -> FindingItem:
 
 @router.get("/exceptions", response_model=list[ExceptionItem])
 def get_exceptions(session: DB, caller: Reader) -> list[ExceptionItem]:
-    return list_exceptions(session)
+    return list_exceptions(session, caller)
 
 
 @router.post("/exceptions", response_model=ExceptionItem, status_code=201)
@@ -84,10 +89,10 @@ def post_exception(session: DB, caller: Contributor, body: ExceptionCreate) -> E
     try:
         return add_exception(session, caller, body, now())
     except ExceptionRefused as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
 
 
 @router.delete("/exceptions/{exception_id}", status_code=204)
-def delete_exception(session: DB, caller: Contributor, exception_id: int) -> None:
+def delete_exception(session: DB, caller: Contributor, exception_id: Id) -> None:
     """Lift an exception: the findings it covered count again."""
     remove_exception(session, caller, exception_id, now())

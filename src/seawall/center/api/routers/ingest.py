@@ -9,7 +9,7 @@ from fastapi import Response as FastAPIResponse
 
 from seawall.center.api.deps import DB, Contributor, center, now
 from seawall.center.api.schemas import IngestReceipt
-from seawall.center.ingest import Forbidden, Unsupported, ingest
+from seawall.center.ingest import Conflict, Forbidden, Invalid, Unsupported, ingest
 from seawall.contract import ContractError, decode
 
 router = APIRouter(tags=["ingest"])
@@ -23,7 +23,8 @@ BODY = {
 
 async def json_body(request: Request) -> bytes:
     """The raw body of a JSON request (its size is capped by the body-limit middleware)."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json":
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json")
     return await request.body()
 
@@ -48,13 +49,19 @@ def post_ingest(
     try:
         envelope = decode(body, "body")
     except ContractError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except RecursionError:  # msgspec's guard against deep nesting
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "body: not JSON: nested too deeply"
+        ) from None
     try:
         receipt = ingest(session, envelope, caller, now(), idempotency_key)
     except Forbidden as exc:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
-    except Unsupported as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+    except (Unsupported, Invalid) as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    except Conflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
     if receipt.duplicate:
         response.status_code = status.HTTP_200_OK
     worker = center(request).worker

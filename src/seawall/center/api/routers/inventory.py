@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from seawall.center.api.deps import DB, Reader
+from seawall.center.api.deps import DB, AssetId, Id, Reader
 from seawall.center.api.schemas import (
     ClusterItem,
     FindingItem,
@@ -123,7 +123,7 @@ def list_hosts(
 
 
 @router.get("/hosts/{host_id}", response_model=HostDetail)
-def get_host(session: DB, caller: Reader, host_id: int) -> HostDetail:
+def get_host(session: DB, caller: Reader, host_id: Id) -> HostDetail:
     return hosts.host_detail(session, caller.scope, host_id)
 
 
@@ -140,7 +140,7 @@ def list_clusters(
 
 
 @router.get("/clusters/{cluster_id}", response_model=ClusterItem)
-def get_cluster(session: DB, caller: Reader, cluster_id: int) -> ClusterItem:
+def get_cluster(session: DB, caller: Reader, cluster_id: Id) -> ClusterItem:
     return clusters.cluster_detail(session, caller.scope, cluster_id)
 
 
@@ -148,7 +148,7 @@ def get_cluster(session: DB, caller: Reader, cluster_id: int) -> ClusterItem:
 def list_workloads(
     session: DB,
     caller: Reader,
-    cluster: int | None = None,
+    cluster: AssetId = None,
     namespace: Text = "",
     kind: Text = "",
     healthy: bool | None = None,

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from seawall.center import triage
-from seawall.center.api.deps import DB, Contributor, Reader, now
+from seawall.center.api.deps import DB, Contributor, Id, Reader, now
 from seawall.center.api.schemas import (
     AlertChange,
     AlertItem,
@@ -107,7 +107,7 @@ def list_alerts(
     try:
         levels = severity_levels(severity)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
     page = alerts.list_alerts(
@@ -126,7 +126,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertItem)
-def get_alert(session: DB, caller: Reader, alert_id: int) -> AlertItem:
+def get_alert(session: DB, caller: Reader, alert_id: Id) -> AlertItem:
     row = alerts.get_alert(session, caller.scope, alert_id)
     if row is None:
         raise NotFound(f"no alert {alert_id}")
@@ -134,7 +134,7 @@ def get_alert(session: DB, caller: Reader, alert_id: int) -> AlertItem:
 
 
 @router.patch("/alerts/{alert_id}", response_model=AlertItem)
-def change_alert(session: DB, caller: Contributor, alert_id: int, change: AlertChange) -> AlertItem:
+def change_alert(session: DB, caller: Contributor, alert_id: Id, change: AlertChange) -> AlertItem:
     """Acknowledge an alert, or dismiss it with a reason (or set it back to new)."""
     row = alerts.get_alert(session, caller.scope, alert_id)
     if row is None:
@@ -142,5 +142,5 @@ def change_alert(session: DB, caller: Contributor, alert_id: int, change: AlertC
     try:
         triage.change_status(session, caller, row, change.status, change.reason, now())
     except triage.TriageError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     return alerts.item(session, row)
