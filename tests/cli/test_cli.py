@@ -73,3 +73,37 @@ def test_a_scan_writes_nothing_outside_its_temporary_files(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert list(home.iterdir()) == [] and list(work.iterdir()) == []
     assert list((tmp_path / "tmp").iterdir()) == []  # temporary files are cleaned up too
+
+
+def test_the_entry_point_hands_its_early_digests_to_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from seawall.cli import entry
+    from seawall.image.digests import DigestPrefetcher
+    from tests.support.imagebuild import Layer, write_docker_archive
+    from tests.support.sample import sample_image
+
+    image = sample_image()
+    image.layers.append(Layer({"opt/data.bin": b"\1" * (2 << 20)}, created_by="ADD data"))
+    archive = write_docker_archive(image, tmp_path / "image.tar")
+    sizes: list[int] = []
+    real = DigestPrefetcher._hash_range
+
+    def counting(self: DigestPrefetcher, mapped: object, offset: int, size: int) -> str:
+        sizes.append(size)
+        return real(self, mapped, offset, size)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DigestPrefetcher, "_hash_range", counting)
+    out = tmp_path / "sbom.json"
+    monkeypatch.setattr(
+        sys, "argv", ["seawall", "sbom", str(archive), "--no-cache", "-f", "json", "-o", str(out)]
+    )
+    with pytest.raises(SystemExit) as exited:
+        entry.run()
+    assert exited.value.code == 0
+    assert json.loads(out.read_text())["inventory"]["packages"]
+    assert sizes[0] >= 1 << 20  # queued at start-up, before the command line loaded
+    assert sum(size >= 1 << 20 for size in sizes) == 1  # and not hashed again by the command
+    assert not [t for t in threading.enumerate() if t.name.startswith("seawall-digest")]

@@ -57,7 +57,7 @@ UPDATE = bool(os.environ.get("SEAWALL_UPDATE_GOLDEN"))
 @pytest.fixture(scope="module")
 def inventory() -> Inventory:
     """The demo image's inventory, named as from the repository root (checkouts differ)."""
-    found = build_inventory(str(DEMO_IMAGE), InventoryOptions(cache_dir=None, workers=1))
+    found = build_inventory(str(DEMO_IMAGE), InventoryOptions(cache_dir=None), workers=1)
     image = msgspec.structs.replace(found.image, reference="examples/demo-image.tar.gz")
     return msgspec.structs.replace(found, image=image)
 

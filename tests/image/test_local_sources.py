@@ -19,8 +19,9 @@ def summary(inventory: Inventory) -> set[tuple[str, str, str, int]]:
     }
 
 
-def scan(target: Path | str, **options: object) -> Inventory:
-    return build_inventory(str(target), InventoryOptions(**options))  # type: ignore[arg-type]
+def scan(target: Path | str, workers: int = 0, **options: object) -> Inventory:
+    inventory_options = InventoryOptions(**options)  # type: ignore[arg-type]
+    return build_inventory(str(target), inventory_options, workers=workers)
 
 
 @pytest.fixture(
@@ -233,22 +234,23 @@ def test_a_tampered_layer_is_caught_when_workers_read_it(
 def test_digests_queued_before_the_scan_are_reused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seawall.image import digests
+    from seawall.image.digests import DigestPrefetcher
     from tests.support.imagebuild import Layer
 
     image = sample_image()
     image.layers.append(Layer({"opt/data.bin": b"\1" * (2 << 20)}, created_by="ADD data"))
     archive = write_docker_archive(image, tmp_path / "image.tar")
-    digests.start_archive(str(archive))
-    queued = [key for key in digests._futures if key[0] == str(archive.resolve())]
-    assert len(queued) == 1  # the one layer above the 1 MiB threshold
-    real = digests._hash_range
     sizes: list[int] = []
+    real = DigestPrefetcher._hash_range
 
-    def counting(path: str, offset: int, size: int) -> str:
+    def counting(self: DigestPrefetcher, mapped: object, offset: int, size: int) -> str:
         sizes.append(size)
-        return real(path, offset, size)
+        return real(self, mapped, offset, size)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(digests, "_hash_range", counting)
-    assert summary(scan(archive)) == EXPECTED  # the big layer checked with the queued digest
-    assert len(sizes) == 3 and max(sizes) < 1 << 20  # only the small layers hashed now
+    monkeypatch.setattr(DigestPrefetcher, "_hash_range", counting)
+    with DigestPrefetcher() as prefetcher:
+        prefetcher.start_archive(str(archive))  # queues the one layer above 1 MiB
+        inventory = build_inventory(str(archive), InventoryOptions(), prefetcher=prefetcher)
+    assert summary(inventory) == EXPECTED  # the big layer checked with the queued digest
+    assert sizes[0] >= 1 << 20  # hashed first: queued before the scan began
+    assert len(sizes) == 4 and max(sizes[1:]) < 1 << 20  # then only the small layers

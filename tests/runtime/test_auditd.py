@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -222,3 +225,12 @@ def test_real_capture_of_processes_in_a_container() -> None:
     assert {a.resource.id for a in alerts} == {REAL_CONTAINER}
     wget = next(a for a in alerts if a.rule.id == "host-kubernetes-api-from-container")
     assert wget.evidence["proc.name"] == "wget"  # comm is "exe": busybox re-executed itself
+
+
+def test_an_alert_without_a_node_names_the_host_as_it_is_now(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(socket, "gethostname", lambda: "renamed-host")
+    alerts = alerts_for(events_of("attack.log"))
+    shell = next(a for a in alerts if a.rule.id == "host-reverse-shell")
+    assert shell.resource.name == "renamed-host"  # not the name it had at import time

@@ -41,7 +41,7 @@ DEMO_REFERENCE = "seawall/demo:1.0"
 
 @functools.cache
 def demo_inventory() -> Inventory:
-    return build_inventory(str(DEMO_IMAGE), InventoryOptions(cache_dir=None, workers=1))
+    return build_inventory(str(DEMO_IMAGE), InventoryOptions(cache_dir=None), workers=1)
 
 
 def demo_sbom() -> Envelope:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
@@ -12,6 +13,9 @@ from rich.markup import escape
 import seawall.cli.commands
 from seawall.cli.output import stderr
 from seawall.errors import SeawallError
+
+if TYPE_CHECKING:
+    from seawall.image.digests import DigestPrefetcher
 
 app = typer.Typer(
     name="seawall",
@@ -25,10 +29,15 @@ for _module in pkgutil.iter_modules(seawall.cli.commands.__path__):
     importlib.import_module(f"seawall.cli.commands.{_module.name}").register(app)
 
 
-def run() -> None:
-    """Entry point: run the app; print SeawallErrors as one line with their exit code."""
+def run(prefetcher: DigestPrefetcher | None = None) -> None:
+    """Entry point: run the app; print SeawallErrors as one line with their exit code.
+
+    ``prefetcher`` (already hashing the image named on the command line) becomes the
+    context object, for the command that reads that image
+    (:func:`seawall.cli.commands.sbom.prefetcher_of`).
+    """
     try:
-        app()  # exits itself; usage errors exit 2 with Typer's message
+        app(obj=prefetcher)  # exits itself; usage errors exit 2 with Typer's message
     except SeawallError as exc:
         stderr.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)

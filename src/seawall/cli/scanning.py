@@ -6,7 +6,7 @@ from __future__ import annotations
 import enum
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,6 +14,9 @@ from seawall.cli.output import emit, stderr
 from seawall.contract import encode_pretty
 from seawall.errors import InputError
 from seawall.model import Inventory, Severity
+
+if TYPE_CHECKING:
+    from seawall.vulndb.suppress import Suppression
 
 
 class ScanFormat(enum.StrEnum):
@@ -70,6 +73,21 @@ def parse_threshold(text: str | None) -> Severity | None:
         raise InputError(str(exc)) from None
 
 
+def load_suppressions(
+    vex: list[Path] | None, ignore_file: Path | None
+) -> tuple[tuple[Suppression, ...], tuple[str, ...]]:
+    """The statements of the ``--vex`` documents and the ``--ignore-file``, and the warnings
+    for its expired entries."""
+    from seawall.vulndb.suppress import load_ignore_file, load_vex
+
+    rules = [rule for path in vex or () for rule in load_vex(path)]
+    warnings: list[str] = []
+    if ignore_file is not None:
+        active, warnings = load_ignore_file(ignore_file)
+        rules.extend(active)
+    return tuple(rules), tuple(warnings)
+
+
 def report_scan(
     inventory: Inventory,
     db: Path | None,
@@ -92,11 +110,12 @@ def report_scan(
     from seawall.vulndb.store import AdvisoryStore, default_db_path
 
     threshold = parse_threshold(fail_on)
+    suppressions, suppression_warnings = load_suppressions(vex, ignore_file)
     options = ScanOptions(
         severities=parse_severities(severity),
         ignore_unfixed=ignore_unfixed,
-        vex=tuple(vex or ()),
-        ignore_file=ignore_file,
+        suppressions=suppressions,
+        suppression_warnings=suppression_warnings,
     )
     store = AdvisoryStore.open(db or default_db_path())
     try:

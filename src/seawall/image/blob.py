@@ -30,7 +30,7 @@ from seawall.errors import (
     RegistryError,
     UnsafeInputError,
 )
-from seawall.image import digests
+from seawall.image.digests import DigestPrefetcher
 from seawall.image.magic import GZIP_MAGIC, ZSTD_MAGIC, is_compressed
 from seawall.image.tarreader import ByteSource, Readable, StreamSource, WindowSource
 
@@ -264,15 +264,19 @@ def read_blob(
     digest: str = "",
     content_digest: str = "",
     verify: bool = True,
+    prefetcher: DigestPrefetcher | None = None,
 ) -> T:
     """Run ``consume`` over the uncompressed bytes of ``blob`` and then verify ``digest``
     (sha256 of the stored bytes) and ``content_digest`` (of the uncompressed bytes).
 
-    ``verify=False`` is for a worker process reading an uncompressed local layer whose
-    digest its parent is computing (:mod:`seawall.image.digests`) and checks itself.
+    An uncompressed local blob is hashed by ``prefetcher`` (which may have started already),
+    else by a prefetcher made for this read. ``verify=False`` is for a worker process
+    reading an uncompressed local layer whose digest its parent is computing and checks.
     """
     if isinstance(blob, FileBlob):
-        result, found = _read_file_blob(blob, label, consume, bool(content_digest), verify)
+        result, found = _read_file_blob(
+            blob, label, consume, bool(content_digest), verify, prefetcher
+        )
     else:
         with _http_body(blob, label) as raw:
             result, found = read_stream(raw, label, consume, hash_content=bool(content_digest))
@@ -316,12 +320,14 @@ def _read_file_blob(
     consume: Callable[[ByteSource], T],
     hash_content: bool,
     verify: bool,
+    prefetcher: DigestPrefetcher | None,
 ) -> tuple[T, Digests]:
     try:
         fd = os.open(blob.path, os.O_RDONLY)
     except OSError as exc:
         raise ImageFormatError(f"{label}: cannot open {blob.path}: {exc.strerror}") from None
-    try:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(os.close, fd)
         if blob.size == WHOLE_FILE:
             blob = FileBlob(blob.path, 0, os.fstat(fd).st_size)
         head = os.pread(fd, 8, blob.offset)
@@ -331,7 +337,10 @@ def _read_file_blob(
             )
         # Uncompressed: walk the headers in place while the digest is computed on another
         # core (hashlib releases the GIL), so the layer is neither copied nor read twice.
-        pending = digests.ensure(blob.path, blob.offset, blob.size) if verify else None
+        pending = None
+        if verify:
+            hasher = prefetcher or cleanup.enter_context(DigestPrefetcher())
+            pending = hasher.digest(fd, blob.offset, blob.size)  # the file being walked
         with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as mapped:
             memory = memoryview(mapped)
             try:
@@ -340,8 +349,6 @@ def _read_file_blob(
                 memory.release()
         hashed = pending.result() if pending is not None else ""
         return result, Digests(hashed, hashed if hash_content else "")
-    finally:
-        os.close(fd)
 
 
 @contextmanager

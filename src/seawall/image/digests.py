@@ -1,14 +1,21 @@
 """Background sha256 of byte ranges of local files: the digests of uncompressed layers.
 
 Hashing an uncompressed layer is the longest single step of reading a ``docker save``
-archive (about 0.6 s for 900 MB) and needs nothing but the file. So hashing runs on one
-background thread per process while the tar walk goes on elsewhere:
+archive (about 0.6 s for 900 MB) and needs nothing but the file. So a
+:class:`DigestPrefetcher` hashes ranges on one background thread while the tar walk goes on
+elsewhere. It belongs to whoever reads an image, lives for that read and is closed after
+it, so nothing outlives a scan and two scans never share a digest:
 
-- the entry point hands any plain tar named on the command line to :func:`start_archive`
-  before the command line library and the engines load (a quarter of a second), which queues
-  every large uncompressed member;
-- the layer reader asks :func:`ensure` for a range's digest, getting the queued one or queueing
-  it now; worker processes walking layers leave hashing to their parent.
+- the ``seawall`` entry point makes one and hands it any plain tar named on the command line
+  (:meth:`~DigestPrefetcher.start_for_arguments`) before the command line library and the
+  engines load (a quarter of a second), then passes it to the command that reads the image;
+- the inventory reader asks :meth:`~DigestPrefetcher.digest` for a range's digest, getting
+  the queued one or queueing it now (it makes its own prefetcher for a read given none);
+  worker processes walking layers leave hashing to their parent.
+
+A digest is remembered under the identity and state of the file it was read from (device,
+inode, modification time in nanoseconds, size) and the range, so a file rewritten or
+replaced under the same name is hashed afresh, never served its old digest.
 
 Only the standard library and the tar reader are imported here.
 """
@@ -21,57 +28,136 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 from seawall.image.magic import HEAD_SIZE, is_compressed, is_tar
 from seawall.image.tarreader import WindowSource, iter_tar
 
 _CHUNK = 16 << 20
 _MIN_MEMBER = 1 << 20  # small members are hashed in passing, not worth queueing ahead
-_lock = threading.Lock()
-_futures: dict[tuple[str, int, int], Future[str]] = {}
-_pool: ThreadPoolExecutor | None = None
 
 
-def _forget_after_fork() -> None:
-    """A forked worker inherits the futures and the lock but not the thread behind them."""
-    global _lock, _pool
-    _lock = threading.Lock()
-    _futures.clear()
-    _pool = None
+class _RangeKey(NamedTuple):
+    """A byte range of one version of one file."""
+
+    device: int
+    inode: int
+    mtime_ns: int
+    file_size: int
+    offset: int
+    size: int
 
 
-os.register_at_fork(after_in_child=_forget_after_fork)
+class DigestPrefetcher:
+    """sha256 digests of byte ranges of local files, computed on one background thread.
+
+    Thread-safe. The thread starts with the first range queued; :meth:`close` (or leaving a
+    ``with`` block) drops the ranges not yet hashed, stops the one being hashed at its next
+    chunk and ends the thread, so close a prefetcher only once the read using it is over.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._futures: dict[_RangeKey, Future[str]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+        self._closed = threading.Event()
+
+    def __enter__(self) -> DigestPrefetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def digest(self, file: str | int, offset: int, size: int) -> Future[str]:
+        """The sha256 (hex) of ``size`` bytes at ``offset`` of ``file``, queued if new.
+
+        ``file`` is a path or an open descriptor (then the file it refers to is the one
+        hashed, whatever its name now points to). Raises OSError if the file cannot be
+        opened and RuntimeError once the prefetcher is closed.
+        """
+        fd = os.open(file, os.O_RDONLY) if isinstance(file, str) else file
+        try:
+            stat = os.fstat(fd)
+            key = _RangeKey(stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size, offset, size)
+            with self._lock:
+                if self._closed.is_set():
+                    raise RuntimeError("the digest prefetcher is closed")
+                future = self._futures.get(key)
+                if future is None:
+                    if self._pool is None:
+                        self._pool = ThreadPoolExecutor(1, thread_name_prefix="seawall-digest")
+                    # Mapped now, so the bytes hashed are those of the file just examined.
+                    mapped = mmap.mmap(fd, 0, prot=mmap.PROT_READ) if stat.st_size else None
+                    future = self._pool.submit(self._hash_range, mapped, offset, size)
+                    self._futures[key] = future
+                return future
+        finally:
+            if isinstance(file, str):
+                os.close(fd)
+
+    def _hash_range(self, mapped: mmap.mmap | None, offset: int, size: int) -> str:
+        """sha256 of the range of ``mapped``; hashed pages are dropped from this process's
+        resident memory as it goes (they stay in the page cache)."""
+        hasher = hashlib.sha256()
+        if mapped is None:
+            return hasher.hexdigest()
+        with mapped:
+            view = memoryview(mapped)
+            try:
+                for start in range(offset, min(offset + size, len(mapped)), _CHUNK):
+                    if self._closed.is_set():
+                        raise RuntimeError("the digest prefetcher was closed while hashing")
+                    end = min(start + _CHUNK, offset + size, len(mapped))
+                    hasher.update(view[start:end])
+                    aligned = start - start % mmap.PAGESIZE
+                    mapped.madvise(mmap.MADV_DONTNEED, aligned, end - aligned)
+            finally:
+                view.release()
+        return hasher.hexdigest()
+
+    def close(self) -> None:
+        """Stop hashing and end the thread (waiting at most for one chunk); idempotent."""
+        with self._lock:
+            self._closed.set()
+            pool, self._pool = self._pool, None
+            self._futures.clear()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def start_archive(self, path: str) -> None:
+        """Queue the digests of the large uncompressed tar members of the plain tar ``path``
+        (best effort: any problem is left for the real reader to report)."""
+        try:
+            with open(path, "rb") as file:
+                if not is_tar(file.read(HEAD_SIZE)):
+                    return
+                for offset, size in _large_tar_members(file.fileno()):
+                    self.digest(file.fileno(), offset, size)
+        except Exception:
+            return
+
+    def start_for_arguments(self, arguments: list[str]) -> None:
+        """:meth:`start_archive` for every argument naming an existing file."""
+        for argument in arguments:
+            if not argument.startswith("-") and Path(argument).is_file():
+                self.start_archive(argument)
 
 
-def _hash_range(path: str, offset: int, size: int) -> str:
-    """sha256 of ``size`` bytes at ``offset`` of ``path``; hashed pages are dropped from this
-    process's resident memory as it goes (they stay in the page cache)."""
-    hasher = hashlib.sha256()
-    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, prot=mmap.PROT_READ) as mapped:
+def _large_tar_members(fd: int) -> list[tuple[int, int]]:
+    """(offset, size) of the members of the tar in ``fd`` that are themselves tars of at
+    least :data:`_MIN_MEMBER` bytes (the uncompressed layers of an image archive)."""
+    with mmap.mmap(fd, 0, prot=mmap.PROT_READ) as mapped:
         view = memoryview(mapped)
         try:
-            for start in range(offset, offset + size, _CHUNK):
-                end = min(start + _CHUNK, offset + size)
-                hasher.update(view[start:end])
-                aligned = start - start % mmap.PAGESIZE
-                mapped.madvise(mmap.MADV_DONTNEED, aligned, end - aligned)
+            return [
+                (entry.offset, entry.size)
+                for entry in iter_tar(WindowSource(view, 0, len(view)))
+                if entry.is_file
+                and entry.size >= _MIN_MEMBER
+                and is_tar(view[entry.offset : entry.offset + HEAD_SIZE].tobytes())
+            ]
         finally:
             view.release()
-    return hasher.hexdigest()
-
-
-def ensure(path: str, offset: int, size: int) -> Future[str]:
-    """The sha256 (hex) of the range, queued on this process's hashing thread if new."""
-    global _pool  # one hashing thread per process
-    resolved = str(Path(path).resolve())
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="seawall-digest")
-        key = (resolved, offset, size)
-        future = _futures.get(key)
-        if future is None:
-            future = _futures[key] = _pool.submit(_hash_range, resolved, offset, size)
-        return future
 
 
 def is_uncompressed(path: str, offset: int) -> bool:
@@ -83,36 +169,3 @@ def is_uncompressed(path: str, offset: int) -> bool:
     except OSError:
         return False
     return bool(head) and not is_compressed(head)
-
-
-def start_archive(path: str) -> None:
-    """Queue the digests of the large uncompressed tar members of the plain tar ``path``
-    (best effort: any problem is left for the real reader to report)."""
-    try:
-        with open(path, "rb") as file:
-            if not is_tar(file.read(HEAD_SIZE)):
-                return
-            file.seek(0)
-            with mmap.mmap(file.fileno(), 0, prot=mmap.PROT_READ) as mapped:
-                view = memoryview(mapped)
-                try:
-                    members = [
-                        (entry.offset, entry.size)
-                        for entry in iter_tar(WindowSource(view, 0, len(view)))
-                        if entry.is_file
-                        and entry.size >= _MIN_MEMBER
-                        and is_tar(view[entry.offset : entry.offset + HEAD_SIZE].tobytes())
-                    ]
-                finally:
-                    view.release()
-    except Exception:
-        return
-    for offset, size in members:
-        ensure(path, offset, size)
-
-
-def start_for_arguments(arguments: list[str]) -> None:
-    """:func:`start_archive` for every argument naming an existing file."""
-    for argument in arguments:
-        if not argument.startswith("-") and Path(argument).is_file():
-            start_archive(argument)

@@ -14,7 +14,8 @@ Paths are relative to the image root, normalised, with no leading slash
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import BinaryIO, ClassVar, TypeVar
+from collections.abc import Callable
+from typing import BinaryIO, ClassVar, TypeVar, cast
 
 import msgspec
 
@@ -29,6 +30,29 @@ class AnalyzerOutput(msgspec.Struct, kw_only=True):
     packages: list[Package] = msgspec.field(default_factory=list)
     distro: OSInfo | None = None
     warnings: list[str] = msgspec.field(default_factory=list)
+
+
+P = TypeVar("P")
+
+
+class SharedParses:
+    """Parses of one file, shared by the analyzers that read it: each parse is made by the
+    first analyzer that asks for it.
+
+    The layer reader makes one per file and hands it to every analyzer of that file, so the
+    Go and Rust binary analyzers read an executable's ELF tables once between them. It
+    lives as long as that file's analysis: nothing outlives it or reaches another thread.
+    """
+
+    def __init__(self, data: BinaryIO) -> None:
+        self._data = data
+        self._parsed: dict[Callable[[BinaryIO], object], object] = {}
+
+    def get(self, parse: Callable[[BinaryIO], P]) -> P:
+        """``parse(data)``, computed once for this file (a failure is not remembered)."""
+        if parse not in self._parsed:
+            self._parsed[parse] = parse(self._data)
+        return cast(P, self._parsed[parse])
 
 
 class Analyzer(ABC):
@@ -57,6 +81,11 @@ class Analyzer(ABC):
     @abstractmethod
     def analyze(self, path: str, data: BinaryIO) -> AnalyzerOutput:
         """Parse ``data`` (the content of the file at ``path``; seekable, read-only)."""
+
+    def analyze_shared(self, path: str, data: BinaryIO, shared: SharedParses) -> AnalyzerOutput:
+        """What the layer reader calls: :meth:`analyze` by default. Analyzers that parse a
+        file the way others do override it to take that parse from ``shared``."""
+        return self.analyze(path, data)
 
 
 _REGISTRY: dict[str, type[Analyzer]] = {}

@@ -26,7 +26,7 @@ from seawall.image.tarreader import (
     iter_tar,
     safe_member_path,
 )
-from seawall.inventory.analyzer import Analyzer, AnalyzerIndex, AnalyzerOutput
+from seawall.inventory.analyzer import Analyzer, AnalyzerIndex, AnalyzerOutput, SharedParses
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE_MARKER = ".wh..wh..opq"
@@ -70,10 +70,11 @@ def _content(source: ByteSource, entry: TarEntry, head: bytes) -> BinaryIO:
 
 def _run(analyzers: list[Analyzer], path: str, data: BinaryIO, result: LayerResult) -> None:
     merged = AnalyzerOutput()
+    shared = SharedParses(data)
     for analyzer in analyzers:
         data.seek(0)
         try:
-            output = analyzer.analyze(path, data)
+            output = analyzer.analyze_shared(path, data, shared)
         except Exception as exc:
             result.warnings.append(f"{path}: {analyzer.name}: {exc}"[:500])
             continue

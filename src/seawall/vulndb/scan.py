@@ -2,21 +2,21 @@
 
 Works on an :class:`~seawall.model.Inventory`, whether just read from an image or loaded
 from a stored SBOM, so a stored inventory is re-evaluated against a fresh database without
-touching the image again.
+touching the image again. VEX documents and ignore files arrive already parsed (the
+statements of :mod:`seawall.vulndb.suppress`): the engine reads no files of its own.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 import msgspec
 
 from seawall.model import Inventory, Severity, Vulnerability
 from seawall.vulndb.match import AdvisorySource, Matcher
 from seawall.vulndb.remediation import Remediation, remediate
-from seawall.vulndb.suppress import Suppression, load_ignore_file, load_vex, split
+from seawall.vulndb.suppress import Suppression, split
 
 
 class ScanOptions(msgspec.Struct, frozen=True, kw_only=True):
@@ -24,8 +24,10 @@ class ScanOptions(msgspec.Struct, frozen=True, kw_only=True):
 
     severities: frozenset[Severity] = frozenset(Severity)  # --severity
     ignore_unfixed: bool = False
-    vex: tuple[Path, ...] = ()
-    ignore_file: Path | None = None
+    # Statements that rule findings out (from VEX documents and ignore files), and the
+    # warnings their loading left (expired ignores), reported with the scan.
+    suppressions: tuple[Suppression, ...] = ()
+    suppression_warnings: tuple[str, ...] = ()
 
 
 class Suppressed(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,18 +61,6 @@ class ScanReport(msgspec.Struct, frozen=True, kw_only=True):
         return not any(v.severity >= threshold for v in self.vulnerabilities)
 
 
-def _suppressions(options: ScanOptions) -> tuple[list[Suppression], list[str]]:
-    rules: list[Suppression] = []
-    warnings: list[str] = []
-    for path in options.vex:
-        rules.extend(load_vex(path))
-    if options.ignore_file is not None:
-        active, expired = load_ignore_file(options.ignore_file)
-        rules.extend(active)
-        warnings.extend(expired)
-    return rules, warnings
-
-
 def scan_inventory(
     inventory: Inventory,
     store: AdvisorySource,
@@ -80,8 +70,7 @@ def scan_inventory(
     """Match ``inventory`` against ``store`` and apply the options."""
     matcher = Matcher(store)
     found: Sequence[Vulnerability] = matcher.match(inventory)
-    rules, warnings = _suppressions(options)
-    kept, suppressed = split(found, rules)
+    kept, suppressed = split(found, options.suppressions)
     kept = [v for v in kept if v.severity in options.severities]
     if options.ignore_unfixed:
         kept = [v for v in kept if v.fixed]
@@ -101,5 +90,5 @@ def scan_inventory(
             for v, s in suppressed
         ),
         database=database or {},
-        warnings=tuple([*inventory.warnings, *matcher.warnings, *warnings]),
+        warnings=(*inventory.warnings, *matcher.warnings, *options.suppression_warnings),
     )

@@ -8,6 +8,10 @@ covers every version of that package.
 The ignore file is YAML: a list under ``ignore:`` of ``{id, packages?, reason, expires?}``.
 Every entry must give a reason; an entry past its ``expires`` date no longer applies and is
 reported, so ignores cannot silently outlive their review.
+
+Documents are parsed from their content (:func:`parse_vex`, :func:`parse_ignore_file`), so a
+server can pass what was uploaded; :func:`load_vex` and :func:`load_ignore_file` read a file
+first. The scan engine takes the resulting :class:`Suppression` statements, never paths.
 """
 
 from __future__ import annotations
@@ -43,15 +47,27 @@ class Suppression(msgspec.Struct, frozen=True, kw_only=True):
     expires: str = ""
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> bytes:
+    """The content of ``path``, refused unread when larger than :data:`MAX_FILE`."""
     try:
         if path.stat().st_size > MAX_FILE:
             raise InputError(f"{path}: larger than {MAX_FILE} bytes")
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror}") from None
+
+
+def _text(data: bytes | str, name: str) -> str:
+    """``data`` as text, refused when longer than :data:`MAX_FILE` (bytes, or characters
+    for text) or not UTF-8."""
+    if len(data) > MAX_FILE:
+        raise InputError(f"{name}: larger than {MAX_FILE} bytes")
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+        raise InputError(f"{name}: not UTF-8 text") from None
 
 
 def _vulnerability_name(raw: Any) -> str:
@@ -115,62 +131,76 @@ def _cyclonedx(document: dict[str, Any], source: str) -> list[Suppression]:
     return found
 
 
-def load_vex(path: Path) -> list[Suppression]:
-    """The suppressing statements of an OpenVEX or CycloneDX VEX document."""
+def parse_vex(data: bytes | str, name: str) -> list[Suppression]:
+    """The suppressing statements of an OpenVEX or CycloneDX VEX document, ``data``;
+    ``name`` (a path, an upload's name) is their source in reports and errors."""
     try:
-        document = json.loads(_read(path))
+        document = json.loads(_text(data, name))
     except ValueError as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
+        raise InputError(f"{name}: not valid JSON: {exc}") from None
     if not isinstance(document, dict):
-        raise InputError(f"{path}: not a VEX document")
+        raise InputError(f"{name}: not a VEX document")
     if "statements" in document:
-        return _openvex(document, str(path))
+        return _openvex(document, name)
     if document.get("bomFormat") == "CycloneDX" or "vulnerabilities" in document:
-        return _cyclonedx(document, str(path))
+        return _cyclonedx(document, name)
     raise InputError(
-        f"{path}: neither OpenVEX nor CycloneDX VEX",
+        f"{name}: neither OpenVEX nor CycloneDX VEX",
         hint="OpenVEX has 'statements'; CycloneDX has 'vulnerabilities'",
     )
 
 
-def load_ignore_file(
-    path: Path, today: dt.date | None = None
+def load_vex(path: Path) -> list[Suppression]:
+    """:func:`parse_vex` of the file at ``path``."""
+    return parse_vex(_read(path), str(path))
+
+
+def parse_ignore_file(
+    text: bytes | str, name: str, today: dt.date | None = None
 ) -> tuple[list[Suppression], list[str]]:
-    """The active entries of an ignore file, and warnings for expired ones."""
+    """The active entries of the ignore file ``text``, and warnings for expired ones;
+    ``name`` is their source in reports and errors."""
     try:
-        document = yaml.safe_load(_read(path)) or {}
+        document = yaml.safe_load(_text(text, name)) or {}
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: invalid YAML: {exc}") from None
+        raise InputError(f"{name}: invalid YAML: {exc}") from None
     entries = document.get("ignore") if isinstance(document, dict) else None
     if not isinstance(entries, list):
-        raise InputError(f"{path}: expected a list under 'ignore:'")
+        raise InputError(f"{name}: expected a list under 'ignore:'")
     today = today or dt.datetime.now(dt.UTC).date()
     active, warnings = [], []
     for number, entry in enumerate(entries, 1):
         if not isinstance(entry, dict) or not entry.get("id") or not entry.get("reason"):
-            raise InputError(f"{path}: entry {number} needs an 'id' and a 'reason'")
+            raise InputError(f"{name}: entry {number} needs an 'id' and a 'reason'")
         expires = str(entry.get("expires") or "")
         if expires:
             try:
                 if dt.date.fromisoformat(expires) < today:
-                    warnings.append(f"{path}: ignore of {entry['id']} expired on {expires}")
+                    warnings.append(f"{name}: ignore of {entry['id']} expired on {expires}")
                     continue
             except ValueError:
-                raise InputError(f"{path}: entry {number}: expires must be YYYY-MM-DD") from None
+                raise InputError(f"{name}: entry {number}: expires must be YYYY-MM-DD") from None
         packages = entry.get("packages") or []
         if not isinstance(packages, list):
-            raise InputError(f"{path}: entry {number}: packages must be a list")
+            raise InputError(f"{name}: entry {number}: packages must be a list")
         active.append(
             Suppression(
                 vulnerability=str(entry["id"]),
                 products=tuple(str(p) for p in packages),
                 status="ignored",
                 reason=str(entry["reason"]),
-                source=str(path),
+                source=name,
                 expires=expires,
             )
         )
     return active, warnings
+
+
+def load_ignore_file(
+    path: Path, today: dt.date | None = None
+) -> tuple[list[Suppression], list[str]]:
+    """:func:`parse_ignore_file` of the file at ``path``."""
+    return parse_ignore_file(_read(path), str(path), today)
 
 
 def _purl_core(text: str) -> tuple[str, ...] | None:

@@ -19,6 +19,7 @@ from seawall.cli.commands.sbom import (
     UserOpt,
     WorkersOpt,
     inventory_options,
+    prefetcher_of,
     read_image,
 )
 from seawall.cli.scanning import (
@@ -43,6 +44,7 @@ def register(app: typer.Typer) -> None:
 
 
 def scan(
+    ctx: typer.Context,
     image: ImageArg,
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = (
         ScanFormat.table
@@ -68,9 +70,9 @@ def scan(
 ) -> None:
     """Find the known vulnerabilities of every package in IMAGE, offline, with fixes."""
     options = inventory_options(
-        source, platform, username, password, insecure, docker_host, cache_dir, no_cache, workers
+        source, platform, username, password, insecure, docker_host, cache_dir, no_cache
     )
-    inventory = read_image(image, options)
+    inventory = read_image(image, options, workers, prefetcher_of(ctx))
     report_scan(
         inventory,
         db,

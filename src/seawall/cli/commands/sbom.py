@@ -23,6 +23,7 @@ from seawall.cli.scanning import (
     report_scan,
 )
 from seawall.cli.upload import TokenOpt, UploadOpt, send
+from seawall.image.digests import DigestPrefetcher
 from seawall.image.manifest import Platform
 from seawall.image.source import SourceOptions
 from seawall.inventory.cache import default_cache_dir
@@ -97,7 +98,6 @@ def inventory_options(
     docker_host: str,
     cache_dir: Path | None,
     no_cache: bool,
-    workers: int,
 ) -> InventoryOptions:
     """Build engine options from command-line values (shared by sbom and image scan)."""
     return InventoryOptions(
@@ -110,14 +110,21 @@ def inventory_options(
             docker_host=docker_host,
         ),
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
-        workers=workers,
     )
 
 
-def read_image(image: str, options: InventoryOptions) -> Inventory:
+def prefetcher_of(ctx: typer.Context) -> DigestPrefetcher | None:
+    """The prefetcher the entry point started on the image named on the command line (the
+    context object; None when the app runs without the entry point)."""
+    return ctx.obj if isinstance(ctx.obj, DigestPrefetcher) else None
+
+
+def read_image(
+    image: str, options: InventoryOptions, workers: int, prefetcher: DigestPrefetcher | None
+) -> Inventory:
     """Build the inventory; on a terminal, a progress bar appears once a second has passed."""
     if not sys.stderr.isatty():
-        return build_inventory(image, options)
+        return build_inventory(image, options, workers=workers, prefetcher=prefetcher)
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -138,7 +145,13 @@ def read_image(image: str, options: InventoryOptions) -> Inventory:
     timer = threading.Timer(PROGRESS_DELAY, progress.start)
     timer.start()
     try:
-        return build_inventory(image, options, lambda _: progress.advance(task))
+        return build_inventory(
+            image,
+            options,
+            lambda _: progress.advance(task),
+            workers=workers,
+            prefetcher=prefetcher,
+        )
     finally:
         timer.cancel()
         progress.stop()
@@ -160,6 +173,7 @@ def register(app: typer.Typer) -> None:
 
 
 def sbom(
+    ctx: typer.Context,
     image: ImageArg,
     format: Annotated[
         SbomFormat, typer.Option("--format", "-f", help="Output format.")
@@ -179,9 +193,9 @@ def sbom(
 ) -> None:
     """List every package in IMAGE, with the layer and Dockerfile step that brought it."""
     options = inventory_options(
-        source, platform, username, password, insecure, docker_host, cache_dir, no_cache, workers
+        source, platform, username, password, insecure, docker_host, cache_dir, no_cache
     )
-    inventory = read_image(image, options)
+    inventory = read_image(image, options, workers, prefetcher_of(ctx))
     text = INVENTORY_WRITERS[format.value](inventory)
     emit(text, output, inventory_table(inventory) if format is SbomFormat.table else None)
     if upload:

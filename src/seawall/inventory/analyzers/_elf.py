@@ -3,7 +3,9 @@
 Shared by the Go and Rust binary analyzers, which both need a named section of an executable
 (``.go.buildinfo``, ``.dep-v0``) and, for old Go binaries, the translation of a virtual address
 to a file offset. Only the tables are read, never the whole file: these analyzers run on every
-executable of an image, and most of them are not Go or Rust binaries. Every count and size
+executable of an image, and most of them are not Go or Rust binaries. Both take the parse from
+the file's :class:`~seawall.inventory.analyzer.SharedParses`, so it is made once per file (it
+is about half the time these analyzers spend on an executable). Every count and size
 taken from the file is checked against fixed caps and the file size, so hostile headers cannot
 make it allocate much or loop for long.
 """
@@ -84,9 +86,6 @@ def read_at(data: BinaryIO, offset: int, size: int) -> bytes:
     return chunk
 
 
-_last_parsed: tuple[BinaryIO, ElfFile] | None = None
-
-
 class ElfFile:
     """The section and program header tables of one ELF file (32/64 bit, either byte order)."""
 
@@ -112,20 +111,6 @@ class ElfFile:
         phentsize, phnum, shentsize, shnum, shstrndx = fields[8:13]
         self.segments = self._read_segments(phoff, phentsize, phnum)
         self.sections = self._read_sections(shoff, shentsize, shnum, shstrndx)
-
-    @classmethod
-    def of(cls, data: BinaryIO) -> ElfFile:
-        """The parsed tables of ``data``, parsed once for all analyzers of the same file.
-
-        The layer reader hands the same file object to every analyzer that wants it (the Go
-        and the Rust ones both want every executable), so a one-entry memo halves the work.
-        """
-        global _last_parsed
-        if _last_parsed is not None and _last_parsed[0] is data:
-            return _last_parsed[1]
-        elf = cls(data)
-        _last_parsed = (data, elf)
-        return elf
 
     def _table(self, offset: int, entsize: int, count: int, minimum: int, cap: int) -> bytes:
         """Read a header table after checking its geometry against the caps and file size."""

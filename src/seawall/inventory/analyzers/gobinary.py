@@ -35,7 +35,7 @@ import re
 import struct
 from typing import BinaryIO, ClassVar
 
-from seawall.inventory.analyzer import Analyzer, AnalyzerOutput, MiB, register
+from seawall.inventory.analyzer import Analyzer, AnalyzerOutput, MiB, SharedParses, register
 from seawall.inventory.analyzers._elf import ElfFile, executable_kind, file_size, read_at
 from seawall.model import Ecosystem, Package
 
@@ -153,7 +153,7 @@ def parse_modinfo(modinfo: str) -> list[tuple[str, str]]:
     return modules
 
 
-def locate(data: BinaryIO) -> tuple[int | None, ElfFile | None]:
+def locate(data: BinaryIO, shared: SharedParses) -> tuple[int | None, ElfFile | None]:
     """Find the build-info header: (its file offset or None, the parsed ELF file if ELF)."""
     data.seek(0)
     kind = executable_kind(data.read(8))
@@ -161,7 +161,7 @@ def locate(data: BinaryIO) -> tuple[int | None, ElfFile | None]:
         return None, None
     if kind != "elf":
         return find_magic(data, 0, file_size(data)), None
-    elf = ElfFile.of(data)
+    elf = shared.get(ElfFile)
     section = elf.section(".go.buildinfo")
     if section is not None:
         if section.size < HEADER_SIZE or section.offset + section.size > elf.size:
@@ -184,8 +184,12 @@ class GoBinaryAnalyzer(Analyzer):
 
     def analyze(self, path: str, data: BinaryIO) -> AnalyzerOutput:
         """Report the modules a Go binary was built from (nothing for other files)."""
+        return self.analyze_shared(path, data, SharedParses(data))
+
+    def analyze_shared(self, path: str, data: BinaryIO, shared: SharedParses) -> AnalyzerOutput:
+        """:meth:`analyze`, with the ELF tables parsed once for every analyzer of the file."""
         output = AnalyzerOutput()
-        offset, elf = locate(data)
+        offset, elf = locate(data, shared)
         if offset is None:
             return output
         runtime_version, modinfo = read_build_info(data, offset, elf)

@@ -222,7 +222,8 @@ class _Walker:
         infos = zf.infolist()
         self._identify(zf, infos, path)
         for info in infos:
-            if info.is_dir() or not _is_archive(info.filename):
+            # an empty member name is malformed (ZipInfo.is_dir would raise on it)
+            if not info.filename or info.is_dir() or not _is_archive(info.filename):
                 continue
             inner_path = f"{path}!/{info.filename}"
             if depth >= MAX_DEPTH:

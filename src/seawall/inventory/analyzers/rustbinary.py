@@ -24,7 +24,7 @@ from typing import BinaryIO, ClassVar
 
 import msgspec
 
-from seawall.inventory.analyzer import Analyzer, AnalyzerOutput, MiB, register
+from seawall.inventory.analyzer import Analyzer, AnalyzerOutput, MiB, SharedParses, register
 from seawall.inventory.analyzers._elf import ElfFile, executable_kind
 from seawall.model import Ecosystem, Package
 
@@ -81,11 +81,15 @@ class RustBinaryAnalyzer(Analyzer):
 
     def analyze(self, path: str, data: BinaryIO) -> AnalyzerOutput:
         """Report the crates of a cargo-auditable binary (nothing for other files)."""
+        return self.analyze_shared(path, data, SharedParses(data))
+
+    def analyze_shared(self, path: str, data: BinaryIO, shared: SharedParses) -> AnalyzerOutput:
+        """:meth:`analyze`, with the ELF tables parsed once for every analyzer of the file."""
         output = AnalyzerOutput()
         data.seek(0)
         if executable_kind(data.read(4)) != "elf":
             return output
-        elf = ElfFile.of(data)
+        elf = shared.get(ElfFile)
         section = elf.section(SECTION)
         if section is None:
             return output

@@ -88,6 +88,7 @@ def inline_imports(module: str) -> str:
 
 
 _STOP = None
+_Requests = queue.SimpleQueue[tuple[str, str, Future[str]] | None]
 
 
 class _EngineThread:
@@ -96,35 +97,19 @@ class _EngineThread:
     regorus engines are "unsendable": usable only on, and to be freed only by, the thread
     that created them. Pinning each engine to its own thread (fed through a queue) keeps
     that true whichever thread asks, and at interpreter exit the daemon thread is simply
-    abandoned instead of freeing the engine elsewhere.
+    abandoned instead of freeing the engine elsewhere. The thread holds only the queue, not
+    this object, so dropping the program stops the thread (a long-running process compiling
+    templates again and again keeps no thread per template it ever compiled).
     """
 
     def __init__(self, sources: Sequence[tuple[str, str]], name: str) -> None:
-        self._requests: queue.SimpleQueue[tuple[str, str, Future[str]] | None] = queue.SimpleQueue()
+        self._requests: _Requests = queue.SimpleQueue()
         ready: Future[None] = Future()
         thread = threading.Thread(
-            target=self._run, args=(sources, ready), name=f"rego-{name}", daemon=True
+            target=_serve, args=(sources, self._requests, ready), name=f"rego-{name}", daemon=True
         )
         thread.start()
         ready.result()  # raises the compile error, if any
-
-    def _run(self, sources: Sequence[tuple[str, str]], ready: Future[None]) -> None:
-        try:
-            engine: Any = regorus.Engine()
-            engine.set_rego_v0(True)  # the Gatekeeper library is written in Rego v0 syntax
-            for label, source in sources:
-                engine.add_policy(label, source)
-        except BaseException as exc:  # Rust panics derive from BaseException
-            ready.set_exception(RuntimeError(_first_line(exc)))
-            return
-        ready.set_result(None)
-        while (request := self._requests.get()) is not _STOP:
-            text, query, future = request
-            try:
-                engine.set_input_json(text)
-                future.set_result(engine.eval_rule_as_json(query))
-            except BaseException as exc:
-                future.set_exception(RuntimeError(_first_line(exc)))
 
     def evaluate(self, input_json: str, query: str) -> str:
         future: Future[str] = Future()
@@ -133,6 +118,26 @@ class _EngineThread:
 
     def __del__(self) -> None:
         self._requests.put(_STOP)  # the thread frees its engine itself and ends
+
+
+def _serve(sources: Sequence[tuple[str, str]], requests: _Requests, ready: Future[None]) -> None:
+    """The engine thread: compile ``sources``, then evaluate requests until told to stop."""
+    try:
+        engine: Any = regorus.Engine()
+        engine.set_rego_v0(True)  # the Gatekeeper library is written in Rego v0 syntax
+        for label, source in sources:
+            engine.add_policy(label, source)
+    except BaseException as exc:  # Rust panics derive from BaseException
+        ready.set_exception(RuntimeError(_first_line(exc)))
+        return
+    ready.set_result(None)
+    while (request := requests.get()) is not _STOP:
+        text, query, future = request
+        try:
+            engine.set_input_json(text)
+            future.set_result(engine.eval_rule_as_json(query))
+        except BaseException as exc:
+            future.set_exception(RuntimeError(_first_line(exc)))
 
 
 class RegoProgram:

@@ -379,12 +379,11 @@ FIELDS = field_table(
     field("fd.unix_path", lambda ev: _sys(ev).sip if _sys(ev).family == "unix" else ""),
     field("container.id", lambda ev: _sys(ev).container),
 )
-_HOSTNAME = socket.gethostname()
 
 
 def _resource(ev: Event) -> Resource:
     s = _sys(ev)
-    host = s.node or _HOSTNAME
+    host = s.node or socket.gethostname()  # asked per alert: a long-running watch sees renames
     if s.container:
         return Resource(
             kind="container", name=s.container[:12], id=s.container, attributes={"host": host}
