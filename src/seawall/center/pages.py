@@ -122,5 +122,8 @@ def _value(row: Any, sort: Sort | None, id_column: Any = None) -> Any:
         return mapping[column]
     if key in mapping:
         return mapping[key]
-    entity = row[0]
+    # an ORM entity: the one of the column's class (a row may hold several entities, as
+    # ``select(RecommendationState, Asset)`` sorted by ``Asset.name`` does)
+    owner = getattr(column, "class_", None)
+    entity = next((e for e in row if owner is not None and isinstance(e, owner)), row[0])
     return getattr(entity, key)
