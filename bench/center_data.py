@@ -35,6 +35,8 @@ import argparse
 import dataclasses
 import datetime as dt
 import hashlib
+import io
+import json
 import os
 import random
 import shutil
@@ -397,6 +399,46 @@ def _when(rng: random.Random, days: float) -> dt.datetime:
     return NOW - dt.timedelta(seconds=rng.uniform(0, days * 86400))
 
 
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.datetime):
+        text_ = value.isoformat()
+    elif isinstance(value, (dict, list)):
+        text_ = json.dumps(value)
+    elif isinstance(value, bytes):
+        return "\\\\x" + value.hex()
+    else:
+        text_ = str(value)
+    return (
+        text_.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def bulk_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """INSERT many rows: one executemany on SQLite, COPY on PostgreSQL (pg8000 sends an
+    executemany row by row)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    table = model.__table__
+    keys = list(rows[0])
+    # ORM attribute names may differ from column names (ImageReference.registry_host)
+    names = [model.__mapper__.attrs[k].columns[0].name for k in keys]
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_value(row[k]) for k in keys))
+        buffer.write("\n")
+    buffer.seek(0)
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    quoted = ", ".join(f'"{n}"' for n in names)
+    cursor.execute(f'COPY "{table.name}" ({quoted}) FROM STDIN', stream=buffer)
+
+
 class ImageWriter:
     """Images in bulk, with the rows ingest writes for an image scan."""
 
@@ -577,12 +619,12 @@ class ImageWriter:
                         "idempotency_key": None,
                     }
                 )
-        session.execute(insert(ImageDigest), digests)
-        session.execute(insert(ImageReference), references)
-        session.execute(insert(AssetTag), tags)
-        session.execute(insert(StoredInventory), inventories)
-        session.execute(insert(FindingRow), findings)
-        session.execute(insert(Scan), scans)
+        bulk_insert(session, ImageDigest, digests)
+        bulk_insert(session, ImageReference, references)
+        bulk_insert(session, AssetTag, tags)
+        bulk_insert(session, StoredInventory, inventories)
+        bulk_insert(session, FindingRow, findings)
+        bulk_insert(session, Scan, scans)
 
     def write_rules(self) -> None:
         rows = list(self.rules.values())
@@ -855,6 +897,15 @@ def recompute(session: Session, ids: list[int], when: dt.datetime) -> None:
         evaluate.evaluate(session, chunk, when)
 
 
+def _analyze(engine: Any) -> None:
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+    else:
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
+
+
 def generate(url: str, size: Size, progress: Callable[[str, float], None] = _log) -> None:
     """Fill the empty center database at ``url`` (migrated here)."""
     start = time.perf_counter()
@@ -885,6 +936,7 @@ def generate(url: str, size: Size, progress: Callable[[str, float], None] = _log
         with factory() as session, session.begin():
             recompute(session, image_ids[first : first + 2000], NOW)
     progress("image counts, health and recommendation states", start)
+    _analyze(engine)  # so that the hosts' and clusters' ingests below plan with statistics
     for index in range(size.hosts):
         envelope = host_envelope_for(size, index)
         with factory() as session, session.begin():
@@ -927,12 +979,13 @@ def generate(url: str, size: Size, progress: Callable[[str, float], None] = _log
         with factory() as session, session.begin():
             recompute(session, every[first : first + 2000], NOW)
     progress(f"recomputed {len(every):,} assets", start)
-    if engine.dialect.name == "postgresql":
+    _analyze(engine)
+    if engine.dialect.name == "sqlite":
+        # a center's SQLite database is never analyzed: the store is left without the
+        # planner's statistics, as a real one is (PostgreSQL's autovacuum analyzes)
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM sqlite_stat1"))
         with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    else:
-        with engine.connect() as connection:
-            connection.execute(text("ANALYZE"))
             connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
     progress("analyzed", start)
     engine.dispose()
@@ -1004,13 +1057,15 @@ def spot_check(url: str, size: Size, samples: int = 3) -> list[str]:
 
                 return {
                     "asset": {
-                        c: getattr(asset, c) for c in Asset.__table__.columns if c not in _VOLATILE
+                        c: getattr(asset, c)
+                        for c in [col.key for col in Asset.__table__.columns]
+                        if c not in _VOLATILE
                     },
                     "tags": sorted(asset_store.tags_of(session, image_id)),
                     "findings": [
                         {
                             c: getattr(f, c)
-                            for c in FindingRow.__table__.columns
+                            for c in [col.key for col in FindingRow.__table__.columns]
                             if c not in _VOLATILE
                         }
                         for f in finding_rows
@@ -1147,8 +1202,15 @@ def sync_indexes(url: str) -> list[str]:
     with engine.begin() as connection:
         for table in Base.metadata.sorted_tables:
             wanted = {index.name: index for index in table.indexes}
-            present = {i["name"] for i in inspector.get_indexes(table.name)}
-            for name in sorted(present - set(wanted)):
+            present = {
+                i["name"]: list(i["column_names"]) for i in inspector.get_indexes(table.name)
+            }
+            for name, index in wanted.items():  # redefined: dropped, then created again
+                if name in present and present[name] != [c.name for c in index.columns]:
+                    connection.execute(text(f'DROP INDEX "{name}"'))
+                    del present[name]
+                    changed.append(f"redefined {name}")
+            for name in sorted(set(present) - set(wanted)):
                 if name and name.startswith("ix_"):
                     connection.execute(text(f'DROP INDEX "{name}"'))
                     changed.append(f"dropped {name}")
@@ -1156,8 +1218,8 @@ def sync_indexes(url: str) -> list[str]:
                 if name not in present:
                     index.create(connection)
                     changed.append(f"created {name}")
-        if changed:
-            connection.execute(text("ANALYZE"))
+        if changed and engine.dialect.name == "postgresql":
+            connection.execute(text("ANALYZE"))  # as autovacuum would (SQLite: never)
     engine.dispose()
     if changed:
         print("  indexes brought in line with models.py: " + ", ".join(changed), flush=True)
