@@ -247,6 +247,8 @@ class FindingRow(Base):
         Index("ix_findings_open_first_seen", "is_open", "first_seen", "id"),
         Index("ix_findings_rule", "rule_id", "is_open", "severity", "id"),
         Index("ix_findings_package", "package", "is_open", "severity", "id"),
+        # the findings an exception covers (its count in the list of exceptions, lifting it)
+        Index("ix_findings_exception", "exception_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
