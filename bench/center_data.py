@@ -1230,7 +1230,7 @@ def fresh_copy(size: Size, backend: str, tag: str) -> tuple[str, Callable[[], No
     """A database URL holding a fresh copy of the cached store, and how to drop it."""
     cached = ensure_cache(size, backend)
     if backend == "sqlite":
-        target = WORK / f"run-{tag}.db"
+        target = WORK / f"run-{tag}-{os.getpid()}.db"
         for leftover in WORK.glob(target.name + "*"):
             leftover.unlink()
         shutil.copyfile(cached, target)
