@@ -247,6 +247,7 @@ class FindingRow(Base):
         Index("ix_findings_open_first_seen", "is_open", "first_seen", "id"),
         Index("ix_findings_rule", "rule_id", "is_open", "severity", "id"),
         Index("ix_findings_package", "package", "is_open", "severity", "id"),
+        Index("ix_findings_kind", "kind", "is_open", "severity", "id"),
         # the findings an exception covers (its count in the list of exceptions, lifting it)
         Index("ix_findings_exception", "exception_id"),
     )

@@ -304,6 +304,9 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_findings_exception", ["exception_id"], unique=False)
         batch_op.create_index(
+            "ix_findings_kind", ["kind", "is_open", "severity", "id"], unique=False
+        )
+        batch_op.create_index(
             "ix_findings_open_first_seen", ["is_open", "first_seen", "id"], unique=False
         )
         batch_op.create_index(
@@ -462,6 +465,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_findings_open_severity")
         batch_op.drop_index("ix_findings_open_first_seen")
         batch_op.drop_index("ix_findings_exception")
+        batch_op.drop_index("ix_findings_kind")
         batch_op.drop_index("ix_findings_asset")
 
     op.drop_table("findings")
