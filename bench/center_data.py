@@ -1218,8 +1218,10 @@ def sync_indexes(url: str) -> list[str]:
                 if name not in present:
                     index.create(connection)
                     changed.append(f"created {name}")
-        if changed and engine.dialect.name == "postgresql":
-            connection.execute(text("ANALYZE"))  # as autovacuum would (SQLite: never)
+    if changed and engine.dialect.name == "postgresql":  # as autovacuum would (SQLite: never)
+        with engine.connect() as connection:
+            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+            autocommit.execute(text("VACUUM ANALYZE findings"))
     engine.dispose()
     if changed:
         print("  indexes brought in line with models.py: " + ", ".join(changed), flush=True)
@@ -1245,7 +1247,11 @@ def fresh_copy(size: Size, backend: str, tag: str) -> tuple[str, Callable[[], No
     subprocess.run(
         ["pg_restore", "-j", "2", "-d", database, str(cached)], check=True, env=_pg_env()
     )
-    subprocess.run(["psql", "-q", "-d", database, "-c", "ANALYZE"], check=True, env=_pg_env())
+    # a restored dump has no visibility map: vacuumed and analyzed, as autovacuum leaves a
+    # database that has been running (index-only scans need the visibility map)
+    subprocess.run(
+        ["psql", "-q", "-d", database, "-c", "VACUUM ANALYZE"], check=True, env=_pg_env()
+    )
 
     def drop_database() -> None:
         pg_admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

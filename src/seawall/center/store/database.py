@@ -29,7 +29,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MB of page cache per connection
+    # 16 MB of page cache per connection: the pool holds up to 16 connections, and 64 MB
+    # each could take the server past its 500 MB budget under concurrent requests (the OS
+    # page cache keeps the rest of a hot database in memory anyway)
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
 
 
