@@ -899,8 +899,8 @@ def recompute(session: Session, ids: list[int], when: dt.datetime) -> None:
 
 def _analyze(engine: Any) -> None:
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+        with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+            connection.execute(text("ANALYZE"))
     else:
         with engine.begin() as connection:
             connection.execute(text("ANALYZE"))
@@ -1219,9 +1219,8 @@ def sync_indexes(url: str) -> list[str]:
                     index.create(connection)
                     changed.append(f"created {name}")
     if changed and engine.dialect.name == "postgresql":  # as autovacuum would (SQLite: never)
-        with engine.connect() as connection:
-            autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
-            autocommit.execute(text("VACUUM ANALYZE findings"))
+        with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
+            connection.execute(text("VACUUM ANALYZE findings"))
     engine.dispose()
     if changed:
         print("  indexes brought in line with models.py: " + ", ".join(changed), flush=True)
