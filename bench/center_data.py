@@ -1219,8 +1219,11 @@ def sync_indexes(url: str) -> list[str]:
                     index.create(connection)
                     changed.append(f"created {name}")
     if changed and engine.dialect.name == "postgresql":  # as autovacuum would (SQLite: never)
-        with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as connection:
-            connection.execute(text("VACUUM ANALYZE findings"))
+        subprocess.run(
+            ["psql", "-q", "-d", str(engine.url.database), "-c", "VACUUM ANALYZE findings"],
+            check=True,
+            env=_pg_env(),
+        )
     engine.dispose()
     if changed:
         print("  indexes brought in line with models.py: " + ", ".join(changed), flush=True)
