@@ -62,10 +62,6 @@ def connect(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
-    # pg8000 runs an executemany as one statement per row (a round trip each: 100 for the
-    # findings of one scan); SQLAlchemy's "insertmanyvalues" sends them as multi-row
-    # INSERTs instead, as it does for psycopg
-    engine.dialect.use_insertmanyvalues_wo_returning = True
     event.listen(engine, "connect", _tcp_nodelay)
     return engine
 
