@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -66,18 +66,47 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, int]:
     return value, row_id
 
 
+def _nullable(column: Any) -> bool:
+    """Whether ``column`` (a mapped attribute or a column) may hold NULL."""
+    return bool(getattr(getattr(column, "expression", column), "nullable", True))
+
+
+def _order(sort: Sort, id_column: Any) -> list[Any]:
+    """ORDER BY of ``sort``: ties broken by id in the same direction, so that one index on
+    (filter columns..., sort column, id) read forwards or backwards serves the page; NULLS
+    LAST only where the column may be NULL (a NULLS clause an index cannot give would make
+    PostgreSQL sort every matching row)."""
+    column, tie = sort.column, id_column
+    key = column.desc() if sort.descending else column.asc()
+    if _nullable(column):
+        key = key.nulls_last()
+    return [key, tie.desc() if sort.descending else tie.asc()]
+
+
 def _after(sort: Sort, id_column: Any, value: Any, row_id: int) -> ColumnElement[bool]:
-    """Rows strictly after (value, id) in the sort order (NULLs sort last; ties by id in the
-    sort's direction, so that one index serves the whole order)."""
+    """Rows strictly after (value, id) in the sort order (NULLs sort last)."""
     column = sort.column
-    later_id = id_column < row_id if sort.descending else id_column > row_id
+    if not _nullable(column):
+        # a row-value comparison: an index range on both backends, however deep the page
+        there = tuple_(literal(value, column.type), literal(row_id, id_column.type))
+        here = tuple_(column, id_column)
+        return here < there if sort.descending else here > there
+    id_beyond = id_column < row_id if sort.descending else id_column > row_id
     if value is None:
-        return and_(column.is_(None), later_id)
-    if isinstance(value, bool):  # a boolean sort (running first): compared as a parameter
-        value = literal(value)
+        return and_(column.is_(None), id_beyond)
     beyond = column < value if sort.descending else column > value
-    tie = and_(column == value, later_id)
+    tie = and_(column == value, id_beyond)
     return or_(beyond, tie, column.is_(None))
+
+
+def count_rows(session: Session, statement: AnySelect) -> int:
+    """How many rows ``statement`` selects: COUNT(*) over its FROM and WHERE (not over a
+    subquery of every selected column, which keeps SQLite from counting on an index)."""
+    if statement._group_by_clauses or statement._distinct:
+        subquery = statement.order_by(None).subquery()
+        return int(session.scalar(select(func.count()).select_from(subquery)) or 0)
+    counted = statement.with_only_columns(func.count(), maintain_column_froms=True)
+    return int(session.scalar(counted.order_by(None)) or 0)
 
 
 def paginate(
@@ -89,21 +118,14 @@ def paginate(
     limit: int,
     *,
     count: bool = True,
+    total: int | None = None,
 ) -> Page[Any]:
-    """One page of ``statement`` (already filtered) in ``sort`` order."""
+    """One page of ``statement`` (already filtered) in ``sort`` order; ``total`` when the
+    caller knows it more cheaply than a COUNT (-1 without ``count``)."""
     limit = max(1, min(limit, MAX_LIMIT))
-    total = (
-        int(
-            session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-            or 0
-        )
-        if count
-        else -1
-    )
-    ordered = statement.order_by(
-        sort.column.desc().nulls_last() if sort.descending else sort.column.asc().nulls_last(),
-        id_column.desc() if sort.descending else id_column.asc(),
-    )
+    if total is None:
+        total = count_rows(session, statement) if count else -1
+    ordered = statement.order_by(*_order(sort, id_column))
     if cursor:
         value, row_id = decode_cursor(sort, cursor)
         ordered = ordered.where(_after(sort, id_column, value, row_id))
@@ -126,8 +148,8 @@ def _value(row: Any, sort: Sort | None, id_column: Any = None) -> Any:
         return mapping[column]
     if key in mapping:
         return mapping[key]
-    owner = getattr(column, "class_", None)  # the mapped class of an ORM attribute
-    for entity in row:  # a row of several entities: the one the column belongs to
-        if owner is None or isinstance(entity, owner):
-            return getattr(entity, key)
-    return getattr(row[0], key)
+    # an ORM entity: the one of the column's class (a row may hold several entities, as
+    # ``select(RecommendationState, Asset)`` sorted by ``Asset.name`` does)
+    owner = getattr(column, "class_", None)
+    entity = next((e for e in row if owner is not None and isinstance(e, owner)), row[0])
+    return getattr(entity, key)

@@ -10,6 +10,8 @@ ones are *open*, and only when no exception covers them.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -146,10 +148,46 @@ def sync(
                 }
             )
     if inserts:
-        session.execute(insert(FindingRow), inserts)
+        _insert(session, inserts)
     if updates:
         _bulk_update(session, updates)
     return Change(new=new, resolved=resolved, reopened=reopened, assets=frozenset(touched))
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT the new findings: COPY on PostgreSQL (pg8000 turns an executemany into a
+    statement per row, or parses a multi-row INSERT of thousands of parameters in Python: 30
+    to 45 ms for a scan's 100 findings, against 6 ms for a COPY)."""
+    bind = session.connection()
+    dbapi: Any = bind.connection.dbapi_connection
+    if bind.dialect.name != "postgresql" or not type(dbapi).__module__.startswith("pg8000"):
+        session.execute(insert(FindingRow), rows)
+        return
+    names = list(rows[0])
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_text(row[name]) for name in names) + "\n")
+    buffer.seek(0)
+    columns = ", ".join(f'"{FindingRow.__table__.columns[name].name}"' for name in names)
+    cursor = dbapi.cursor()
+    cursor.execute(f"COPY findings ({columns}) FROM STDIN", stream=buffer)
+
+
+def _copy_text(value: Any) -> str:
+    """A value in COPY's text format (NULL is \\N; backslash, tab and newlines escaped)."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        text = value.isoformat()
+    elif isinstance(value, dict | list):
+        text = json.dumps(value)
+    else:
+        text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _bulk_update(session: Session, rows: list[dict[str, Any]]) -> None:

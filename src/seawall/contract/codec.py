@@ -1,6 +1,7 @@
 """Write and read envelopes: JSON out, validated JSON in.
 
-Reading checks, in order: the bytes are JSON; the schema id is the one this Seawall speaks
+Reading checks, in order: the bytes are JSON nested no deeper than 64 levels (checked
+before any parser recurses); the schema id is the one this Seawall speaks
 (an unknown or future version is refused by name, not half-read); every field has its type
 (msgspec names the field: ``Expected `str`, got `int` - at `$.results[0].rule```); and
 the cross-references hold (each rule once, each result's rule listed, fingerprints unique).
@@ -14,6 +15,7 @@ import msgspec
 
 from seawall.contract.envelope import SCHEMA_ID, Envelope
 from seawall.errors import InputError
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
 
 
 class ContractError(InputError):
@@ -41,6 +43,10 @@ def encode_pretty(envelope: Envelope) -> str:
 
 def decode(data: bytes, source: str = "document") -> Envelope:
     """The envelope in ``data``; :class:`ContractError` naming ``source`` and the problem."""
+    if json_too_deep(data):
+        raise ContractError(
+            f"{source}: not JSON: nested too deeply (more than {MAX_JSON_DEPTH} levels)"
+        )
     try:
         head = msgspec.json.decode(data, type=_Head)
     except msgspec.DecodeError as exc:

@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from seawall.center.posture.catalog import RECOMMENDATIONS, Recommendation
@@ -38,7 +38,7 @@ def refresh_counts(session: Session, asset_ids: Collection[int]) -> None:
                 continue
             rows = session.execute(
                 select(column, FindingRow.severity, func.count())
-                .where(column.in_(ids), FindingRow.is_open.is_(True))
+                .where(column.in_(ids), FindingRow.is_open == true())
                 .group_by(column, FindingRow.severity)
             )
             for asset_id, severity, count in rows:

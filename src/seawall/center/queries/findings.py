@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from seawall.center.api.schemas import FindingItem
@@ -35,17 +35,42 @@ def state_of(row: FindingRow) -> str:
 
 
 def _state_filter(statement: AnySelect, state: str) -> AnySelect:
+    # ``= true`` rather than ``IS true``: PostgreSQL uses an index only for the former
     if state == "open":
-        return statement.where(FindingRow.is_open.is_(True))
+        return statement.where(FindingRow.is_open == true())
     if state == "failing":
-        return statement.where(FindingRow.failing.is_(True))
+        return statement.where(FindingRow.failing == true())
     if state == "suppressed":
-        return statement.where(FindingRow.failing.is_(True), FindingRow.exception_id.is_not(None))
+        # few: found on the exception_id index, through a range SQLite uses without
+        # statistics (ids are positive: the same as IS NOT NULL, which it scanned the table for)
+        return statement.where(FindingRow.failing == true(), FindingRow.exception_id > 0)
+    # is_open is failing and not suppressed: it is false in the states below, which said so
+    # lets them be read from the (is_open, severity, id) index in order
+    closed = FindingRow.is_open == false()
     if state == "resolved":
-        return statement.where(FindingRow.failing.is_(False), FindingRow.resolved_at.is_not(None))
+        return statement.where(
+            closed, FindingRow.failing == false(), FindingRow.resolved_at.is_not(None)
+        )
     if state == "passing":
-        return statement.where(FindingRow.failing.is_(False), FindingRow.resolved_at.is_(None))
+        return statement.where(
+            closed, FindingRow.failing == false(), FindingRow.resolved_at.is_(None)
+        )
     return statement
+
+
+def _named(rule: str) -> AnySelect:
+    """The ids ``rule`` names: itself, or the rule of that id in any namespace. Looked up in
+    the rules table (thousands of rows; every finding's rule is there, ingest stores rules
+    first), so findings are then found on their rule index rather than by a LIKE over all."""
+    return select(RuleRow.id).where(
+        or_(RuleRow.id == rule, RuleRow.id.endswith("/" + rule, autoescape=True))
+    )
+
+
+def rule_ids(session: Session, rule: str) -> list[str]:
+    """:func:`_named`, as values: a list of ids lets the planner (SQLite's, without
+    statistics) pick the rule index, where a subquery left it scanning every open finding."""
+    return list(session.scalars(_named(rule)))
 
 
 def findings_statement(
@@ -55,6 +80,7 @@ def findings_statement(
     kinds: Iterable[str] = (),
     severities: Iterable[int] = (),
     rule: str = "",
+    rule_ids: list[str] | None = None,
     package: str = "",
     asset: int | None = None,
     source: int | None = None,
@@ -65,14 +91,17 @@ def findings_statement(
     statement = _state_filter(statement, state)
     if kinds := list(kinds):
         statement = statement.where(FindingRow.kind.in_(kinds))
-    if severities := list(severities):
-        statement = statement.where(FindingRow.severity.in_(severities))
-    if rule:
-        statement = statement.where(
-            or_(
-                FindingRow.rule_id == rule, FindingRow.rule_id.endswith("/" + rule, autoescape=True)
-            )
-        )
+    if severities := sorted(set(severities)):
+        if severities == list(range(severities[0], severities[-1] + 1)):
+            # adjacent levels (high,critical) as a range: read in order from an index, where
+            # an IN list made both backends sort every matching finding
+            statement = statement.where(FindingRow.severity.between(severities[0], severities[-1]))
+        else:
+            statement = statement.where(FindingRow.severity.in_(severities))
+    if rule_ids is not None:
+        statement = statement.where(FindingRow.rule_id.in_(rule_ids))
+    elif rule:
+        statement = statement.where(FindingRow.rule_id.in_(_named(rule)))
     if package:
         statement = statement.where(FindingRow.package == package)
     if asset is not None:
@@ -88,6 +117,37 @@ def findings_statement(
             )
         )
     return statement
+
+
+# the kind of findings each type of source reports (its scans are of one kind)
+SOURCE_OF_KIND = {"vulnerability": "image", "configuration": "host", "policy": "cluster"}
+_COUNTERS = {4: Asset.critical, 3: Asset.high, 2: Asset.medium, 1: Asset.low, 0: Asset.unknown}
+
+
+def open_total(
+    session: Session,
+    scope: Scope,
+    *,
+    state: str = "open",
+    kinds: Iterable[str] = (),
+    severities: Iterable[int] = (),
+    source: int | None = None,
+    **others: Any,
+) -> int | None:
+    """How many open findings there are, from the counts kept on their sources (an image,
+    host or cluster counts the open findings its scans reported, by severity; ingest and
+    exceptions keep them current), when only the state, kinds, severities and source are
+    filtered and the scope is everything: a sum over thousands of assets instead of a COUNT
+    over a million findings. None when those counts cannot say (the caller counts rows)."""
+    if state != "open" or not scope.everything or any(v not in (None, "") for v in others.values()):
+        return None
+    types = [SOURCE_OF_KIND[k] for k in kinds] if kinds else list(SOURCE_OF_KIND.values())
+    levels = list(severities) or list(_COUNTERS)
+    statement = select(func.sum(sum((_COUNTERS[level] for level in set(levels)), literal(0))))
+    statement = statement.where(Asset.type.in_(types))
+    if source is not None:
+        statement = statement.where(Asset.id == source)
+    return int(session.scalar(statement) or 0)
 
 
 def items(session: Session, rows: list[FindingRow]) -> list[FindingItem]:
@@ -165,9 +225,12 @@ def list_findings(
     **filters: Any,
 ) -> Page[FindingItem]:
     """One page of findings; ``count=False`` skips the total (-1), which costs a scan of
-    every matching finding on a large store."""
+    every matching finding on a large store when no counter gives it."""
+    if filters.get("rule"):
+        filters["rule_ids"] = rule_ids(session, filters["rule"])
     statement = findings_statement(scope, **filters)
-    page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit, count=count)
+    total = open_total(session, scope, **filters) if count else -1
+    page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit, total=total)
     return Page(items(session, [row[0] for row in page.items]), page.total, page.next)
 
 

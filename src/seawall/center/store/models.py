@@ -235,12 +235,21 @@ class RuleRow(Base):
 
 class FindingRow(Base):
     __tablename__ = "findings"
+    # Each filter the lists offer is an index whose first column is what is filtered on,
+    # then is_open and the default sort (severity, id), so that a page of open findings is
+    # read in order from one index and its total counted on it; SQLite plans without
+    # statistics (a center never runs ANALYZE), and these keep it off the is_open index,
+    # which matches most of the table.
     __table_args__ = (
-        Index("ix_findings_source", "source_id", "kind"),
-        Index("ix_findings_asset", "asset_id", "is_open"),
+        Index("ix_findings_source", "source_id", "is_open", "severity", "id"),
+        Index("ix_findings_asset", "asset_id", "is_open", "severity", "id"),
         Index("ix_findings_open_severity", "is_open", "severity", "id"),
-        Index("ix_findings_rule", "rule_id"),
-        Index("ix_findings_package", "package"),
+        Index("ix_findings_open_first_seen", "is_open", "first_seen", "id"),
+        Index("ix_findings_rule", "rule_id", "is_open", "severity", "id"),
+        Index("ix_findings_package", "package", "is_open", "severity", "id"),
+        Index("ix_findings_kind", "kind", "is_open", "severity", "id"),
+        # the findings an exception covers (its count in the list of exceptions, lifting it)
+        Index("ix_findings_exception", "exception_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

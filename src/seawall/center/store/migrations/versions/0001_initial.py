@@ -299,13 +299,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("fingerprint"),
     )
     with op.batch_alter_table("findings", schema=None) as batch_op:
-        batch_op.create_index("ix_findings_asset", ["asset_id", "is_open"], unique=False)
+        batch_op.create_index(
+            "ix_findings_asset", ["asset_id", "is_open", "severity", "id"], unique=False
+        )
+        batch_op.create_index("ix_findings_exception", ["exception_id"], unique=False)
+        batch_op.create_index(
+            "ix_findings_kind", ["kind", "is_open", "severity", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_findings_open_first_seen", ["is_open", "first_seen", "id"], unique=False
+        )
         batch_op.create_index(
             "ix_findings_open_severity", ["is_open", "severity", "id"], unique=False
         )
-        batch_op.create_index("ix_findings_package", ["package"], unique=False)
-        batch_op.create_index("ix_findings_rule", ["rule_id"], unique=False)
-        batch_op.create_index("ix_findings_source", ["source_id", "kind"], unique=False)
+        batch_op.create_index(
+            "ix_findings_package", ["package", "is_open", "severity", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_findings_rule", ["rule_id", "is_open", "severity", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_findings_source", ["source_id", "is_open", "severity", "id"], unique=False
+        )
 
     op.create_table(
         "image_digests",
@@ -448,6 +463,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_findings_rule")
         batch_op.drop_index("ix_findings_package")
         batch_op.drop_index("ix_findings_open_severity")
+        batch_op.drop_index("ix_findings_open_first_seen")
+        batch_op.drop_index("ix_findings_exception")
+        batch_op.drop_index("ix_findings_kind")
         batch_op.drop_index("ix_findings_asset")
 
     op.drop_table("findings")
