@@ -67,8 +67,6 @@ API = "/api/v1"
 TABLE: dict[str, Call] = {
     # documents and health: public
     f"GET {API}/openapi.json": Call(PUBLIC),
-    f"GET {API}/docs": Call(PUBLIC),
-    "GET /docs/oauth2-redirect": Call(PUBLIC),
     "GET /healthz": Call(PUBLIC),
     "MOUNT /static": Call(PUBLIC, path="/static/app.css"),
     # ingest

@@ -198,3 +198,23 @@ def test_an_uploaded_inventory_is_matched_in_the_background(make_center, advisor
     status = client.get("/api/v1/status").json()
     assert status["jobs"]["matched"] >= 1
     assert status["advisory_database"]["present"] is True
+
+
+@both_backends
+def test_findings_search(center: Center, advisory_db) -> None:
+    """``q`` finds a rule by part of its id or title or by an alias, a package or a resource
+    by the start of its name; it is plain text (no wildcards)."""
+    client = center.client("contributor")
+    post(client, envelopes.demo_scan(advisory_db))
+    post(client, envelopes.host_audit())
+
+    def found(q: str) -> set[str]:
+        items = client.get("/api/v1/findings", params={"q": q, "limit": 100}).json()["items"]
+        return {f"{f['rule']}@{f['package'] or f['resource']['name']}" for f in items}
+
+    assert found("2026-0002") == {"osv/CVE-2026-0002@bash"}  # part of the rule id
+    assert found("command injection") == {"osv/CVE-2026-0002@bash"}  # part of the title
+    assert found("GHSA-0000-demo-ms00") == {"osv/CVE-2026-0001@ms"}  # an alias
+    assert found("req") == {"osv/CVE-2024-47081@requests"}  # a package's name starts so
+    assert found("web") == {"cis-docker-1.6/5.5@web", "cis-docker-1.6/5.11@web"}  # a resource
+    assert found("%") == found("_") == set()  # no wildcards

@@ -273,7 +273,7 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
         title="Seawall center",
         version=__version__,
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        docs_url=None,  # Swagger UI loads from a CDN: offline sites and the CSP refuse it
         redoc_url=None,
         lifespan=lifespan,
     )

@@ -3,12 +3,13 @@ one workload's), filtered by state, kind, severity, rule and package."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, func, literal, or_, select, true
+from sqlalchemy import String, and_, cast, false, func, literal, or_, select, true
 from sqlalchemy.orm import Session
 
 from seawall.center.api.schemas import FindingItem
@@ -85,6 +86,7 @@ def findings_statement(
     asset: int | None = None,
     source: int | None = None,
     q: str = "",
+    q_rules: list[str] | None = None,
 ) -> AnySelect:
     statement = select(FindingRow)
     statement = scoped(statement, scope, FindingRow.asset_id)
@@ -109,14 +111,39 @@ def findings_statement(
     if source is not None:
         statement = statement.where(FindingRow.source_id == source)
     if q:
+        beyond = q + "\U0010ffff"  # the end of the range of strings that start with q
         statement = statement.where(
             or_(
-                FindingRow.rule_id.icontains(q, autoescape=True),
-                FindingRow.package.icontains(q, autoescape=True),
-                FindingRow.resource_name.icontains(q, autoescape=True),
+                FindingRow.rule_id.in_(q_rules if q_rules is not None else _searched(q)),
+                and_(FindingRow.package >= q, FindingRow.package < beyond),
+                and_(FindingRow.resource_name >= q, FindingRow.resource_name < beyond),
             )
         )
     return statement
+
+
+MAX_SEARCHED_RULES = 1000
+
+
+def _searched(q: str) -> AnySelect:
+    """The rules a search names: its text in the rule's id or title, or one of its aliases
+    exactly (a CVE or GHSA id); looked up in the rules table, as the rule filter is."""
+    return (
+        select(RuleRow.id)
+        .where(
+            or_(
+                RuleRow.id.icontains(q, autoescape=True),
+                RuleRow.title.icontains(q, autoescape=True),
+                cast(RuleRow.data, String).contains(json.dumps(q), autoescape=True),
+            )
+        )
+        .limit(MAX_SEARCHED_RULES)
+    )
+
+
+def searched_rules(session: Session, q: str) -> list[str]:
+    """:func:`_searched` as values, for the planner (see :func:`rule_ids`)."""
+    return list(session.scalars(_searched(q)))
 
 
 # the kind of findings each type of source reports (its scans are of one kind)
@@ -228,6 +255,8 @@ def list_findings(
     every matching finding on a large store when no counter gives it."""
     if filters.get("rule"):
         filters["rule_ids"] = rule_ids(session, filters["rule"])
+    if filters.get("q"):
+        filters["q_rules"] = searched_rules(session, filters["q"])
     statement = findings_statement(scope, **filters)
     total = open_total(session, scope, **filters) if count else -1
     page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit, total=total)

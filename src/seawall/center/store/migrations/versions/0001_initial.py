@@ -307,6 +307,11 @@ def upgrade() -> None:
             "ix_findings_kind", ["kind", "is_open", "severity", "id"], unique=False
         )
         batch_op.create_index(
+            "ix_findings_resource",
+            ["resource_name", "is_open", "severity", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
             "ix_findings_open_first_seen", ["is_open", "first_seen", "id"], unique=False
         )
         batch_op.create_index(
@@ -465,6 +470,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_findings_open_severity")
         batch_op.drop_index("ix_findings_open_first_seen")
         batch_op.drop_index("ix_findings_exception")
+        batch_op.drop_index("ix_findings_resource")
         batch_op.drop_index("ix_findings_kind")
         batch_op.drop_index("ix_findings_asset")
 
