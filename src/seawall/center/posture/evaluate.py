@@ -25,11 +25,20 @@ def _chunks(ids: Collection[int], size: int = 500) -> Iterable[list[int]]:
         yield items[start : start + size]
 
 
+def _load(session: Session, ids: list[int]) -> list[Asset]:
+    """The assets of ``ids``: from the session's identity map when an ingest has just
+    loaded them (a few ids: no query at all), else one SELECT."""
+    if len(ids) <= 16:
+        found = [session.get(Asset, i) for i in ids]
+        return [a for a in found if a is not None]
+    return list(session.scalars(select(Asset).where(Asset.id.in_(ids))))
+
+
 def refresh_counts(session: Session, asset_ids: Collection[int]) -> None:
     """Open findings by severity on each asset: for an image, host or cluster, everything
     its scans reported; for a container or workload, its own."""
     for chunk in _chunks(asset_ids):
-        assets = session.scalars(select(Asset).where(Asset.id.in_(chunk))).all()
+        assets = _load(session, chunk)
         sources = [a.id for a in assets if a.type in SOURCE_TYPES]
         others = [a.id for a in assets if a.type not in SOURCE_TYPES]
         counts: dict[int, dict[int, int]] = defaultdict(dict)
@@ -55,7 +64,7 @@ def refresh_health(session: Session, asset_ids: Collection[int], threshold: Seve
         n for level, n in zip(range(4, -1, -1), _SEVERITIES, strict=True) if level >= threshold
     ]
     for chunk in _chunks(asset_ids):
-        for asset in session.scalars(select(Asset).where(Asset.id.in_(chunk))):
+        for asset in _load(session, chunk):
             assessed = asset.last_scanned is not None or asset.type not in SOURCE_TYPES
             open_above = sum(getattr(asset, name) for name in names)
             asset.healthy = (open_above == 0) if assessed else None

@@ -231,6 +231,7 @@ class RuleRow(Base):
     title: Mapped[str] = mapped_column(Text)
     severity: Mapped[int] = mapped_column(SmallInteger)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    digest: Mapped[str] = mapped_column(String(32), default="")  # of data: skip unchanged
 
 
 class FindingRow(Base):

@@ -115,6 +115,7 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("digest", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_table(
