@@ -1201,6 +1201,18 @@ def sync_indexes(url: str) -> list[str]:
     inspector = inspect(engine)
     with engine.begin() as connection:
         for table in Base.metadata.sorted_tables:
+            columns = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:  # a column added since: with its default
+                if column.name not in columns:
+                    kind = column.type.compile(engine.dialect)
+                    default = column.default.arg if column.default is not None else ""
+                    connection.execute(
+                        text(
+                            f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind} '
+                            f"NOT NULL DEFAULT '{default}'"
+                        )
+                    )
+                    changed.append(f"added {table.name}.{column.name}")
             wanted = {index.name: index for index in table.indexes}
             present = {
                 i["name"]: list(i["column_names"]) for i in inspector.get_indexes(table.name)
