@@ -1,0 +1,58 @@
+"""Reading a file named by a user or found inside an input, within a size cap.
+
+Only regular files are read: a FIFO (which would block forever), a device (``/dev/zero``
+never ends), a directory or a socket is refused by name. The file is opened without
+blocking, checked with ``fstat`` on the open descriptor (no race with a rename), and read up
+to the cap plus one byte, so a file that grows while being read is still caught.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from seawall.errors import InputError, UnsafeInputError
+
+_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def describe(mode: int) -> str:
+    return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+
+
+def read_regular(path: Path | str, limit: int, what: str = "") -> bytes:
+    """The content of the regular file ``path``, at most ``limit`` bytes.
+
+    InputError names the file and the problem: no such file, permission denied, not a
+    regular file (what it is), larger than ``limit``."""
+    name = what or str(path)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{name}: a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: {exc.strerror or exc}") from None
+    info = os.fstat(descriptor)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(descriptor)
+        raise InputError(f"{name}: {describe(info.st_mode)}, not a regular file")
+    if info.st_size > limit:
+        os.close(descriptor)
+        raise UnsafeInputError(f"{name}: larger than {limit} bytes ({info.st_size})")
+    with os.fdopen(descriptor, "rb", buffering=0) as file:
+        try:
+            data = file.read(limit + 1)
+        except OSError as exc:
+            raise InputError(f"{name}: {exc.strerror or exc}") from None
+    if data is None or len(data) > limit:
+        raise UnsafeInputError(f"{name}: larger than {limit} bytes")
+    return data
