@@ -7,9 +7,21 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import String, and_, cast, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.orm import Session
 
 from seawall.center.api.schemas import FindingItem
@@ -86,7 +98,7 @@ def findings_statement(
     asset: int | None = None,
     source: int | None = None,
     q: str = "",
-    q_rules: list[str] | None = None,
+    q_found: Search | None = None,
 ) -> AnySelect:
     statement = select(FindingRow)
     statement = scoped(statement, scope, FindingRow.asset_id)
@@ -111,18 +123,65 @@ def findings_statement(
     if source is not None:
         statement = statement.where(FindingRow.source_id == source)
     if q:
-        beyond = q + "\U0010ffff"  # the end of the range of strings that start with q
-        statement = statement.where(
-            or_(
-                FindingRow.rule_id.in_(q_rules if q_rules is not None else _searched(q)),
-                and_(FindingRow.package >= q, FindingRow.package < beyond),
-                and_(FindingRow.resource_name >= q, FindingRow.resource_name < beyond),
-            )
-        )
+        statement = statement.where(or_(*_search_terms(q, q_found)))
     return statement
 
 
+class Search(NamedTuple):
+    """What a search names, looked up first in small places (the rules table, the distinct
+    names on the package and resource indexes), so the findings are then found by
+    equality on their indexes: a range or an OR over the million findings makes both
+    planners (SQLite's without statistics especially) scan every open finding."""
+
+    rules: list[str]
+    packages: list[str]
+    resources: list[str]
+
+
+def resolve_search(session: Session, q: str) -> Search:
+    beyond = q + "\U0010ffff"  # the end of the range of strings that start with q
+
+    def starting(column: Any) -> list[str]:
+        names = select(column).where(column >= q, column < beyond).distinct()
+        return list(session.scalars(names.limit(MAX_SEARCHED_NAMES)))
+
+    return Search(
+        rules=list(session.scalars(_searched(q))),
+        packages=starting(FindingRow.package),
+        resources=starting(FindingRow.resource_name),
+    )
+
+
+def _search_terms(q: str, found: Search | None) -> list[ColumnElement[bool]]:
+    """One condition per index: the rules the search names, the packages and resources
+    whose names start with it."""
+    if found is None:  # a statement built without a session: the same, as subqueries
+        beyond = q + "\U0010ffff"
+        return [
+            FindingRow.rule_id.in_(_searched(q)),
+            and_(FindingRow.package >= q, FindingRow.package < beyond),
+            and_(FindingRow.resource_name >= q, FindingRow.resource_name < beyond),
+        ]
+    terms = (
+        (FindingRow.rule_id, found.rules),
+        (FindingRow.package, found.packages),
+        (FindingRow.resource_name, found.resources),
+    )
+    return [column.in_(names) for column, names in terms if names] or [false()]
+
+
+def search_total(session: Session, scope: Scope, **filters: Any) -> int:
+    """How many findings a search matches: the union of one lookup per term, each on its
+    own index."""
+    q, found = filters.pop("q"), filters.pop("q_found", None)
+    base = findings_statement(scope, **filters).with_only_columns(FindingRow.id)
+    branches = [base.where(term) for term in _search_terms(q, found)]
+    matched = union(*branches).subquery()
+    return int(session.scalar(select(func.count()).select_from(matched)) or 0)
+
+
 MAX_SEARCHED_RULES = 1000
+MAX_SEARCHED_NAMES = 1000
 
 
 def _searched(q: str) -> AnySelect:
@@ -139,11 +198,6 @@ def _searched(q: str) -> AnySelect:
         )
         .limit(MAX_SEARCHED_RULES)
     )
-
-
-def searched_rules(session: Session, q: str) -> list[str]:
-    """:func:`_searched` as values, for the planner (see :func:`rule_ids`)."""
-    return list(session.scalars(_searched(q)))
 
 
 # the kind of findings each type of source reports (its scans are of one kind)
@@ -256,9 +310,14 @@ def list_findings(
     if filters.get("rule"):
         filters["rule_ids"] = rule_ids(session, filters["rule"])
     if filters.get("q"):
-        filters["q_rules"] = searched_rules(session, filters["q"])
+        filters["q_found"] = resolve_search(session, filters["q"])
     statement = findings_statement(scope, **filters)
-    total = open_total(session, scope, **filters) if count else -1
+    if not count:
+        total: int | None = -1
+    elif filters.get("q"):
+        total = search_total(session, scope, **filters)
+    else:
+        total = open_total(session, scope, **filters)
     page = paginate(session, statement, FindingRow.id, SORTS[sort], cursor, limit, total=total)
     return Page(items(session, [row[0] for row in page.items]), page.total, page.next)
 
