@@ -249,6 +249,8 @@ class FindingRow(Base):
         Index("ix_findings_rule", "rule_id", "is_open", "severity", "id"),
         Index("ix_findings_package", "package", "is_open", "severity", "id"),
         Index("ix_findings_kind", "kind", "is_open", "severity", "id"),
+        # the totals of the closed states (resolved, passing), counted on the index alone
+        Index("ix_findings_closed", "failing", "is_open", "resolved_at"),
         # search (q) by the start of a package's or a resource's name
         Index("ix_findings_resource", "resource_name", "is_open", "severity", "id"),
         # the findings an exception covers (its count in the list of exceptions, lifting it)

@@ -308,6 +308,9 @@ def upgrade() -> None:
             "ix_findings_kind", ["kind", "is_open", "severity", "id"], unique=False
         )
         batch_op.create_index(
+            "ix_findings_closed", ["failing", "is_open", "resolved_at"], unique=False
+        )
+        batch_op.create_index(
             "ix_findings_resource",
             ["resource_name", "is_open", "severity", "id"],
             unique=False,
@@ -472,6 +475,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_findings_open_first_seen")
         batch_op.drop_index("ix_findings_exception")
         batch_op.drop_index("ix_findings_resource")
+        batch_op.drop_index("ix_findings_closed")
         batch_op.drop_index("ix_findings_kind")
         batch_op.drop_index("ix_findings_asset")
 
