@@ -4,7 +4,8 @@ The CLI catches :class:`SeawallError`, prints ``error: <message>`` on one line a
 :attr:`SeawallError.exit_code`. Anything else escaping is a bug.
 
 Exit codes: 0 ok, 1 findings at or above ``--fail-on``, 2 usage or bad input,
-3 environment (unreachable daemon or registry, missing permission, missing tool).
+3 environment (unreachable daemon or registry, missing permission, missing tool), 4 an
+internal error (a bug: never reported as findings).
 """
 
 from __future__ import annotations

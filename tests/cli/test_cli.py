@@ -107,3 +107,24 @@ def test_the_entry_point_hands_its_early_digests_to_the_command(
     assert sizes[0] >= 1 << 20  # queued at start-up, before the command line loaded
     assert sum(size >= 1 << 20 for size in sizes) == 1  # and not hashed again by the command
     assert not [t for t in threading.enumerate() if t.name.startswith("seawall-digest")]
+
+
+def test_an_internal_error_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    """A bug is never exit 1 (what CI reads as findings) and never a traceback."""
+    script = tmp_path / "bug.py"
+    script.write_text(
+        "import sys\n"
+        "from seawall.cli import main\n"
+        "@main.app.command('explode')\n"
+        "def explode() -> None:\n"
+        "    raise RuntimeError('boom\\nsecond line')\n"
+        "sys.argv = ['seawall', 'explode']\n"
+        "main.run()\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 4
+    assert result.stderr.strip().splitlines() == [
+        "error: internal error: RuntimeError: boom (a bug in Seawall: please report it with "
+        "the command that caused it)"
+    ]

@@ -29,6 +29,9 @@ for _module in pkgutil.iter_modules(seawall.cli.commands.__path__):
     importlib.import_module(f"seawall.cli.commands.{_module.name}").register(app)
 
 
+INTERNAL_ERROR = 4  # 0 ok, 1 findings, 2 input, 3 environment, 4 a bug in Seawall
+
+
 def run(prefetcher: DigestPrefetcher | None = None) -> None:
     """Entry point: run the app; print SeawallErrors as one line with their exit code.
 
@@ -43,3 +46,12 @@ def run(prefetcher: DigestPrefetcher | None = None) -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # a bug: one line and its own exit code, never 1 ("findings")
+        what = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        stderr.print(
+            f"[bold red]error:[/] internal error: {escape(what)} (a bug in Seawall: please "
+            "report it with the command that caused it)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(INTERNAL_ERROR)
