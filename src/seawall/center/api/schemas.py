@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from seawall.center.security.scope import parse_selector
+
+if TYPE_CHECKING:
+    from seawall.center.pages import Page
 
 T = TypeVar("T")
 SeverityName = Literal["critical", "high", "medium", "low", "unknown"]
@@ -22,6 +25,11 @@ class ListOf(Model, Generic[T]):
     items: list[T]
     total: int
     next: str | None = Field(None, description="Cursor of the next page (pass as ?cursor=)")
+
+    @classmethod
+    def of(cls, page: Page[T]) -> Self:
+        """The API's shape of a page of the read side."""
+        return cls(items=page.items, total=page.total, next=page.next)
 
 
 class Counts(Model):

@@ -66,7 +66,7 @@ def list_findings(
         cursor=cursor,
         limit=limit,
     )
-    return ListOf[FindingItem](items=page.items, total=page.total, next=page.next)
+    return ListOf[FindingItem].of(page)
 
 
 @router.get("/findings/{finding_id}", response_model=FindingItem)

@@ -55,7 +55,7 @@ def list_images(
         cursor=cursor,
         limit=limit,
     )
-    return ListOf[ImageItem](items=page.items, total=page.total, next=page.next)
+    return ListOf[ImageItem].of(page)
 
 
 @router.get("/images/{digest}", response_model=ImageDetail)
@@ -85,7 +85,7 @@ def image_findings(
         cursor=cursor,
         limit=limit,
     )
-    return ListOf[FindingItem](items=page.items, total=page.total, next=page.next)
+    return ListOf[FindingItem].of(page)
 
 
 @router.get(
@@ -119,7 +119,7 @@ def list_hosts(
     page = hosts.list_hosts(
         session, caller.scope, q=q, healthy=healthy, sort=sort, cursor=cursor, limit=limit
     )
-    return ListOf[HostItem](items=page.items, total=page.total, next=page.next)
+    return ListOf[HostItem].of(page)
 
 
 @router.get("/hosts/{host_id}", response_model=HostDetail)
@@ -136,7 +136,7 @@ def list_clusters(
     limit: Limit = 50,
 ) -> ListOf[ClusterItem]:
     page = clusters.list_clusters(session, caller.scope, sort=sort, cursor=cursor, limit=limit)
-    return ListOf[ClusterItem](items=page.items, total=page.total, next=page.next)
+    return ListOf[ClusterItem].of(page)
 
 
 @router.get("/clusters/{cluster_id}", response_model=ClusterItem)
@@ -171,4 +171,4 @@ def list_workloads(
         cursor=cursor,
         limit=limit,
     )
-    return ListOf[WorkloadItem](items=page.items, total=page.total, next=page.next)
+    return ListOf[WorkloadItem].of(page)

@@ -52,7 +52,7 @@ def recommendation_resources(
     page = recommendations.resources(
         session, caller.scope, rec_id, state=state, cursor=cursor, limit=limit
     )
-    return ListOf[ResourceState](items=page.items, total=page.total, next=page.next)
+    return ListOf[ResourceState].of(page)
 
 
 def current_score(session: DB, caller: Reader, days: int = 30) -> ScoreOut:
@@ -122,7 +122,7 @@ def list_alerts(
         cursor=cursor,
         limit=limit,
     )
-    return ListOf[AlertItem](items=page.items, total=page.total, next=page.next)
+    return ListOf[AlertItem].of(page)
 
 
 @router.get("/alerts/{alert_id}", response_model=AlertItem)
