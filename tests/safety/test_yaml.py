@@ -58,6 +58,9 @@ def _no_timestamps(value: object) -> object:
         ('quoted: "yes"', {"quoted": "yes"}),
         ("empty:", {"empty": None}),
         ("block: |\n  text\n", {"block": "text\n"}),
+        ("dot: ._", {"dot": "._"}),  # found by the fuzz target: no digit, so not a float
+        ("hex: 0x_", {"hex": "0x_"}),
+        ("under: 1_000", {"under": 1000}),
     ],
 )
 def test_scalars_resolve_as_json_would(text: str, value: object) -> None:
@@ -113,6 +116,21 @@ def test_strings_mode_keeps_versions_as_written() -> None:
 def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     with contextlib.suppress(YamlError):
         load_yaml(data)
+
+
+NUMBERISH = st.text(alphabet="0123456789._-+xXeEabcfo", max_size=12)
+
+
+@settings(max_examples=500, deadline=None)
+@given(NUMBERISH)
+def test_number_like_scalars_are_numbers_or_strings_never_a_crash(text: str) -> None:
+    """Plain scalars near the number forms resolve to a number or stay text; tagged ones
+    are a number or a clear error."""
+    with contextlib.suppress(YamlError):
+        assert isinstance(load_yaml(f"a: {text}")[0]["a"], int | float | str | None)
+    for tag in ("!!int", "!!float"):
+        with contextlib.suppress(YamlError):
+            assert isinstance(load_yaml(f"a: {tag} {text}")[0]["a"], int | float)
 
 
 JSONISH = st.recursive(

@@ -38,10 +38,12 @@ _FALSE = frozenset({"false", "False", "FALSE", "no", "No", "NO", "off", "Off", "
 _COLLECTION_TAGS = frozenset({None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"})
 # YAML 1.1's numbers as PyYAML resolves them (what PyYAML writes reads back the same);
 # sexagesimal (1:30) and binary (0b1) integers are left as strings, as Kubernetes leaves them
+# (underscores are separators, so each form needs a digit besides them: ``0x_`` and ``._`` are
+# strings, as they are to go-yaml)
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$")
-_HEX = re.compile(r"^[-+]?0x[0-9a-fA-F_]+$")
+_HEX = re.compile(r"^[-+]?0x_*[0-9a-fA-F][0-9a-fA-F_]*$")
 _OCT = re.compile(r"^[-+]?0[0-7_]+$")
-_FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*\.[0-9_]*|\.[0-9_]+)([eE][-+][0-9]+)?$")
+_FLOAT = re.compile(r"^[-+]?([0-9][0-9_]*\.[0-9_]*|\._*[0-9][0-9_]*)([eE][-+][0-9]+)?$")
 _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"),
                   ".nan": float("nan"), ".Inf": float("inf"), "-.Inf": float("-inf"),
                   ".NaN": float("nan"), ".INF": float("inf"), "-.INF": float("-inf")}  # fmt: skip
