@@ -2,14 +2,13 @@
 
 A suite lists tests (a template and a constraint) and cases (an object, or an
 AdmissionReview for UPDATE/DELETE, with assertions). An assertion counts the violations
-whose message matches its ``message`` regex (all of them without one) and compares the
+whose message matches its ``message`` regex (RE2) (all of them without one) and compares the
 count with ``violations``: ``yes`` (at least one, the default), ``no`` or a number.
 Every engine the template carries is checked unless one is chosen.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from seawall.policy.library import PolicyLibrary
 from seawall.policy.manifests import load_manifests, parse_manifests
 from seawall.policy.objects import as_mapping, normalise
 from seawall.policy.request import Review
+from seawall.safety.regex import RegexError, compile_re2
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +56,10 @@ def check_assertions(messages: Sequence[str], assertions: Any) -> str:
         assertion = as_mapping(assertion)
         pattern = assertion.get("message")
         try:
-            matching = (
-                [m for m in messages if re.search(str(pattern), m)]
-                if pattern is not None
-                else list(messages)
-            )
-        except re.error as exc:
-            raise InputError(f"assertion message {pattern!r} is not a regex: {exc}") from None
+            regex = compile_re2(str(pattern)) if pattern is not None else None
+        except RegexError as exc:
+            raise InputError(f"assertion message: {exc}") from None
+        matching = [m for m in messages if regex is None or regex.search(m)]
         mode, count = _expected(assertion.get("violations"))
         if (mode == "min" and len(matching) < count) or (mode == "eq" and len(matching) != count):
             wanted = f"at least {count}" if mode == "min" else str(count)
