@@ -115,6 +115,7 @@ class Decider:
             namespace_unknown=unknown,
             dry_run=request.dry_run,
             uid=request.uid,
+            deadline=time.monotonic() + self.settings.timeout,  # templates stop by then
         )
         return self.engine.evaluate(obj, review)
 

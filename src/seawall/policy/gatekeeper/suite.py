@@ -113,7 +113,7 @@ def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
         if len(library.templates) != 1 or len(library.constraints) != 1:
             raise InputError(f"{path}: test {test_name} needs one template and one constraint")
         template = next(iter(library.templates.values()))
-        engines = [engine] if engine else list(template.programs)
+        engines = [engine] if engine else list(template.engines)
         for case in test.get("cases") or []:
             case = as_mapping(case)
             case_name = str(case.get("name", "case"))
@@ -134,7 +134,7 @@ def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
                 continue
             raw, review = _case_object(_within(base, case.get("object")))
             for name in engines:
-                if name not in template.programs:
+                if name not in template.engines:
                     raise InputError(f"template {template.name} has no {name} engine")
                 policy = PolicyEngine(library=library, builtin=False, engine_preference=[name])
                 decisions = policy.evaluate(normalise(raw), review)
