@@ -28,7 +28,9 @@ violation[{"msg": "needs an owner label"}] { not input.review.object.metadata.la
 SLOW_CEL = "object.spec.containers.all(a, object.spec.containers.all(b, a == b || true))"
 
 
-def _template(kind: str, rego: str = "", cel: str = "") -> str:
+def constraint_template(kind: str, rego: str = "", cel: str = "", namespace: str = "") -> str:
+    """A template with ``rego`` or ``cel`` and its constraint ``c`` on Pods (of
+    ``namespace`` only, if given)."""
     if rego:
         code = "rego: |\n" + textwrap.indent(rego, "  ")
     else:
@@ -44,14 +46,16 @@ def _template(kind: str, rego: str = "", cel: str = "") -> str:
         + textwrap.indent(code, "    ")
         + "---\napiVersion: constraints.gatekeeper.sh/v1beta1\n"
         f"kind: {kind}\nmetadata: {{name: c}}\n"
-        "spec: {match: {kinds: [{apiGroups: [''], kinds: [Pod]}]}}\n"
+        "spec: {match: {kinds: [{apiGroups: [''], kinds: [Pod]}]"
+        + (f", namespaces: [{namespace}]" if namespace else "")
+        + "}}\n"
     )
 
 
-HUNGRY = _template("K8sHungry", HUNGRY_REGO)
-SLOW = _template("K8sSlow", SLOW_REGO)
-SLOW_CEL_TEMPLATE = _template("K8sSlowCel", cel=SLOW_CEL)
-OWNER = _template("K8sOwner", OWNER_REGO)
+HUNGRY = constraint_template("K8sHungry", HUNGRY_REGO)
+SLOW = constraint_template("K8sSlow", SLOW_REGO)
+SLOW_CEL_TEMPLATE = constraint_template("K8sSlowCel", cel=SLOW_CEL)
+OWNER = constraint_template("K8sOwner", OWNER_REGO)
 
 
 def library(*documents: str) -> PolicyLibrary:
@@ -62,9 +66,9 @@ def library(*documents: str) -> PolicyLibrary:
     return lib
 
 
-def pod(name: str = "p", containers: int = 1) -> str:
+def pod(name: str = "p", containers: int = 1, namespace: str = "team") -> str:
     listed = ", ".join(f"{{name: c{i}, image: nginx}}" for i in range(containers))
     return (
-        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: team}}\n"
+        f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
         f"spec: {{containers: [{listed}]}}\n"
     )
