@@ -3,6 +3,7 @@ regorus import work-around; constraints' enforcement actions and policy errors."
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -58,7 +59,7 @@ def test_verify_fails_and_says_why(tmp_path: Path) -> None:
     suite = (source / "suite.yaml").read_text().replace("- violations: 3", "- violations: 2")
     (tmp_path / "suite.yaml").write_text(suite)
     (tmp_path / "template.yaml").write_text((source / "template.yaml").read_text())
-    (tmp_path / "samples").symlink_to(source / "samples")
+    shutil.copytree(source / "samples", tmp_path / "samples")
     result = seawall("policy", "verify", str(tmp_path / "suite.yaml"))
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "4 passed, 1 failed"

@@ -34,7 +34,12 @@ def _address_space() -> int:
 
 
 def _limit_memory(memory_mb: int) -> None:
+    """Cap the address space at what is held now plus ``memory_mb`` (or at the cap the
+    process inherited, if that is lower: a limit can only be lowered)."""
     limit = _address_space() + memory_mb * 1024 * 1024
+    hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
