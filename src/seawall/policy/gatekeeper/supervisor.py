@@ -106,7 +106,13 @@ class Supervisor:
                 reason = "no evaluation worker was free before the deadline"
                 outcomes.extend(BudgetExceeded(job.policy, "time", reason) for job in rest)
                 break
-            chosen = self._checkout()
+            try:
+                chosen = self._checkout()
+            except OSError as exc:  # no process could be started (limits, resources)
+                self._slots.release()
+                failure = f"cannot start a policy evaluation worker: {exc}"
+                outcomes.extend(RuntimeError(failure) for _ in rest)
+                break
             healthy = False
             try:
                 healthy = self._run_on(chosen, rest, deadline, outcomes)
