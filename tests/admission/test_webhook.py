@@ -235,7 +235,7 @@ def test_health_and_metrics(start_webhook: StartWebhook) -> None:
     webhook = start_webhook(PolicyEngine(ONLY_PRIVILEGED))
     assert webhook.client.get("/healthz").text == "ok\n"
     post(webhook, review(PRIVILEGED))
-    webhook.client.post("/validate", content=b"{")
+    webhook.client.post("/validate", content=b"{", headers={"Content-Type": "application/json"})
     metrics = webhook.client.get("/metrics").text
     assert 'seawall_admission_requests_total{decision="denied"} 1' in metrics
     assert 'seawall_admission_requests_total{decision="bad_request"} 1' in metrics
@@ -340,7 +340,9 @@ def test_deeply_nested_review_is_a_400(start_webhook: StartWebhook) -> None:
         b'{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{"uid":"1",'
         b'"object":' + b"[" * 100_000 + b"]" * 100_000 + b"}}"
     )
-    response = webhook.client.post("/validate", content=body)
+    response = webhook.client.post(
+        "/validate", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert "nests too deeply" in response.json()["error"]
     assert webhook.client.get("/healthz").status_code == 200

@@ -3,11 +3,9 @@ regorus import work-around; constraints' enforcement actions and policy errors."
 
 from __future__ import annotations
 
-import gc
+import shutil
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -61,7 +59,7 @@ def test_verify_fails_and_says_why(tmp_path: Path) -> None:
     suite = (source / "suite.yaml").read_text().replace("- violations: 3", "- violations: 2")
     (tmp_path / "suite.yaml").write_text(suite)
     (tmp_path / "template.yaml").write_text((source / "template.yaml").read_text())
-    (tmp_path / "samples").symlink_to(source / "samples")
+    shutil.copytree(source / "samples", tmp_path / "samples")
     result = seawall("policy", "verify", str(tmp_path / "suite.yaml"))
     assert result.returncode == 1
     assert result.stdout.splitlines()[-1] == "4 passed, 1 failed"
@@ -119,21 +117,6 @@ def test_imported_library_functions_evaluate_in_regorus() -> None:
     )
     assert program.violations({"review": {"object": {"size": 11}}}) == [{"msg": "too big"}]
     assert program.violations({"review": {"object": {"size": 3}}}) == []
-
-
-def test_a_dropped_program_stops_its_engine_thread() -> None:
-    def engine_threads() -> int:
-        return sum(t.name.startswith("rego-dropped") for t in threading.enumerate())
-
-    for _ in range(3):
-        program = RegoProgram('package t\nviolation[{"msg": "x"}] { true }\n', name="dropped")
-        assert program.violations({"review": {}}) == [{"msg": "x"}]
-    del program
-    gc.collect()
-    deadline = time.monotonic() + 10
-    while engine_threads() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert engine_threads() == 0  # compiling templates again and again leaks no thread
 
 
 @given(st.text(max_size=300))

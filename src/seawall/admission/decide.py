@@ -24,6 +24,7 @@ from seawall.policy.request import Review
 
 MODES = ("enforce", "audit")
 FAILURE_POLICIES = ("fail", "ignore")
+REPORT_GRACE = 0.25  # seconds
 NO_API = "the webhook has no Kubernetes API access (--kubeconfig, --context or --in-cluster)"
 
 
@@ -33,6 +34,9 @@ class AdmissionSettings:
     failure_policy: str = "fail"  # what an erroring or slow policy means: deny or allow
     timeout: float = 3.0  # seconds the engine may take before the failure policy applies
     max_request_bytes: int = 3 * 1024 * 1024
+    read_timeout: float = 10.0  # seconds a request may take to arrive, once it starts
+    max_connections: int = 128  # open at once; more are closed on arrival
+    max_in_flight: int = 16  # reviews being decided at once; more get a 503
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -41,6 +45,10 @@ class AdmissionSettings:
             raise ValueError("timeout must be a positive number of seconds")
         if self.max_request_bytes < 1:
             raise ValueError("max request bytes must be positive")
+        if not self.read_timeout > 0:
+            raise ValueError("read timeout must be a positive number of seconds")
+        if self.max_connections < 1 or self.max_in_flight < 1:
+            raise ValueError("connection and review limits must be positive")
         if self.failure_policy not in FAILURE_POLICIES:
             raise ValueError(f"failure policy must be one of {', '.join(FAILURE_POLICIES)}")
 
@@ -89,7 +97,7 @@ class Decider:
         self.settings = settings
         self.log = log
         self._clock = clock
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="policy")
+        self._pool = ThreadPoolExecutor(settings.max_in_flight, thread_name_prefix="policy")
 
     def _namespace(self, obj: KubeObject) -> tuple[Mapping[str, Any] | None, str]:
         """The Namespace of ``obj`` for namespaceSelectors, or None and why it is unknown.
@@ -115,6 +123,7 @@ class Decider:
             namespace_unknown=unknown,
             dry_run=request.dry_run,
             uid=request.uid,
+            deadline=time.monotonic() + self.settings.timeout,  # templates stop by then
         )
         return self.engine.evaluate(obj, review)
 
@@ -128,7 +137,9 @@ class Decider:
         else:
             future = self._pool.submit(self._evaluate, request)
             try:
-                decisions = future.result(timeout=self.settings.timeout)
+                # Templates stop at the timeout themselves; the grace lets the engine report
+                # which ones it stopped, rather than only that time ran out.
+                decisions = future.result(timeout=self.settings.timeout + REPORT_GRACE)
             except FutureTimeout:
                 decisions = []
                 verdict.errors.append(f"policy evaluation took more than {self.settings.timeout}s")

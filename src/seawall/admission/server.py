@@ -6,6 +6,13 @@ decision is CPU-bound work of a fraction of a millisecond, the API server keeps 
 connections alive, and a thread per connection with no event loop, routing layer or
 validation framework adds the least latency (p99 figures in bench/admission_latency.py).
 TLS handshakes run in the connection's thread, never in the accept loop.
+
+Clients may be hostile. Connections are capped (beyond ``max_connections`` a new one is
+closed at once, with no thread), so are reviews in progress (beyond ``max_in_flight`` a
+review gets a 503 at once); a request must arrive whole within ``read_timeout`` and its
+headers within :data:`~seawall.admission.reading.MAX_HEADER_BYTES`; a body must be
+``application/json`` with exactly one ``Content-Length`` and no ``Transfer-Encoding``
+(request smuggling needs both), no larger than ``max_request_bytes``.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import msgspec
 
 from seawall.admission.decide import Decider
 from seawall.admission.metrics import Metrics
+from seawall.admission.reading import RequestReader
 from seawall.admission.review import ReviewError, parse_review, response_body
 
 
@@ -41,10 +49,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.request.settimeout(self.timeout)
         if isinstance(self.request, ssl.SSLSocket):
-            self.request.settimeout(self.timeout)
             self.request.do_handshake()
         super().setup()
+        self.rfile = RequestReader(self.request, self.server.decider.settings.read_timeout)
+
+    def handle_one_request(self) -> None:
+        assert isinstance(self.rfile, RequestReader)
+        self.rfile.next_request()
+        super().handle_one_request()
 
     def log_message(self, format: str, *args: Any) -> None:
         """Access logs are replaced by the decision log."""
@@ -64,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
     def _error(self, code: int, message: str) -> None:
-        self.server.metrics.count("bad_request")
+        self.server.metrics.count("overloaded" if code == 503 else "bad_request")
         self._send(code, msgspec.json.encode({"error": message}))
 
     def do_GET(self) -> None:
@@ -82,21 +96,46 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(404, b'{"error":"not found"}')
             return
-        length_header = self.headers.get("Content-Length")
-        if length_header is None or not length_header.isdigit():
-            self.close_connection = True
-            self._error(411, "Content-Length is required")
-            return
-        length = int(length_header)
-        if length > self.server.decider.settings.max_request_bytes:
-            self.close_connection = True  # the body is not read: the connection is unusable
-            self._error(
-                413,
-                f"request of {length} bytes exceeds the limit of "
-                f"{self.server.decider.settings.max_request_bytes}",
-            )
+        length = self._content_length()
+        if length is None:
             return
         body = self.rfile.read(length)
+        if len(body) < length:  # the client closed early
+            self.close_connection = True
+            return
+        if not self.server.reviews.acquire(blocking=False):
+            self._error(503, "too many reviews in progress, retry")
+            return
+        try:
+            self._review(body, started)
+        finally:
+            self.server.reviews.release()
+
+    def _content_length(self) -> int | None:
+        """The body's length, or None after refusing the request (and closing: a body left
+        unread makes the connection unusable)."""
+        lengths = self.headers.get_all("Content-Length") or []
+        media_type = self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        limit = self.server.decider.settings.max_request_bytes
+        keep_alive, self.close_connection = self.close_connection, True
+        if "Transfer-Encoding" in self.headers and lengths:
+            self._error(400, "Content-Length and Transfer-Encoding together are refused")
+        elif not lengths:
+            self._error(411, "Content-Length is required")
+        elif len(lengths) > 1:
+            self._error(400, "more than one Content-Length")
+        elif not (lengths[0].isascii() and lengths[0].isdigit() and len(lengths[0]) <= 18):
+            self._error(400, "Content-Length is not a number")
+        elif media_type != "application/json":
+            self._error(415, "Content-Type must be application/json")
+        elif int(lengths[0]) > limit:
+            self._error(413, f"request of {lengths[0]} bytes exceeds the limit of {limit}")
+        else:
+            self.close_connection = keep_alive
+            return int(lengths[0])
+        return None
+
+    def _review(self, body: bytes, started: float) -> None:
         try:
             request = parse_review(body)
         except ReviewError as exc:
@@ -120,10 +159,27 @@ class WebhookServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.decider = decider
         self.metrics = Metrics()
+        self.connections = threading.BoundedSemaphore(decider.settings.max_connections)
+        self.reviews = threading.BoundedSemaphore(decider.settings.max_in_flight)
         if tls is not None:
             self.socket = tls.wrap_socket(
                 self.socket, server_side=True, do_handshake_on_connect=False
             )
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread for the connection, unless ``max_connections`` are open already: then
+        it is closed at once (answering would need a TLS handshake, in this loop)."""
+        if not self.connections.acquire(blocking=False):
+            self.metrics.count("refused_connection")
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that drops or fails the TLS handshake is not worth a traceback."""

@@ -3,7 +3,9 @@ constraints, giving the same decisions to ``k8s scan``, the cluster listing and 
 admission webhook.
 
 A check or template that raises is not a crash: it becomes an ``error`` finding naming the
-policy, and the admission server applies its failure policy to it.
+policy, and the admission server applies its failure policy to it. Templates run in
+supervised worker processes (:mod:`seawall.policy.gatekeeper.supervisor`), so one that
+exceeds its time or memory budget is such an error too.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import msgspec
 from seawall.model import Finding, Resource, Rule, Status
 from seawall.policy.builtin import BuiltinCheck, CheckContext, Violation, builtin_checks
 from seawall.policy.discovery import ApiResource, relevant
+from seawall.policy.gatekeeper.budget import Budget
 from seawall.policy.gatekeeper.match import (
     NamespaceUnknown,
     kinds_match,
     matches,
     needs_namespace,
 )
+from seawall.policy.gatekeeper.supervisor import Job, Outcome, supervisor_for
 from seawall.policy.gatekeeper.template import ENGINES, Constraint
 from seawall.policy.library import PolicyLibrary
 from seawall.policy.objects import KNOWN_KINDS, KubeObject
@@ -56,6 +60,7 @@ class PolicyEngine:
         *,
         builtin: bool = True,
         engine_preference: Sequence[str] = ENGINES,
+        budget: Budget | None = None,
     ) -> None:
         self.settings = settings or PolicySettings()
         self.context = CheckContext(self.settings, scan_lookup)
@@ -66,6 +71,7 @@ class PolicyEngine:
         )
         self.library = library or PolicyLibrary()
         self.engine_preference = tuple(engine_preference)
+        self.supervisor = supervisor_for(budget or Budget.from_environment())
         self._constraint_rules = {
             (c.kind, c.name): self._constraint_rule(c) for c in self.library.constraints
         }
@@ -137,12 +143,16 @@ class PolicyEngine:
     def _passed(rule: Rule, resource: Resource) -> Finding:
         return Finding(rule=rule, status=Status.PASS, resource=resource)
 
-    def _constraints(self, obj: KubeObject, review: Review, passes: bool) -> Iterable[Decision]:
+    def _constraints(self, obj: KubeObject, review: Review, passes: bool) -> list[Decision]:
+        """The decisions of the constraints that apply to ``obj``; their templates are
+        evaluated together, in one batch, by the supervisor's workers."""
         old_labels = []
         if review.old_object:
             metadata = review.old_object.get("metadata") or {}
             old_labels = [{str(k): str(v) for k, v in (metadata.get("labels") or {}).items()}]
         resource = obj.resource()
+        applicable: list[tuple[Constraint, Rule, Exception | None]] = []
+        jobs: list[Job] = []
         for constraint in self.library.constraints:
             rule = self._constraint_rules[(constraint.kind, constraint.name)]
             if (
@@ -155,31 +165,33 @@ class PolicyEngine:
                 rest = {k: v for k, v in constraint.match.items() if k != "namespaceSelector"}
                 if matches(rest, obj, None, old_labels):
                     unknown = NamespaceUnknown(obj.namespace, review.namespace_unknown)
-                    yield self._error(rule, resource, unknown, constraint.enforcement_action)
+                    applicable.append((constraint, rule, unknown))
                 continue
             if not matches(constraint.match, obj, review.namespace_object, old_labels):
                 continue
             template = self.library.templates[constraint.kind]
-            try:
-                found = template.violations(
-                    obj, constraint, review, template.engine(self.engine_preference)
-                )
-            except Exception as exc:
-                yield self._error(rule, resource, exc, constraint.enforcement_action)
+            engine = template.engine(self.engine_preference)
+            evaluation_input = template.evaluation_input(obj, constraint, review, engine)
+            jobs.append(Job(template, engine, evaluation_input, rule.id))
+            applicable.append((constraint, rule, None))
+        outcomes = iter(self.supervisor.run(jobs, review.deadline) if jobs else [])
+        decisions: list[Decision] = []
+        for constraint, rule, error in applicable:
+            action = constraint.enforcement_action
+            outcome: Outcome = error or next(outcomes)
+            if isinstance(outcome, Exception):
+                decisions.append(self._error(rule, resource, outcome, action))
                 continue
-            if passes and not found:
-                yield Decision(self._passed(rule, resource), constraint.enforcement_action)
-            for violation in found:
-                yield Decision(
-                    Finding(
-                        rule=rule,
-                        status=Status.FAIL,
-                        resource=resource,
-                        evidence=str(violation.get("msg", "")),
-                        message=str(violation.get("msg", "")),
-                    ),
-                    constraint.enforcement_action,
-                )
+            if passes and not outcome:
+                decisions.append(Decision(self._passed(rule, resource), action))
+            for violation in outcome:
+                message = str(violation.get("msg", ""))
+                finding = Finding(
+                    rule=rule, status=Status.FAIL, resource=resource, evidence=message,
+                    message=message,
+                )  # fmt: skip
+                decisions.append(Decision(finding, action))
+        return decisions
 
     @staticmethod
     def _error(rule: Rule, resource: Resource, exc: Exception, action: str) -> Decision:

@@ -20,3 +20,6 @@ class Review:
     namespace_unknown: str = ""
     dry_run: bool = False
     uid: str = ""
+    # When the answer is due (``time.monotonic()``), as at admission: template evaluations
+    # still running then are stopped and become policy errors. None: only their own budget.
+    deadline: float | None = None

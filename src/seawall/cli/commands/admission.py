@@ -99,6 +99,8 @@ def serve(
         stream = decision_log.open("a", encoding="utf-8") if decision_log else sys.stdout
     except OSError as exc:
         raise EnvironmentFailure(f"cannot open {decision_log}: {exc.strerror}") from None
+    # Template workers start and compile before the first request, not during it.
+    engine.supervisor.warm(engine.library.templates.values())
     namespaces = _namespace_cache(kubeconfig, context, in_cluster)
     decider = Decider(engine, settings, DecisionLog(stream), namespaces=namespaces)
     try:

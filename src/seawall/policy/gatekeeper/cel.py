@@ -7,19 +7,25 @@ else ``messageExpression`` or ``message``). The activation has ``object``, ``old
 ``variables.anyObject`` (object, or oldObject on DELETE) and ``variables.params`` (the
 constraint's parameters). cel-python lacks Kubernetes' string and list extension
 functions; the ones templates use are supplied here.
+
+Regular expressions (``matches``, ``find``, ``findAll``) run on RE2, as Kubernetes' CEL
+specifies: linear time, so no object can make a pattern backtrack for minutes. A literal
+pattern RE2 cannot compile (a backreference, lookaround) fails the template's compilation
+rather than every evaluation.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import celpy
+import lark
 from celpy import celtypes
 from celpy.adapter import json_to_cel
 
 from seawall.errors import InputError
+from seawall.safety.regex import RegexError, compile_re2
 
 
 def _join(items: Any, separator: Any = "") -> celtypes.StringType:
@@ -50,14 +56,22 @@ def _string_function(method: Callable[[str], str]) -> Callable[[Any], celtypes.S
     return lambda text: celtypes.StringType(method(str(text)))
 
 
+def _matches(text: Any, pattern: Any) -> celtypes.BoolType:
+    return celtypes.BoolType(compile_re2(str(pattern)).search(str(text)) is not None)
+
+
 def _find(text: Any, pattern: Any) -> celtypes.StringType:
-    match = re.search(str(pattern), str(text))
+    match = compile_re2(str(pattern)).search(str(text))
     return celtypes.StringType(match.group(0) if match else "")
 
 
 def _find_all(text: Any, pattern: Any, limit: Any = -1) -> celtypes.ListType:
-    found = [celtypes.StringType(m.group(0)) for m in re.finditer(str(pattern), str(text))]
-    return celtypes.ListType(found if int(limit) < 0 else found[: int(limit)])
+    found: list[celtypes.StringType] = []
+    for match in compile_re2(str(pattern)).finditer(str(text)):
+        if 0 <= int(limit) <= len(found):
+            break
+        found.append(celtypes.StringType(match.group(0)))
+    return celtypes.ListType(found)
 
 
 KUBERNETES_FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -70,15 +84,50 @@ KUBERNETES_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "lowerAscii": _string_function(str.lower),
     "upperAscii": _string_function(str.upper),
     "trim": _string_function(str.strip),
+    "matches": _matches,
     "find": _find,
     "findAll": _find_all,
     "isSorted": lambda items: celtypes.BoolType(list(items) == sorted(items)),
 }
 
 
+REGEX_FUNCTIONS = frozenset({"matches", "find", "findAll"})
+
+
+def _literal_patterns(tree: lark.Tree[Any]) -> Iterator[lark.Token]:
+    """The string literals passed as the pattern of a regex function in ``tree``:
+    ``text.matches("p")`` (the first argument) or ``matches(text, "p")`` (the second)."""
+    for node in tree.iter_subtrees():
+        if node.data == "member_dot_arg":
+            name, position = node.children[1], 0
+        elif node.data == "ident_arg":
+            name, position = node.children[0], 1
+        else:
+            continue
+        arguments = node.children[-1]
+        if str(name) not in REGEX_FUNCTIONS or not isinstance(arguments, lark.Tree):
+            continue
+        if position < len(arguments.children):
+            argument = arguments.children[position]
+            tokens = list(argument.scan_values(lambda v: isinstance(v, lark.Token)))
+            if len(tokens) == 1 and tokens[0].type == "STRING_LIT":
+                yield tokens[0]
+
+
+def _check_patterns(environment: celpy.Environment, tree: lark.Tree[Any]) -> None:
+    """Compile every literal regex of ``tree`` with RE2 now (RegexError if one fails)."""
+    for token in _literal_patterns(tree):
+        pattern = environment.program(environment.compile(str(token))).evaluate({})
+        compile_re2(str(pattern))
+
+
 def _program(environment: celpy.Environment, expression: str, where: str) -> Any:
     try:
-        return environment.program(environment.compile(expression), functions=KUBERNETES_FUNCTIONS)
+        tree = environment.compile(expression)
+        _check_patterns(environment, tree)
+        return environment.program(tree, functions=KUBERNETES_FUNCTIONS)
+    except RegexError as exc:
+        raise InputError(f"{where}: CEL expression {expression[:80]!r}: {exc}") from None
     except Exception as exc:  # celpy raises CELParseError and lark errors
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"{where}: CEL expression does not compile: {first}") from None

@@ -12,11 +12,8 @@ shadowed), so templates are accepted as published.
 from __future__ import annotations
 
 import json
-import queue
 import re
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future
 from typing import Any
 
 import regorus
@@ -87,76 +84,37 @@ def inline_imports(module: str) -> str:
     return _replace_names(_IMPORT.sub("", module), names)
 
 
-_STOP = None
-_Requests = queue.SimpleQueue[tuple[str, str, Future[str]] | None]
-
-
-class _EngineThread:
-    """A thread that owns one regorus engine and evaluates on it.
+class RegoProgram:
+    """A compiled Rego template: its rewritten module and libraries in a regorus engine.
 
     regorus engines are "unsendable": usable only on, and to be freed only by, the thread
-    that created them. Pinning each engine to its own thread (fed through a queue) keeps
-    that true whichever thread asks, and at interpreter exit the daemon thread is simply
-    abandoned instead of freeing the engine elsewhere. The thread holds only the queue, not
-    this object, so dropping the program stops the thread (a long-running process compiling
-    templates again and again keeps no thread per template it ever compiled).
+    that created them. Templates are therefore evaluated in single-threaded worker
+    processes (:mod:`seawall.policy.gatekeeper.supervisor`); elsewhere a program is only
+    compiled, to check it, and dropped on the same thread.
     """
-
-    def __init__(self, sources: Sequence[tuple[str, str]], name: str) -> None:
-        self._requests: _Requests = queue.SimpleQueue()
-        ready: Future[None] = Future()
-        thread = threading.Thread(
-            target=_serve, args=(sources, self._requests, ready), name=f"rego-{name}", daemon=True
-        )
-        thread.start()
-        ready.result()  # raises the compile error, if any
-
-    def evaluate(self, input_json: str, query: str) -> str:
-        future: Future[str] = Future()
-        self._requests.put((input_json, query, future))
-        return future.result()
-
-    def __del__(self) -> None:
-        self._requests.put(_STOP)  # the thread frees its engine itself and ends
-
-
-def _serve(sources: Sequence[tuple[str, str]], requests: _Requests, ready: Future[None]) -> None:
-    """The engine thread: compile ``sources``, then evaluate requests until told to stop."""
-    try:
-        engine: Any = regorus.Engine()
-        engine.set_rego_v0(True)  # the Gatekeeper library is written in Rego v0 syntax
-        for label, source in sources:
-            engine.add_policy(label, source)
-    except BaseException as exc:  # Rust panics derive from BaseException
-        ready.set_exception(RuntimeError(_first_line(exc)))
-        return
-    ready.set_result(None)
-    while (request := requests.get()) is not _STOP:
-        text, query, future = request
-        try:
-            engine.set_input_json(text)
-            future.set_result(engine.eval_rule_as_json(query))
-        except BaseException as exc:
-            future.set_exception(RuntimeError(_first_line(exc)))
-
-
-class RegoProgram:
-    """A compiled Rego template: its rewritten module and libraries in a regorus engine."""
 
     def __init__(self, module: str, libs: Sequence[str] = (), name: str = "template") -> None:
         self.package = package_of(module)
         sources = [(f"{name}.rego", inline_imports(module))]
         sources += [(f"{name}-lib{i}.rego", inline_imports(lib)) for i, lib in enumerate(libs)]
         try:
-            self._engine = _EngineThread(sources, name)
-        except RuntimeError as exc:
-            raise InputError(f"{name}: Rego does not compile: {exc}") from None
+            self._engine: Any = regorus.Engine()
+            self._engine.set_rego_v0(True)  # the Gatekeeper library is written in Rego v0
+            for label, source in sources:
+                self._engine.add_policy(label, source)
+        except BaseException as exc:  # Rust panics derive from BaseException
+            raise InputError(f"{name}: Rego does not compile: {_first_line(exc)}") from None
 
     def violations(self, review_input: Mapping[str, Any]) -> list[dict[str, Any]]:
         """The ``violation`` set for ``review_input`` (``{"review": ..., "parameters": ...}``)."""
-        result = json.loads(
-            self._engine.evaluate(json.dumps(review_input), f"data.{self.package}.violation")
-        )
+        try:
+            self._engine.set_input_json(json.dumps(review_input))
+            text = self._engine.eval_rule_as_json(f"data.{self.package}.violation")
+        except MemoryError:
+            raise
+        except BaseException as exc:  # Rust panics derive from BaseException
+            raise RuntimeError(_first_line(exc)) from None
+        result = json.loads(text)
         if result is None:
             return []
         items = result if isinstance(result, list) else [result]

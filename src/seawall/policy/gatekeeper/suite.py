@@ -2,25 +2,32 @@
 
 A suite lists tests (a template and a constraint) and cases (an object, or an
 AdmissionReview for UPDATE/DELETE, with assertions). An assertion counts the violations
-whose message matches its ``message`` regex (all of them without one) and compares the
+whose message matches its ``message`` regex (RE2) (all of them without one) and compares the
 count with ``violations``: ``yes`` (at least one, the default), ``no`` or a number.
 Every engine the template carries is checked unless one is chosen.
+
+A suite is input like any other: it may name only files inside its own directory (no
+absolute paths, no ``..``, no symlink leading out), each a regular file of bounded size
+(a FIFO or device is refused, never read), and read with the safe YAML loader.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from seawall.errors import InputError
+from seawall.errors import InputError, UnsafeInputError
 from seawall.policy.engine import PolicyEngine
 from seawall.policy.library import PolicyLibrary
-from seawall.policy.manifests import load_manifests, parse_manifests
 from seawall.policy.objects import as_mapping, normalise
 from seawall.policy.request import Review
+from seawall.safety.files import read_regular
+from seawall.safety.regex import RegexError, compile_re2
+from seawall.safety.yaml import YamlError, load_yaml
+
+MAX_FILE_BYTES = 16 * 1024 * 1024  # a suite, template, constraint or case object
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +63,10 @@ def check_assertions(messages: Sequence[str], assertions: Any) -> str:
         assertion = as_mapping(assertion)
         pattern = assertion.get("message")
         try:
-            matching = (
-                [m for m in messages if re.search(str(pattern), m)]
-                if pattern is not None
-                else list(messages)
-            )
-        except re.error as exc:
-            raise InputError(f"assertion message {pattern!r} is not a regex: {exc}") from None
+            regex = compile_re2(str(pattern)) if pattern is not None else None
+        except RegexError as exc:
+            raise InputError(f"assertion message: {exc}") from None
+        matching = [m for m in messages if regex is None or regex.search(m)]
         mode, count = _expected(assertion.get("violations"))
         if (mode == "min" and len(matching) < count) or (mode == "eq" and len(matching) != count):
             wanted = f"at least {count}" if mode == "min" else str(count)
@@ -73,12 +77,50 @@ def check_assertions(messages: Sequence[str], assertions: Any) -> str:
     return ""
 
 
+def _documents(path: Path) -> list[Mapping[str, Any]]:
+    """The YAML documents of the regular file ``path``, each a mapping."""
+    try:
+        documents = load_yaml(read_regular(path, MAX_FILE_BYTES))
+    except YamlError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    found = [d for d in documents if d is not None]
+    if not all(isinstance(d, dict) for d in found):
+        raise InputError(f"{path}: every document must be a mapping")
+    return found
+
+
+def _inside(base: Path, name: Any, suite: Path) -> Path:
+    """``name``, a path the suite at ``suite`` gives, within the suite's directory ``base``."""
+    if not isinstance(name, str) or not name:
+        raise InputError(f"{suite}: a test needs template, constraint and case object paths")
+    relative = PurePosixPath(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        raise UnsafeInputError(f"{suite}: {name!r} is outside the suite's directory")
+    path = base / relative
+    if not path.resolve().is_relative_to(base.resolve()):
+        raise UnsafeInputError(f"{suite}: {name!r} leads outside the suite's directory")
+    return path
+
+
+def _library(paths: Sequence[Path]) -> PolicyLibrary:
+    library = PolicyLibrary()
+    for path in paths:
+        for raw in _documents(path):
+            obj = normalise(raw, str(path))
+            if not library.add(obj):
+                raise InputError(
+                    f"{path}: {obj.kind} {obj.name} is neither a ConstraintTemplate "
+                    "nor a Constraint"
+                )
+    library.check()
+    return library
+
+
 def _case_object(path: Path) -> tuple[Mapping[str, Any], Review]:
-    text = path.read_text(encoding="utf-8")
-    objects = parse_manifests(text, str(path))
+    objects = _documents(path)
     if len(objects) != 1:
         raise InputError(f"{path}: a case object must be one document, found {len(objects)}")
-    raw = objects[0].raw
+    raw = objects[0]
     if raw.get("kind") != "AdmissionReview":
         return raw, Review()
     request = as_mapping(raw.get("request"))
@@ -93,30 +135,24 @@ def _case_object(path: Path) -> tuple[Mapping[str, Any], Review]:
     return (obj if isinstance(obj, Mapping) else (old or {})), review
 
 
-def _within(base: Path, name: Any) -> Path:
-    if not isinstance(name, str) or not name:
-        raise InputError(f"{base}: a test needs template, constraint and case object paths")
-    return base / name
-
-
 def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
     """Results of every case of the suite at ``path``, per engine."""
-    documents = load_manifests([str(path)])
-    if len(documents) != 1 or documents[0].kind != "Suite":
+    documents = _documents(path)
+    if len(documents) != 1 or documents[0].get("kind") != "Suite":
         raise InputError(f"{path}: not a gator Suite (kind: Suite)")
-    suite = documents[0].raw
+    suite = documents[0]
     suite_name = str(as_mapping(suite.get("metadata")).get("name") or path.parent.name)
     base = path.parent
     for test in suite.get("tests") or []:
         test = as_mapping(test)
         test_name = str(test.get("name", "test"))
-        library = PolicyLibrary.load(
-            [str(_within(base, test.get("template"))), str(_within(base, test.get("constraint")))]
+        library = _library(
+            [_inside(base, test.get(name), path) for name in ("template", "constraint")]
         )
         if len(library.templates) != 1 or len(library.constraints) != 1:
             raise InputError(f"{path}: test {test_name} needs one template and one constraint")
         template = next(iter(library.templates.values()))
-        engines = [engine] if engine else list(template.programs)
+        engines = [engine] if engine else list(template.engines)
         for case in test.get("cases") or []:
             case = as_mapping(case)
             case_name = str(case.get("name", "case"))
@@ -135,9 +171,9 @@ def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
                         "referential data (inventory) is not supported",
                     )
                 continue
-            raw, review = _case_object(_within(base, case.get("object")))
+            raw, review = _case_object(_inside(base, case.get("object"), path))
             for name in engines:
-                if name not in template.programs:
+                if name not in template.engines:
                     raise InputError(f"template {template.name} has no {name} engine")
                 policy = PolicyEngine(library=library, builtin=False, engine_preference=[name])
                 decisions = policy.evaluate(normalise(raw), review)

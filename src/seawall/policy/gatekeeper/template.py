@@ -8,6 +8,7 @@ takes several; ``seawall policy verify --engine all`` checks that every engine a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ CEL = "K8sNativeValidation"
 ENGINES = (REGO, CEL)
 ENFORCEMENT_ACTIONS = ("deny", "dryrun", "warn")
 SEVERITY_KEY = "seawall.dev/severity"
+_KEYS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,13 @@ def _engines(target: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 class ConstraintTemplate:
-    """A compiled template: one program per engine it carries."""
+    """A template and the engines it carries. Programs are compiled here only to check them
+    (``check``); they run in worker processes, which compile them once each from ``raw``
+    (``key`` names the template to them)."""
 
-    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
+    def __init__(self, raw: Mapping[str, Any], where: str, *, check: bool = True) -> None:
+        self.key = next(_KEYS)
+        self.raw, self.where = raw, where
         metadata, spec = as_mapping(raw.get("metadata")), as_mapping(raw.get("spec"))
         kind = as_mapping(as_mapping(as_mapping(spec.get("crd")).get("spec")).get("names")).get(
             "kind"
@@ -95,37 +101,41 @@ class ConstraintTemplate:
         targets = spec.get("targets")
         if not isinstance(targets, list) or not targets:
             raise InputError(f"{where}: ConstraintTemplate {self.name} has no targets")
-        sources = _engines(as_mapping(targets[0]))
-        if not sources:
+        self._sources = _engines(as_mapping(targets[0]))
+        if not self._sources:
             raise InputError(
                 f"{where}: template {self.name} has no Rego or K8sNativeValidation code"
             )
-        self.programs: dict[str, RegoProgram | CelProgram] = {}
-        for engine, source in sources.items():
+        self.engines = tuple(self._sources)
+        if check:
+            self.compile()  # compile errors surface at load time; the programs are dropped
+
+    def compile(self) -> dict[str, RegoProgram | CelProgram]:
+        """One program per engine (InputError if one does not compile)."""
+        programs: dict[str, RegoProgram | CelProgram] = {}
+        for engine, source in self._sources.items():
             if engine == REGO:
                 libs = source.get("libs") or []
-                self.programs[engine] = RegoProgram(str(source.get("rego")), libs, self.name)
+                programs[engine] = RegoProgram(str(source.get("rego")), libs, self.name)
             else:
-                self.programs[engine] = CelProgram(source, self.name)
+                programs[engine] = CelProgram(source, self.name)
+        return programs
 
     def engine(self, preference: Sequence[str] = ENGINES) -> str:
         for engine in preference:
-            if engine in self.programs:
+            if engine in self.engines:
                 return engine
-        return next(iter(self.programs))
+        return self.engines[0]
 
-    def violations(
-        self,
-        obj: KubeObject,
-        constraint: Constraint,
-        review: Review,
-        engine: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """The violations of ``constraint`` on ``obj``: ``[{"msg": ..., "details": ...}]``."""
-        program = self.programs[engine or self.engine()]
+    def evaluation_input(
+        self, obj: KubeObject, constraint: Constraint, review: Review, engine: str
+    ) -> tuple[Any, ...]:
+        """What ``engine``'s program needs to judge ``obj`` (plain data, so that it can be
+        sent to a worker process): Gatekeeper's ``input`` for Rego, the activation's parts
+        for CEL."""
         old = review.old_object
         raw_object = dict(obj.raw) if obj.raw else None
-        if isinstance(program, RegoProgram):
+        if engine == REGO:
             version = obj.api_version.rpartition("/")[2]
             request = {
                 "uid": review.uid,
@@ -138,13 +148,18 @@ class ConstraintTemplate:
                 "oldObject": dict(old) if old else None,
                 "dryRun": review.dry_run,
             }
-            return program.violations(
-                {"review": request, "parameters": dict(constraint.parameters)}
-            )
+            return ({"review": request, "parameters": dict(constraint.parameters)},)
         request = {
             "operation": review.operation,
             "namespace": obj.namespace,
             "name": obj.name,
             "userInfo": dict(review.user_info),
         }
-        return program.violations(raw_object, old, request, constraint.raw, review.namespace_object)
+        namespace_object = dict(review.namespace_object) if review.namespace_object else None
+        return (
+            raw_object,
+            dict(old) if old else None,
+            request,
+            dict(constraint.raw),
+            namespace_object,
+        )

@@ -26,6 +26,7 @@ from seawall.runtime.rules.parser import (
     Not,
     Or,
 )
+from seawall.safety.regex import RegexError, compile_re2
 
 Predicate = Callable[[Event], bool]
 _MISSING: Any = object()
@@ -239,14 +240,14 @@ def _value_test(op: str, values: list[Any], name: str) -> Callable[[Any], bool]:
         dirs = tuple(s.rstrip("/") + "/" for s in strings)
         exact = frozenset(s.rstrip("/") or "/" for s in strings)
         return lambda x: x in exact or x.startswith(dirs)
-    if op in ("glob", "matches"):
-        patterns = [fnmatch.translate(s) for s in strings] if op == "glob" else list(strings)
+    if op == "glob":  # fnmatch's translation never backtracks badly, but needs ``re``
+        glob = re.compile("|".join(f"(?:{fnmatch.translate(s)})" for s in strings))
+        return lambda x: glob.match(x) is not None
+    if op == "matches":  # a rule's own pattern: RE2, linear in the event's text
         try:
-            regex = re.compile("|".join(f"(?:{p})" for p in patterns))
-        except re.error as exc:
+            regex = compile_re2("|".join(f"(?:{s})" for s in strings))
+        except RegexError as exc:
             raise ConditionError(f"{name} matches: bad regular expression: {exc}") from None
-        if op == "glob":
-            return lambda x: regex.match(x) is not None
         return lambda x: regex.search(x) is not None
     raise ConditionError(f"unknown operator {op!r}")
 

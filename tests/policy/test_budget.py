@@ -1,0 +1,83 @@
+"""Supervised template evaluation: a template that allocates without bound or runs for
+minutes costs only its own worker and becomes a policy error naming it; the other
+templates of the batch, and the next evaluations, are answered as usual."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seawall.errors import InputError
+from seawall.model import Status
+from seawall.policy.engine import PolicyEngine
+from seawall.policy.gatekeeper.budget import (
+    MEMORY_VARIABLE,
+    TIMEOUT_VARIABLE,
+    WORKERS_VARIABLE,
+    Budget,
+)
+from seawall.policy.manifests import parse_manifests
+from seawall.policy.request import Review
+from tests.policy.hostile import HUNGRY, OWNER, SLOW, SLOW_CEL_TEMPLATE, library, pod
+
+TIGHT = Budget(timeout=1.5, memory_mb=128, workers=1)
+
+
+def evaluate(engine: PolicyEngine, text: str, review: Review | None = None) -> dict[str, str]:
+    obj = parse_manifests(text, "pod")[0]
+    return {d.finding.rule.id: d.finding.evidence for d in engine.evaluate(obj, review)}
+
+
+def test_a_template_that_allocates_without_bound_exceeds_its_memory_budget() -> None:
+    engine = PolicyEngine(library=library(HUNGRY, OWNER), builtin=False, budget=TIGHT)
+    found = evaluate(engine, pod())
+    assert "K8sHungry/c exceeded its budget (memory: 128 MB)" in found["K8sHungry/c"]
+    assert found["K8sOwner/c"] == "needs an owner label"  # evaluated on a fresh worker
+    assert evaluate(engine, pod())["K8sOwner/c"] == "needs an owner label"
+
+
+@pytest.mark.parametrize("template", [SLOW, SLOW_CEL_TEMPLATE], ids=["rego", "cel"])
+def test_a_template_that_runs_for_minutes_exceeds_its_time_budget(template: str) -> None:
+    engine = PolicyEngine(library=library(OWNER, template), builtin=False, budget=TIGHT)
+    started = time.monotonic()
+    found = evaluate(engine, pod(containers=3000))
+    assert time.monotonic() - started < 10
+    (slow,) = (rule for rule in found if rule != "K8sOwner/c")
+    assert f"{slow} exceeded its budget (time: 1.5s)" in found[slow]
+    assert found["K8sOwner/c"] == "needs an owner label"
+
+
+def test_the_request_deadline_stops_an_evaluation_before_its_budget() -> None:
+    engine = PolicyEngine(library=library(SLOW), builtin=False, budget=Budget(timeout=60))
+    started = time.monotonic()
+    found = evaluate(engine, pod(), Review(deadline=time.monotonic() + 0.5))
+    assert time.monotonic() - started < 5
+    assert "exceeded its budget (time: the request's deadline)" in found["K8sSlow/c"]
+
+
+def test_a_budget_error_is_an_error_finding_with_the_constraints_action() -> None:
+    engine = PolicyEngine(library=library(HUNGRY), builtin=False, budget=TIGHT)
+    (decision,) = engine.evaluate(parse_manifests(pod(), "pod")[0])
+    assert decision.finding.status is Status.ERROR and decision.action == "deny"
+
+
+def test_budget_from_the_environment() -> None:
+    budget = Budget.from_environment(
+        {"SEAWALL_POLICY_TIMEOUT": "2.5", "SEAWALL_POLICY_MEMORY_MB": "300"}
+    )
+    assert budget == Budget(timeout=2.5, memory_mb=300, workers=Budget().workers)
+    assert Budget.from_environment({}) == Budget()
+
+
+@given(
+    st.sampled_from([TIMEOUT_VARIABLE, MEMORY_VARIABLE, WORKERS_VARIABLE]),
+    st.text(max_size=12).filter(lambda t: t.strip() != ""),
+)
+def test_a_bad_budget_variable_is_an_input_error(name: str, value: str) -> None:
+    try:
+        Budget.from_environment({name: value})
+    except InputError as exc:
+        assert name in str(exc)
