@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -18,9 +19,11 @@ from tests.support.imagebuild import (
     Layer,
     docker_archive_members,
     layer_tar,
+    sha256,
     write_oci_layout,
     write_tar,
 )
+from tests.support.limits import assert_one_line_refusal, run_limited
 from tests.support.sample import OS_RELEASE, sample_image
 
 
@@ -139,3 +142,99 @@ def test_cli_prints_one_line_and_exits_2(tmp_path: Path, content: bytes) -> None
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("error:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _layer_blob(layout: Path, index: int) -> Path:
+    """The blob file of layer ``index`` of the single image in ``layout``."""
+    entry = json.loads((layout / "index.json").read_text())["manifests"][0]
+    manifest = json.loads((layout / "blobs/sha256" / entry["digest"][7:]).read_bytes())
+    return layout / "blobs/sha256" / manifest["layers"][index]["digest"][7:]
+
+
+@pytest.mark.parametrize("compression", ["gzip", "none"])
+def test_tampered_layer_with_a_warm_cache_fails_the_digest_check(
+    tmp_path: Path, compression: str
+) -> None:
+    image = sample_image()
+    for layer in image.layers:
+        layer.compression = compression
+    layout = write_oci_layout(image, tmp_path / "layout")
+    cache = tmp_path / "cache"
+    assert run_limited("sbom", "--cache-dir", str(cache), str(layout)).returncode == 0
+    assert list(cache.rglob("*.msgpack"))
+    _layer_blob(layout, 1).write_bytes(layer_tar({"etc/evil": b"x"}))
+    result = run_limited("sbom", "--cache-dir", str(cache), str(layout))
+    assert_one_line_refusal(result, "digest mismatch")
+
+
+def test_tampered_docker_archive_with_a_warm_cache_fails_the_diff_id_check(
+    tmp_path: Path,
+) -> None:
+    members = docker_archive_members(sample_image())
+    archive = write_tar(dict(members), tmp_path / "image.tar")
+    cache = tmp_path / "cache"
+    assert run_limited("sbom", "--cache-dir", str(cache), str(archive)).returncode == 0
+    name = next(n for n in members if n.endswith("layer.tar"))
+    members[name] = layer_tar({"etc/evil": b"x"})
+    write_tar(dict(members), archive)
+    result = run_limited("sbom", "--cache-dir", str(cache), str(archive))
+    assert_one_line_refusal(result, "digest mismatch")
+
+
+def test_docker_layer_whose_content_contradicts_its_diff_id(tmp_path: Path) -> None:
+    """The config names other content than the layer holds: refused."""
+    image = sample_image()
+    config = json.loads(image.config())
+    config["rootfs"]["diff_ids"][0] = "sha256:" + "0" * 64
+    with pytest.raises(DigestMismatchError):
+        scan(_archive_with_config(image, config, tmp_path))
+
+
+def test_oci_layer_whose_content_contradicts_its_diff_id(tmp_path: Path) -> None:
+    """The blob matches the manifest, but the (verified) config names other content."""
+    image = sample_image()
+    layout = write_oci_layout(image, tmp_path / "layout")
+    entry = json.loads((layout / "index.json").read_text())["manifests"][0]
+    manifest_path = layout / "blobs/sha256" / entry["digest"][7:]
+    manifest = json.loads(manifest_path.read_bytes())
+    config = json.loads((layout / "blobs/sha256" / manifest["config"]["digest"][7:]).read_text())
+    config["rootfs"]["diff_ids"][0] = "sha256:" + "0" * 64
+    data = json.dumps(config).encode()
+    (layout / "blobs/sha256" / hashlib.sha256(data).hexdigest()).write_bytes(data)
+    manifest["config"] = {**manifest["config"], "digest": sha256(data), "size": len(data)}
+    body = json.dumps(manifest).encode()
+    (layout / "blobs/sha256" / hashlib.sha256(body).hexdigest()).write_bytes(body)
+    entry.update(digest=sha256(body), size=len(body))
+    (layout / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": [entry]}))
+    with pytest.raises(DigestMismatchError):
+        scan(layout)
+
+
+@pytest.mark.parametrize("bad", ["", "sha256:abc", "md5:" + "0" * 32, 7])
+def test_malformed_diff_id_is_refused(tmp_path: Path, bad: object) -> None:
+    image = sample_image()
+    config = json.loads(image.config())
+    config["rootfs"]["diff_ids"][0] = bad
+    result = run_limited("sbom", str(_archive_with_config(image, config, tmp_path)))
+    assert_one_line_refusal(result, "diff_ids[0]")
+
+
+def test_diff_ids_fewer_than_layers_is_refused(tmp_path: Path) -> None:
+    image = sample_image()
+    config = json.loads(image.config())
+    del config["rootfs"]["diff_ids"][-1]
+    result = run_limited("sbom", str(_archive_with_config(image, config, tmp_path)))
+    assert_one_line_refusal(result, "layers")
+
+
+def _archive_with_config(image: Image, config: dict[str, object], tmp_path: Path) -> Path:
+    """A docker archive of ``image`` whose config is replaced by ``config``."""
+    members = docker_archive_members(image)
+    old = next(n for n in members if n.endswith(".json") and "/" not in n and n != "manifest.json")
+    del members[old]
+    data = json.dumps(config).encode()
+    members[hashlib.sha256(data).hexdigest() + ".json"] = data
+    manifest = json.loads(members["manifest.json"])
+    manifest[0]["Config"] = hashlib.sha256(data).hexdigest() + ".json"
+    members["manifest.json"] = json.dumps(manifest).encode()
+    return write_tar(dict(members), tmp_path / "image.tar")

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from seawall.errors import ImageFormatError, InputError
 from seawall.image.blob import BlobRef, check_digest
 from seawall.image.manifest import (
+    SHA256_DIGEST,
     Platform,
     build_image_info,
     diff_ids,
@@ -26,7 +27,6 @@ from seawall.image.manifest import (
 )
 from seawall.image.source import LayerBlob, OpenedImage, StreamedBlob
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _HEX_NAME = re.compile(r"(?:^|/)(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json)?$")
 MAX_NESTED_INDEXES = 4
 
@@ -48,7 +48,7 @@ class BlobStore(Protocol):
 
 def blob_name(digest: str) -> str:
     """The file name of a blob in an OCI layout; refuses anything but a sha256 digest."""
-    if not _DIGEST.match(digest):
+    if not SHA256_DIGEST.match(digest):
         raise ImageFormatError(f"unsupported or malformed digest {digest[:80]!r}")
     return "blobs/sha256/" + digest.split(":", 1)[1]
 
@@ -104,7 +104,12 @@ def open_oci(
         repo_tags=(ref_name,) if ref_name else (),
     )
     blobs = tuple(
-        LayerBlob(info=layer, blob=store.blob(blob_name(d.digest)), digest=d.digest)
+        LayerBlob(
+            info=layer,
+            blob=store.blob(blob_name(d.digest)),
+            digest=d.digest,
+            content_digest=layer.diff_id,
+        )
         for layer, d in zip(info.layers, layer_descs, strict=True)
     )
     return OpenedImage(info=info, layers=blobs)

@@ -265,9 +265,10 @@ def read_blob(
     content_digest: str = "",
     verify: bool = True,
     prefetcher: DigestPrefetcher | None = None,
-) -> T:
-    """Run ``consume`` over the uncompressed bytes of ``blob`` and then verify ``digest``
-    (sha256 of the stored bytes) and ``content_digest`` (of the uncompressed bytes).
+) -> tuple[T, Digests]:
+    """Run ``consume`` over the uncompressed bytes of ``blob``, then verify ``digest``
+    (sha256 of the stored bytes) and ``content_digest`` (of the uncompressed bytes), and
+    return the result with the digests the bytes hashed to (for the layer cache).
 
     An uncompressed local blob is hashed by ``prefetcher`` (which may have started already),
     else by a prefetcher made for this read. ``verify=False`` is for a worker process
@@ -284,7 +285,7 @@ def read_blob(
         check_digest(label, digest, found.stored)
     if verify and content_digest:
         check_digest(label, content_digest, found.content)
-    return result
+    return result, found
 
 
 def read_stream(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import platform as host_platform
+import re
 from typing import Any
 
 import msgspec
@@ -22,6 +23,7 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 INDEX_TYPES = frozenset((OCI_INDEX, DOCKER_LIST))
 MANIFEST_TYPES = frozenset((OCI_MANIFEST, DOCKER_MANIFEST))
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
+SHA256_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_JSON = 16 * 1024 * 1024  # manifests and configs are kilobytes; refuse anything huge
 _ARCH_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 
@@ -150,11 +152,19 @@ def manifest_parts(doc: dict[str, Any], what: str) -> tuple[Descriptor, list[Des
 
 
 def diff_ids(config: dict[str, Any], what: str) -> list[str]:
-    """The config's ``rootfs.diff_ids``: digests of each uncompressed layer, base first."""
+    """The config's ``rootfs.diff_ids``: digests of each uncompressed layer, base first.
+
+    Each must be a sha256 digest: every layer is verified against its diff_id, so an empty
+    or malformed one would let any content through."""
     rootfs = config.get("rootfs")
     ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+    if not isinstance(ids, list):
         raise ImageFormatError(f"{what}: image config without rootfs.diff_ids")
+    for i, digest in enumerate(ids):
+        if not isinstance(digest, str) or not SHA256_DIGEST.match(digest):
+            raise ImageFormatError(
+                f"{what}: image config rootfs.diff_ids[{i}] is not a sha256 digest"
+            )
     return ids
 
 
