@@ -14,17 +14,19 @@ import pytest
 import seawall.image.blob
 from seawall.errors import DigestMismatchError, ImageFormatError, SeawallError, UnsafeInputError
 from seawall.inventory.scan import InventoryOptions, build_inventory
+from tests.support.advisorydb import demo_database
 from tests.support.imagebuild import (
     Image,
     Layer,
     docker_archive_members,
     layer_tar,
     sha256,
+    write_docker_archive,
     write_oci_layout,
     write_tar,
 )
 from tests.support.limits import assert_one_line_refusal, run_limited
-from tests.support.sample import OS_RELEASE, sample_image
+from tests.support.sample import OS_RELEASE, npm_package, sample_image
 
 
 def scan(target: Path) -> None:
@@ -238,3 +240,49 @@ def _archive_with_config(image: Image, config: dict[str, object], tmp_path: Path
     manifest[0]["Config"] = hashlib.sha256(data).hexdigest() + ".json"
     members["manifest.json"] = json.dumps(manifest).encode()
     return write_tar(dict(members), tmp_path / "image.tar")
+
+
+LATIN1_IMAGE = Image(
+    [
+        Layer(
+            {
+                "etc/os-release": OS_RELEASE,
+                "app/caf\udce9/node_modules/l\udce9ft/package.json": npm_package(
+                    "left-pad", "1.0.0"
+                ),
+                "app/\udcff\udcfe/readme": b"x",
+            }
+        )
+    ]
+)
+LATIN1_PATH = "app/caf\\xe9/node_modules/l\\xe9ft/package.json"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "cyclonedx", "spdx"])
+@pytest.mark.parametrize("to_file", [False, True])
+def test_latin1_file_names_are_written_escaped_in_every_format(
+    tmp_path: Path, fmt: str, to_file: bool
+) -> None:
+    archive = write_docker_archive(LATIN1_IMAGE, tmp_path / "latin1.tar")
+    cache = tmp_path / "cache"
+    output = tmp_path / f"out.{fmt}"
+    args = ["sbom", "--cache-dir", str(cache), "-f", fmt, str(archive)]
+    result = run_limited(
+        *args, *(["-o", str(output)] if to_file else []), env={"PYTHONIOENCODING": "utf-8:strict"}
+    )
+    assert result.returncode == 0, result.stderr
+    written = output.read_text(encoding="utf-8") if to_file else result.stdout
+    assert LATIN1_PATH in written.replace("\\\\", "\\")
+    leftovers = [p for p in cache.rglob("*") if p.is_file() and p.suffix != ".msgpack"]
+    assert leftovers == []
+
+
+def test_latin1_file_names_in_an_image_scan(tmp_path: Path) -> None:
+    archive = write_docker_archive(LATIN1_IMAGE, tmp_path / "latin1.tar")
+    database = demo_database(tmp_path / "db")
+    for fmt in ("table", "json", "sarif", "cyclonedx", "spdx"):
+        result = run_limited(
+            "image", "scan", "--no-cache", "--db", str(database), "-f", fmt, str(archive),
+            env={"PYTHONIOENCODING": "utf-8:strict"},
+        )  # fmt: skip
+        assert result.returncode == 0, (fmt, result.stderr)

@@ -1,6 +1,7 @@
 """Inventory of an image: open it, read each layer once (cached, in parallel), merge.
 
-This is the engine behind ``seawall sbom``; it knows nothing about output formats.
+This is the engine behind ``seawall sbom``; it knows nothing about output formats, but the
+inventory it returns can be written by any of them (raw file-name bytes become ``\\xNN``).
 :class:`InventoryReader` owns what outlives one image, the worker processes that read large
 layers: a long-running caller makes one, reads many images with it (from several threads
 if it likes) and closes it. :func:`build_inventory` is the one-shot form the command line
@@ -29,6 +30,7 @@ from seawall.inventory.cache import CachedLayer, LayerCache, code_fingerprint
 from seawall.inventory.layer import LayerResult, read_layer
 from seawall.inventory.merge import merge_layers
 from seawall.model import Inventory, LayerInfo
+from seawall.safety.text import printable_struct
 
 if TYPE_CHECKING:  # multiprocessing is imported only when workers are needed
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -154,8 +156,15 @@ class InventoryReader:
             results = self.read_layers(opened, cache, prefetcher, progress)
         layers = list(zip(opened.info.layers, results, strict=True))
         distro, packages, warnings = merge_layers(layers)
-        return Inventory(
-            image=opened.info, distro=distro, packages=tuple(packages), warnings=tuple(warnings)
+        # Names that are not UTF-8 were kept as raw bytes up to here; every output format
+        # needs them as text.
+        return printable_struct(
+            Inventory(
+                image=opened.info,
+                distro=distro,
+                packages=tuple(packages),
+                warnings=tuple(warnings),
+            )
         )
 
     def _code(self) -> str:
