@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -286,3 +288,47 @@ def test_latin1_file_names_in_an_image_scan(tmp_path: Path) -> None:
             env={"PYTHONIOENCODING": "utf-8:strict"},
         )  # fmt: skip
         assert result.returncode == 0, (fmt, result.stderr)
+
+
+def _manifest_blob(layout: Path) -> Path:
+    entry = json.loads((layout / "index.json").read_text())["manifests"][0]
+    return layout / "blobs/sha256" / entry["digest"][7:]
+
+
+def _config_blob(layout: Path) -> Path:
+    manifest = json.loads(_manifest_blob(layout).read_bytes())
+    return layout / "blobs/sha256" / manifest["config"]["digest"][7:]
+
+
+@pytest.mark.parametrize(
+    ("where", "replacement"),
+    [
+        (lambda layout: _layer_blob(layout, 0), "fifo"),
+        (lambda layout: _layer_blob(layout, 0), "dir"),
+        (_manifest_blob, "fifo"),
+        (_config_blob, "dir"),
+        (lambda layout: layout / "index.json", "fifo"),
+        (lambda layout: layout / "index.json", "dir"),
+        (lambda layout: layout / "oci-layout", "fifo"),
+    ],
+)
+def test_fifo_or_directory_where_a_file_belongs(
+    tmp_path: Path, where: Callable[[Path], Path], replacement: str
+) -> None:
+    layout = write_oci_layout(sample_image(), tmp_path / "layout")
+    target = where(layout)
+    target.unlink()
+    if replacement == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    kind = "a FIFO" if replacement == "fifo" else "a directory"
+    result = run_limited("sbom", "--no-cache", str(layout), timeout=20)
+    assert_one_line_refusal(result, kind)
+
+
+def test_fifo_as_an_archive(tmp_path: Path) -> None:
+    fifo = tmp_path / "image.tar"
+    os.mkfifo(fifo)
+    result = run_limited("sbom", "--source", "docker-archive", str(fifo), timeout=20)
+    assert_one_line_refusal(result, "a FIFO")

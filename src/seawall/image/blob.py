@@ -27,12 +27,14 @@ import zstandard
 from seawall.errors import (
     DigestMismatchError,
     ImageFormatError,
+    InputError,
     RegistryError,
     UnsafeInputError,
 )
 from seawall.image.digests import DigestPrefetcher
 from seawall.image.magic import GZIP_MAGIC, ZSTD_MAGIC, is_compressed
 from seawall.image.tarreader import ByteSource, Readable, StreamSource, WindowSource
+from seawall.safety.files import open_regular
 
 # Decompression bomb guard: past the first GiB, output may be at most this many times the
 # stored size (real layers compress 2-10x; sparse files rarely beyond 50x).
@@ -324,9 +326,9 @@ def _read_file_blob(
     prefetcher: DigestPrefetcher | None,
 ) -> tuple[T, Digests]:
     try:
-        fd = os.open(blob.path, os.O_RDONLY)
-    except OSError as exc:
-        raise ImageFormatError(f"{label}: cannot open {blob.path}: {exc.strerror}") from None
+        fd = open_regular(blob.path, f"{label}: {blob.path}")
+    except InputError as exc:
+        raise ImageFormatError(exc.message) from None
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(os.close, fd)
         if blob.size == WHOLE_FILE:
