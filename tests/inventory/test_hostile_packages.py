@@ -86,3 +86,49 @@ def test_deep_symlink_targets_resolve_in_linear_time(tmp_path: Path) -> None:
     start = time.monotonic()
     sbom_json(write_docker_archive(image, tmp_path / "links.tar"), timeout=60)
     assert time.monotonic() - start < 30
+
+
+ZEROBLOB_VIEW = """
+CREATE VIEW Packages AS
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 8)
+SELECT i AS hnum, zeroblob(400000000) AS blob FROM n
+"""
+GENERATED_COLUMN = """
+CREATE TABLE Packages (
+    hnum INTEGER PRIMARY KEY, seed INTEGER,
+    blob BLOB GENERATED ALWAYS AS (zeroblob(400000000 + seed)) VIRTUAL
+);
+INSERT INTO Packages (seed) VALUES (1), (2), (3), (4), (5), (6), (7), (8);
+"""
+
+
+@pytest.mark.parametrize("schema", [ZEROBLOB_VIEW, GENERATED_COLUMN], ids=["view", "generated"])
+def test_rpm_sqlite_computing_huge_blobs_stays_small(tmp_path: Path, schema: str) -> None:
+    """A 20 KB database whose rows are computed gigabytes (3.5 GB before the check), read
+    under a 1 GB address-space limit; nothing is left in the temporary directory."""
+    path = tmp_path / "rpmdb.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(schema)
+    conn.close()
+    image = Image(
+        [Layer({"etc/os-release": OS_RELEASE, "var/lib/rpm/rpmdb.sqlite": path.read_bytes()})]
+    )
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    archive = write_docker_archive(image, tmp_path / "rpm.tar")
+    result = run_limited(
+        "sbom", "--no-cache", "-f", "json", str(archive), env={"TMPDIR": str(temp)}, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "plain table" in result.stdout
+    assert list(temp.iterdir()) == []
+
+
+def test_dpkg_status_with_a_million_packages_is_bounded(tmp_path: Path) -> None:
+    stanza = b"Package: p%d\nStatus: install ok installed\nVersion: 1\n\n"
+    status = b"".join(stanza % i for i in range(1_000_000))
+    image = Image([Layer({"etc/os-release": OS_RELEASE, "var/lib/dpkg/status": status})])
+    start = time.monotonic()
+    document = sbom_json(write_docker_archive(image, tmp_path / "dpkg.tar"), memory_mb=1024)
+    assert time.monotonic() - start < 30
+    assert "more than 30000 installed packages" in warnings_of(document)

@@ -354,6 +354,17 @@ def _read_file_blob(
         return result, Digests(hashed, hashed if hash_content else "")
 
 
+def _at_most(chunks: Iterator[bytes], size: int, label: str) -> Iterator[bytes]:
+    """``chunks``, refusing more than the ``size`` bytes the manifest declares (0: unknown),
+    so an endless answer stops there."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if size and total > size:
+            raise ImageFormatError(f"{label}: more than the {size} bytes the manifest declares")
+        yield chunk
+
+
 @contextmanager
 def _http_body(blob: HttpBlob, label: str) -> Iterator[ChunkReader]:
     import httpx  # 45 ms to import: only registry scans pay for it
@@ -365,6 +376,6 @@ def _http_body(blob: HttpBlob, label: str) -> Iterator[ChunkReader]:
         ):
             if response.status_code != 200:
                 raise RegistryError(f"{label}: registry answered HTTP {response.status_code}")
-            yield ChunkReader(response.iter_raw(_CHUNK))
+            yield ChunkReader(_at_most(response.iter_raw(_CHUNK), blob.size, label))
     except httpx.HTTPError as exc:
         raise RegistryError(f"{label}: download failed: {exc}") from None
