@@ -231,12 +231,12 @@ def test_diff_ids_fewer_than_layers_is_refused(tmp_path: Path) -> None:
     assert_one_line_refusal(result, "layers")
 
 
-def _archive_with_config(image: Image, config: dict[str, object], tmp_path: Path) -> Path:
+def _archive_with_config(image: Image, config: dict[str, object] | bytes, tmp_path: Path) -> Path:
     """A docker archive of ``image`` whose config is replaced by ``config``."""
     members = docker_archive_members(image)
     old = next(n for n in members if n.endswith(".json") and "/" not in n and n != "manifest.json")
     del members[old]
-    data = json.dumps(config).encode()
+    data = config if isinstance(config, bytes) else json.dumps(config).encode()
     members[hashlib.sha256(data).hexdigest() + ".json"] = data
     manifest = json.loads(members["manifest.json"])
     manifest[0]["Config"] = hashlib.sha256(data).hexdigest() + ".json"
@@ -332,3 +332,66 @@ def test_fifo_as_an_archive(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     result = run_limited("sbom", "--source", "docker-archive", str(fifo), timeout=20)
     assert_one_line_refusal(result, "a FIFO")
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+def test_deeply_nested_manifest_json(tmp_path: Path) -> None:
+    members = docker_archive_members(sample_image())
+    members["manifest.json"] = DEEP
+    result = run_limited("sbom", str(write_tar(dict(members), tmp_path / "deep.tar")))
+    assert_one_line_refusal(result, "manifest.json", "nested")
+
+
+def test_deeply_nested_image_config(tmp_path: Path) -> None:
+    image = sample_image()
+    config = json.loads(image.config())
+    config["history"] = "DEEP"
+    data = json.dumps(config).encode().replace(b'"DEEP"', DEEP)
+    result = run_limited("sbom", str(_archive_with_config(image, data, tmp_path)))
+    assert_one_line_refusal(result, "image config", "nested")
+
+
+def test_deeply_nested_index_json(tmp_path: Path) -> None:
+    layout = write_oci_layout(sample_image(), tmp_path / "layout")
+    (layout / "index.json").write_bytes(b'{"manifests": ' + DEEP + b"}")
+    result = run_limited("sbom", "--no-cache", str(layout))
+    assert_one_line_refusal(result, "index.json", "nested")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("RepoTags", 5, "field [0].RepoTags: expected list | null, got int"),
+        ("Layers", "x", "field [0].Layers: expected list, got str"),
+        ("Config", ["a"], "field [0].Config: expected str, got array"),
+    ],
+)
+def test_wrong_types_in_manifest_json(
+    tmp_path: Path, field: str, value: object, needle: str
+) -> None:
+    members = docker_archive_members(sample_image())
+    manifest = json.loads(members["manifest.json"])
+    manifest[0][field] = value
+    members["manifest.json"] = json.dumps(manifest).encode()
+    result = run_limited("sbom", str(write_tar(dict(members), tmp_path / "types.tar")))
+    assert_one_line_refusal(result, "manifest.json", needle)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "needle"),
+    [
+        ("rootfs", [], "field rootfs: expected object | null, got array"),
+        ("history", {"a": 1}, "field history: expected list | null, got object"),
+        ("architecture", 5, "field architecture: expected str, got int"),
+    ],
+)
+def test_wrong_types_in_the_image_config(
+    tmp_path: Path, field: str, value: object, needle: str
+) -> None:
+    image = sample_image()
+    config = json.loads(image.config())
+    config[field] = value
+    result = run_limited("sbom", str(_archive_with_config(image, config, tmp_path)))
+    assert_one_line_refusal(result, "image config", needle)
