@@ -395,3 +395,29 @@ def test_wrong_types_in_the_image_config(
     config[field] = value
     result = run_limited("sbom", str(_archive_with_config(image, config, tmp_path)))
     assert_one_line_refusal(result, "image config", needle)
+
+
+@pytest.mark.parametrize(
+    "name", ["./typo.tar", "typo.tar", "typo.tar.gz", "../typo", "~/typo", "./typo.tar:v1"]
+)
+def test_a_missing_local_path_is_no_such_file_not_a_registry_lookup(
+    tmp_path: Path, name: str
+) -> None:
+    result = run_limited("sbom", "--no-cache", name, timeout=30, cwd=tmp_path)
+    assert_one_line_refusal(result, f"{name}: no such file or directory")
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (lambda path: path.mkdir(), "a directory but not an OCI image layout"),
+        (lambda path: path.write_text("hello"), "not an image archive"),
+        (os.mkfifo, "a FIFO, not an image archive"),
+    ],
+)
+def test_an_existing_path_that_is_not_an_image(
+    tmp_path: Path, make: Callable[[Path], object], needle: str
+) -> None:
+    make(tmp_path / "thing")
+    result = run_limited("sbom", "--no-cache", "thing", timeout=30, cwd=tmp_path)
+    assert_one_line_refusal(result, f"thing: {needle}")
