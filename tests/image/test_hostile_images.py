@@ -421,3 +421,14 @@ def test_an_existing_path_that_is_not_an_image(
     make(tmp_path / "thing")
     result = run_limited("sbom", "--no-cache", "thing", timeout=30, cwd=tmp_path)
     assert_one_line_refusal(result, f"thing: {needle}")
+
+
+def test_terminal_escapes_in_file_names_never_reach_the_output(tmp_path: Path) -> None:
+    name = "app/\x1b]52;c;ZXZpbA==\x07\x1b[2J/node_modules/x/package.json"
+    image = Image([Layer({"etc/os-release": OS_RELEASE, name: npm_package("x", "1.0")})])
+    archive = write_docker_archive(image, tmp_path / "escapes.tar")
+    for fmt in ("table", "json", "cyclonedx", "spdx"):
+        result = run_limited("sbom", "--no-cache", "-f", fmt, str(archive))
+        assert result.returncode == 0, result.stderr
+        assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+        assert "\\x1b]52" in result.stdout.replace("\\\\", "\\")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import msgspec
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,9 +18,22 @@ def test_raw_bytes_and_lone_surrogates_are_escaped() -> None:
     assert printable("plain é") == "plain é"
 
 
+def test_control_characters_are_escaped() -> None:
+    assert (
+        printable("a\x1b]52;c;eA==\x07b\nc\x7f\x85") == "a\\x1b]52;c;eA==\\x07b\\x0ac\\x7f\\u0085"
+    )
+
+
+def test_a_struct_with_a_terminal_escape_is_rebuilt() -> None:
+    info = ImageInfo(reference="x\x1b[31m", source="oci-layout")
+    assert printable_struct(info).reference == "x\\x1b[31m"
+
+
 @given(st.binary(max_size=64))
-def test_any_name_becomes_encodable(raw: bytes) -> None:
-    printable(raw.decode("utf-8", "surrogateescape")).encode("utf-8")
+def test_any_name_becomes_encodable_and_printable(raw: bytes) -> None:
+    text = printable(raw.decode("utf-8", "surrogateescape"))
+    text.encode("utf-8")
+    assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in text)
 
 
 def test_an_inventory_with_raw_names_becomes_encodable() -> None:
