@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import seawall.image.blob
+import seawall.inventory.scan
 from seawall.errors import DigestMismatchError, ImageFormatError, SeawallError, UnsafeInputError
 from seawall.inventory.scan import InventoryOptions, build_inventory
 from tests.support.advisorydb import demo_database
@@ -432,3 +433,27 @@ def test_terminal_escapes_in_file_names_never_reach_the_output(tmp_path: Path) -
         assert result.returncode == 0, result.stderr
         assert "\x1b" not in result.stdout and "\x07" not in result.stdout
         assert "\\x1b]52" in result.stdout.replace("\\\\", "\\")
+
+
+def test_latin1_file_names_read_in_worker_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker results travel back pickled: raw names survive the trip."""
+    monkeypatch.setattr(seawall.inventory.scan, "PARALLEL_THRESHOLD", 0)
+    image = Image([*LATIN1_IMAGE.layers, Layer({"etc/hostname": b"x"})])
+    inventory = build_inventory(
+        str(write_oci_layout(image, tmp_path / "layout")), InventoryOptions(), workers=2
+    )
+    assert [p.path for p in inventory.packages] == [LATIN1_PATH]
+
+
+def test_tampered_layer_with_a_warm_cache_and_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(seawall.inventory.scan, "PARALLEL_THRESHOLD", 0)
+    layout = write_oci_layout(sample_image(), tmp_path / "layout")
+    options = InventoryOptions(cache_dir=tmp_path / "cache")
+    build_inventory(str(layout), options, workers=2)
+    _layer_blob(layout, 2).write_bytes(gzip.compress(layer_tar({"etc/evil": b"x"})))
+    with pytest.raises(DigestMismatchError):
+        build_inventory(str(layout), options, workers=2)
