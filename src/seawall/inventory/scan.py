@@ -1,7 +1,8 @@
 """Inventory of an image: open it, read each layer once (cached, in parallel), merge.
 
 This is the engine behind ``seawall sbom``; it knows nothing about output formats, but the
-inventory it returns can be written by any of them (raw file-name bytes become ``\\xNN``).
+inventory it returns can be written by any of them (raw bytes and control characters in
+names become ``\\xNN`` escapes).
 :class:`InventoryReader` owns what outlives one image, the worker processes that read large
 layers: a long-running caller makes one, reads many images with it (from several threads
 if it likes) and closes it. :func:`build_inventory` is the one-shot form the command line
@@ -182,8 +183,12 @@ class InventoryReader:
         prefetcher: DigestPrefetcher,
         progress: ProgressCallback | None = None,
     ) -> list[LayerResult]:
-        """Results for every layer of ``opened``, bottom-up: from the cache, the stream pass,
-        or by reading the blob (in worker processes when there are several large ones)."""
+        """Results for every layer of ``opened``, bottom-up: from the stream pass, from the
+        cache, or by reading the blob (in worker processes when there are several large ones).
+
+        Every path checks the layer against its digests: a streamed or read layer as its
+        bytes pass, a cached one by hashing its local bytes (no walk) and comparing them with
+        those the entry was made from; a mismatch raises DigestMismatchError."""
         results: dict[int, LayerResult] = {}
         pending: list[tuple[LayerBlob, BlobRef]] = []
         labels = {
