@@ -16,6 +16,7 @@ import pytest
 import seawall.image.blob
 import seawall.inventory.scan
 from seawall.errors import DigestMismatchError, ImageFormatError, SeawallError, UnsafeInputError
+from seawall.inventory.cache import LayerCache, code_fingerprint
 from seawall.inventory.scan import InventoryOptions, build_inventory
 from tests.support.advisorydb import demo_database
 from tests.support.imagebuild import (
@@ -276,8 +277,19 @@ def test_latin1_file_names_are_written_escaped_in_every_format(
     assert result.returncode == 0, result.stderr
     written = output.read_text(encoding="utf-8") if to_file else result.stdout
     assert LATIN1_PATH in written.replace("\\\\", "\\")
-    leftovers = [p for p in cache.rglob("*") if p.is_file() and p.suffix != ".msgpack"]
-    assert leftovers == []
+    entries = [p for p in cache.rglob("*") if p.is_file()]
+    assert [p.suffix for p in entries] == [".msgpack"]  # the entry, no temporary file
+
+
+def test_latin1_file_names_are_kept_exactly_in_the_cache(tmp_path: Path) -> None:
+    layout = write_oci_layout(LATIN1_IMAGE, tmp_path / "layout")
+    cache = LayerCache(tmp_path / "cache", code_fingerprint())
+    options = InventoryOptions(cache_dir=tmp_path / "cache")
+    first = build_inventory(str(layout), options)
+    (entry,) = [cache.get(layer.digest) for layer in first.image.layers if cache.get(layer.digest)]
+    assert entry is not None
+    assert "app/caf\udce9/node_modules/l\udce9ft/package.json" in entry.result.outputs
+    assert build_inventory(str(layout), options) == first
 
 
 def test_latin1_file_names_in_an_image_scan(tmp_path: Path) -> None:

@@ -10,12 +10,15 @@ version number to forget to bump (and without importing the analyzers, which let
 reading and hashing layers while they load). Entries are written to a temporary
 file and renamed into place, so a crash never leaves a half-written entry, and the temporary
 file is removed whatever goes wrong; an entry that fails to decode is ignored and recomputed.
-A result that cannot be encoded (a file name that is not UTF-8) is simply not cached.
+Entries are msgpack, except for a result holding file names that are not UTF-8 (kept as
+surrogate escapes, which msgpack cannot hold): that one is ASCII JSON, whose ``\\udcXX``
+escapes keep the raw bytes exactly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -25,6 +28,7 @@ import msgspec
 from seawall import __version__
 from seawall.image.manifest import SHA256_DIGEST
 from seawall.inventory.layer import LayerResult
+from seawall.safety.nesting import json_too_deep
 
 
 class CachedLayer(msgspec.Struct, kw_only=True):
@@ -83,25 +87,36 @@ class LayerCache:
         if path is None:
             return None
         try:
-            return _decoder.decode(path.read_bytes())
-        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            return _decode(path.read_bytes())
+        except (OSError, ValueError, msgspec.DecodeError, msgspec.ValidationError):
             return None
 
     def put(self, digest: str, entry: CachedLayer) -> None:
         """Store ``entry`` (whose bytes were verified against ``digest``); a cache that cannot
-        be written, or an entry that cannot be encoded, is silently skipped."""
+        be written is silently skipped."""
         path = self._path(digest)
         if path is None:
             return
         try:
-            data = _encoder.encode(entry)
-        except UnicodeEncodeError:  # names kept as raw bytes (surrogate escapes)
-            return
-        try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, data)
+            _write_atomically(path, _encode(entry))
         except OSError:
             return
+
+
+def _encode(entry: CachedLayer) -> bytes:
+    try:
+        return _encoder.encode(entry)
+    except UnicodeEncodeError:  # raw names: JSON escapes them, msgpack cannot
+        return json.dumps(msgspec.to_builtins(entry), ensure_ascii=True).encode()
+
+
+def _decode(data: bytes) -> CachedLayer:
+    if data[:1] != b"{":  # a msgpack map never starts with "{"
+        return _decoder.decode(data)
+    if json_too_deep(data):
+        raise ValueError("cache entry nested too deeply")
+    return msgspec.convert(json.loads(data), CachedLayer)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
