@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import seawall.inventory.scan
 from seawall.inventory.scan import InventoryOptions, build_inventory
 from seawall.model import Inventory
 from tests.support.imagebuild import tar_directory, write_docker_archive, write_oci_layout
@@ -70,18 +71,21 @@ def test_packages_carry_purl_layer_and_history(tmp_path: Path) -> None:
     assert left_pad.licenses == ("MIT",)
 
 
-def test_layer_cache_is_used_across_images(tmp_path: Path) -> None:
+def test_layer_cache_is_used_across_images(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache"
     layout = write_oci_layout(sample_image(), tmp_path / "layout")
     first = scan(layout, cache_dir=cache)
     entries = list(cache.rglob("*.msgpack"))
     assert len(entries) == 3
-    # A second image sharing the layers is answered from the cache: prove it by
-    # removing the blobs the cache covers.
-    for layer in first.image.layers:
-        (layout / "blobs" / "sha256" / layer.digest[7:]).unlink()
-    second = scan(layout, cache_dir=cache)
+    # A second read is answered from the cache (its blobs are only hashed): prove it by
+    # making any layer walk fail.
+    monkeypatch.setattr(seawall.inventory.scan, "_read", _no_layer_walk)
+    second = scan(layout, cache_dir=cache, workers=1)
     assert summary(second) == summary(first)
+
+
+def _no_layer_walk(source: object) -> None:
+    raise AssertionError("a cached layer was read again")
 
 
 def test_named_image_in_a_layout(tmp_path: Path) -> None:

@@ -45,3 +45,9 @@ def test_any_text_parses_or_raises_input_error(text: str) -> None:
     except InputError:
         return
     assert ref.repository and (ref.tag or ref.digest)
+
+
+@pytest.mark.parametrize("text", ["./typo.tar", "../x/y", "a..b/repo", ".host/repo"])
+def test_hosts_with_empty_labels_are_refused(text: str) -> None:
+    with pytest.raises(InputError):
+        parse_reference(text)

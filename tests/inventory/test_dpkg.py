@@ -136,7 +136,7 @@ def test_list_without_kept_files_and_arch_qualifier() -> None:
 
 def test_stanza_parser_keeps_first_value_lines_only() -> None:
     text = "Package: a\nDescription: x\n more\n .\nVersion: 1\n\n\n\nPackage: b\nVersion: 2"
-    assert list(iter_stanzas(text)) == [
+    assert list(iter_stanzas(text.splitlines())) == [
         {"Package": "a", "Version": "1"},
         {"Package": "b", "Version": "2"},
     ]

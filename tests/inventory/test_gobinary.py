@@ -67,15 +67,23 @@ def test_module_binary_with_replacements() -> None:
         ("hello-linux-mips-sparse", HELLO),
         ("hello-windows-amd64-sparse", HELLO),
         ("hello-darwin-arm64-sparse", HELLO),
-        ("esbuild-0.19.11-linux-amd64-sparse",
-         [("golang.org/x/sys", "v0.0.0-20220715151400-c0bba94af5f8"), ("stdlib", "1.20.12")]),
+        (
+            "esbuild-0.19.11-linux-amd64-sparse",
+            [("golang.org/x/sys", "v0.0.0-20220715151400-c0bba94af5f8"), ("stdlib", "1.20.12")],
+        ),
         # Pre-1.18 pointer layout: 64-bit LE (go1.16), 32-bit LE (go1.17.1), 64-bit BE s390x.
-        ("esbuild-0.8.57-linux-amd64-sparse",
-         [("golang.org/x/sys", "v0.0.0-20200501145240-bc7a7d42d5c3"), ("stdlib", "1.16.0")]),
-        ("esbuild-0.13.0-linux-386-sparse",
-         [("golang.org/x/sys", "v0.0.0-20210908233432-aa78b53d3365"), ("stdlib", "1.17.1")]),
-        ("esbuild-0.14.8-linux-s390x-sparse",
-         [("golang.org/x/sys", "v0.0.0-20210908233432-aa78b53d3365"), ("stdlib", "1.17.5")]),
+        (
+            "esbuild-0.8.57-linux-amd64-sparse",
+            [("golang.org/x/sys", "v0.0.0-20200501145240-bc7a7d42d5c3"), ("stdlib", "1.16.0")],
+        ),
+        (
+            "esbuild-0.13.0-linux-386-sparse",
+            [("golang.org/x/sys", "v0.0.0-20210908233432-aa78b53d3365"), ("stdlib", "1.17.1")],
+        ),
+        (
+            "esbuild-0.14.8-linux-s390x-sparse",
+            [("golang.org/x/sys", "v0.0.0-20210908233432-aa78b53d3365"), ("stdlib", "1.17.5")],
+        ),
         # Debian builds in GOPATH mode: no module lines, only the toolchain.
         ("age-keygen-1.1.1-sparse", [("stdlib", "1.19.8")]),
     ],
@@ -181,16 +189,25 @@ def test_freshly_built_binary(tmp_path: Path) -> None:
     """Build the fixture program offline with the installed Go and read it back."""
     env = dict(os.environ, GOFLAGS="-mod=vendor", GOPROXY="off", CGO_ENABLED="0")
     out = tmp_path / "hello"
-    subprocess.run(["go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o",
-                    str(out), "."], cwd=FIXTURES / "src", env=env, check=True)
-    go_version = subprocess.run(["go", "env", "GOVERSION"], capture_output=True, text=True,
-                                check=True).stdout.strip()
+    subprocess.run(
+        ["go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", str(out), "."],
+        cwd=FIXTURES / "src",
+        env=env,
+        check=True,
+    )
+    go_version = subprocess.run(
+        ["go", "env", "GOVERSION"], capture_output=True, text=True, check=True
+    ).stdout.strip()
     expected = [*HELLO[:2], ("stdlib", stdlib_version(go_version))]
     assert versions(analyze(out.read_bytes())) == sorted(expected)
 
 
-MUTABLE = ["hello-linux-amd64", "esbuild-0.8.57-linux-amd64-sparse",
-           "esbuild-0.14.8-linux-s390x-sparse", "hello-windows-amd64-sparse"]
+MUTABLE = [
+    "hello-linux-amd64",
+    "esbuild-0.8.57-linux-amd64-sparse",
+    "esbuild-0.14.8-linux-s390x-sparse",
+    "hello-windows-amd64-sparse",
+]
 
 
 def _header_and_buildinfo(blob: bytes) -> list[int]:
@@ -202,8 +219,7 @@ def _header_and_buildinfo(blob: bytes) -> list[int]:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(MUTABLE),
-    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1,
-                   max_size=8),
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), min_size=1, max_size=8),
 )
 def test_mutated_binaries_fail_cleanly(name: str, edits: list[tuple[int, int]]) -> None:
     blob = bytearray(fixture(name))

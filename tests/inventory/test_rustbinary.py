@@ -68,17 +68,24 @@ def test_real_auditable_binary() -> None:
 
 
 def test_source_and_kind_policy() -> None:
-    info = {"packages": [
-        {"name": "app", "version": "1.0.0", "source": "local", "root": True},
-        {"name": "helper", "version": "0.1.0", "source": "local"},
-        {"name": "serde", "version": "1.0.200", "source": "crates.io"},
-        {"name": "serde_derive", "version": "1.0.200", "source": "crates.io", "kind": "build"},
-        {"name": "private", "version": "2.0.0", "source": "registry", "kind": "runtime"},
-        {"name": "forked", "version": "0.3.0", "source": "git"},
-    ], "format": 1}
+    info = {
+        "packages": [
+            {"name": "app", "version": "1.0.0", "source": "local", "root": True},
+            {"name": "helper", "version": "0.1.0", "source": "local"},
+            {"name": "serde", "version": "1.0.200", "source": "crates.io"},
+            {"name": "serde_derive", "version": "1.0.200", "source": "crates.io", "kind": "build"},
+            {"name": "private", "version": "2.0.0", "source": "registry", "kind": "runtime"},
+            {"name": "forked", "version": "0.3.0", "source": "git"},
+        ],
+        "format": 1,
+    }
     blob = with_section(zlib.compress(json.dumps(info).encode()))
     assert sorted((p.name, p.version) for p in analyze(blob)) == [
-        ("app", "1.0.0"), ("forked", "0.3.0"), ("private", "2.0.0"), ("serde", "1.0.200")]
+        ("app", "1.0.0"),
+        ("forked", "0.3.0"),
+        ("private", "2.0.0"),
+        ("serde", "1.0.200"),
+    ]
 
 
 def test_zlib_bomb_is_bounded() -> None:
@@ -111,8 +118,9 @@ def test_other_files_are_ignored() -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), min_size=1,
-                      max_size=8))
+@given(
+    edits=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), min_size=1, max_size=8)
+)
 def test_mutated_binary_fails_cleanly(edits: list[tuple[int, int]]) -> None:
     """Mutate the ELF header, the section table and the compressed section."""
     blob = bytearray(uvx())

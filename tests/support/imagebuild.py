@@ -27,7 +27,10 @@ def sha256(data: bytes) -> str:
 def layer_tar(files: dict[str, File], *, mode: int = 0o644) -> bytes:
     """A layer tar holding ``files`` (path -> content or link), in the given order."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    # surrogateescape: a name given with surrogates is written as the raw bytes they stand for
+    with tarfile.open(
+        fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT, errors="surrogateescape"
+    ) as tar:
         for path, content in files.items():
             info = tarfile.TarInfo(path)
             if isinstance(content, tuple):

@@ -10,6 +10,7 @@ import resource
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 MEMORY_MB = 1024  # the interpreter and the engines need ~150 MB; hostile inputs far more
 
@@ -28,9 +29,13 @@ def run_limited(
     timeout: float = 120,
     stdin: bytes | None = None,
     env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``seawall ARGS`` with at most ``memory_mb`` of address space and ``timeout`` seconds
-    (TimeoutExpired when it hangs)."""
+    (TimeoutExpired when it hangs), in ``cwd`` if given (Seawall's source stays importable
+    from anywhere)."""
+    source = str(Path(__file__).resolve().parents[2] / "src")
+    path = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH", "")) if p)
     return subprocess.run(
         [sys.executable, "-m", "seawall", *args],
         capture_output=True,
@@ -38,7 +43,8 @@ def run_limited(
         text=True,
         timeout=timeout,
         preexec_fn=_limit(memory_mb),
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "PYTHONPATH": path, **(env or {})},
+        cwd=cwd,
     )
 
 

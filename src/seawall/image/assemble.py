@@ -8,15 +8,19 @@ give access to those names; the two functions here know what the names mean.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
-from typing import Any, Protocol
+from typing import Protocol
+
+import msgspec
 
 from seawall.errors import ImageFormatError, InputError
 from seawall.image.blob import BlobRef, check_digest
 from seawall.image.manifest import (
+    SHA256_DIGEST,
+    ImageConfig,
     Platform,
     build_image_info,
+    decode_json,
     diff_ids,
     index_entries,
     is_index,
@@ -26,7 +30,6 @@ from seawall.image.manifest import (
 )
 from seawall.image.source import LayerBlob, OpenedImage, StreamedBlob
 
-_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _HEX_NAME = re.compile(r"(?:^|/)(?:blobs/sha256/)?([0-9a-f]{64})(?:\.json)?$")
 MAX_NESTED_INDEXES = 4
 
@@ -48,7 +51,7 @@ class BlobStore(Protocol):
 
 def blob_name(digest: str) -> str:
     """The file name of a blob in an OCI layout; refuses anything but a sha256 digest."""
-    if not _DIGEST.match(digest):
+    if not SHA256_DIGEST.match(digest):
         raise ImageFormatError(f"unsupported or malformed digest {digest[:80]!r}")
     return "blobs/sha256/" + digest.split(":", 1)[1]
 
@@ -93,7 +96,9 @@ def open_oci(
     else:
         raise ImageFormatError(f"{store.label}: indexes nested too deeply")
     config_desc, layer_descs = manifest_parts(doc, f"{store.label}: manifest")
-    config = load_json(read_verified(store, config_desc.digest, "config"), "image config")
+    config = decode_json(
+        read_verified(store, config_desc.digest, "config"), ImageConfig, "image config"
+    )
     info = build_image_info(
         reference=reference,
         source=source,
@@ -104,50 +109,53 @@ def open_oci(
         repo_tags=(ref_name,) if ref_name else (),
     )
     blobs = tuple(
-        LayerBlob(info=layer, blob=store.blob(blob_name(d.digest)), digest=d.digest)
+        LayerBlob(
+            info=layer,
+            blob=store.blob(blob_name(d.digest)),
+            digest=d.digest,
+            content_digest=layer.diff_id,
+        )
         for layer, d in zip(info.layers, layer_descs, strict=True)
     )
     return OpenedImage(info=info, layers=blobs)
 
 
-def _docker_entry(manifest: Any, wanted_tag: str, label: str) -> dict[str, Any]:
-    if (
-        not isinstance(manifest, list)
-        or not manifest
-        or not all(isinstance(m, dict) for m in manifest)
-    ):
-        raise ImageFormatError(f"{label}: manifest.json is not a list of images")
-    entries: list[dict[str, Any]] = manifest
+class DockerImage(msgspec.Struct):
+    """One image of a ``docker save`` ``manifest.json``."""
+
+    config: str = msgspec.field(name="Config")
+    layers: list[str] = msgspec.field(name="Layers")
+    repo_tags: list[str] | None = msgspec.field(default=None, name="RepoTags")
+
+
+def _docker_entry(images: list[DockerImage], wanted_tag: str, label: str) -> DockerImage:
+    if not images:
+        raise ImageFormatError(f"{label}: manifest.json lists no image")
     if wanted_tag:
-        for entry in entries:
-            if wanted_tag in (entry.get("RepoTags") or []):
-                return entry
-    if len(entries) == 1:
-        return entries[0]
-    tags = ", ".join(t for m in manifest for t in (m.get("RepoTags") or [])) or "untagged images"
-    raise InputError(f"{label} holds {len(manifest)} images", hint=f"name one of: {tags}")
+        for image in images:
+            if wanted_tag in (image.repo_tags or ()):
+                return image
+    if len(images) == 1:
+        return images[0]
+    tags = ", ".join(t for i in images for t in i.repo_tags or ()) or "untagged images"
+    raise InputError(f"{label} holds {len(images)} images", hint=f"name one of: {tags}")
 
 
 def open_docker_archive(
     store: BlobStore, *, reference: str, source: str, wanted_tag: str = ""
 ) -> OpenedImage:
     """Open an image from a ``docker save`` ``manifest.json`` (legacy or OCI-style names)."""
-    data = store.read("manifest.json")
-    try:
-        manifest = json.loads(data)
-    except ValueError as exc:
-        raise ImageFormatError(f"{store.label}: manifest.json is not valid JSON: {exc}") from None
-    entry = _docker_entry(manifest, wanted_tag, store.label)
-    config_name = entry.get("Config")
-    layer_names = entry.get("Layers")
-    if not isinstance(config_name, str) or not isinstance(layer_names, list):
-        raise ImageFormatError(f"{store.label}: manifest.json entry without Config or Layers")
+    images = decode_json(
+        store.read("manifest.json"), list[DockerImage], f"{store.label}: manifest.json"
+    )
+    entry = _docker_entry(images, wanted_tag, store.label)
+    config_name, layer_names = entry.config, entry.layers
     config_bytes = store.read(config_name)
     named = _HEX_NAME.search(config_name)
     config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
     if named:
         check_digest(f"{store.label}: config", f"sha256:{named.group(1)}", config_digest[7:])
-    config = load_json(config_bytes, "image config")
+    config = decode_json(config_bytes, ImageConfig, "image config")
     ids = diff_ids(config, store.label)
     info = build_image_info(
         reference=reference,
@@ -155,11 +163,9 @@ def open_docker_archive(
         config=config,
         config_digest=config_digest,
         layers=[(ids[i] if i < len(ids) else "", 0, "") for i in range(len(layer_names))],
-        repo_tags=tuple(str(t) for t in entry.get("RepoTags") or ()),
+        repo_tags=tuple(entry.repo_tags or ()),
     )
     blobs = []
     for layer, name in zip(info.layers, layer_names, strict=True):
-        if not isinstance(name, str):
-            raise ImageFormatError(f"{store.label}: manifest.json has a non-string layer name")
         blobs.append(LayerBlob(info=layer, blob=store.blob(name), content_digest=layer.diff_id))
     return OpenedImage(info=info, layers=tuple(blobs))

@@ -27,12 +27,14 @@ import zstandard
 from seawall.errors import (
     DigestMismatchError,
     ImageFormatError,
+    InputError,
     RegistryError,
     UnsafeInputError,
 )
 from seawall.image.digests import DigestPrefetcher
 from seawall.image.magic import GZIP_MAGIC, ZSTD_MAGIC, is_compressed
 from seawall.image.tarreader import ByteSource, Readable, StreamSource, WindowSource
+from seawall.safety.files import open_regular
 
 # Decompression bomb guard: past the first GiB, output may be at most this many times the
 # stored size (real layers compress 2-10x; sparse files rarely beyond 50x).
@@ -265,9 +267,10 @@ def read_blob(
     content_digest: str = "",
     verify: bool = True,
     prefetcher: DigestPrefetcher | None = None,
-) -> T:
-    """Run ``consume`` over the uncompressed bytes of ``blob`` and then verify ``digest``
-    (sha256 of the stored bytes) and ``content_digest`` (of the uncompressed bytes).
+) -> tuple[T, Digests]:
+    """Run ``consume`` over the uncompressed bytes of ``blob``, then verify ``digest``
+    (sha256 of the stored bytes) and ``content_digest`` (of the uncompressed bytes), and
+    return the result with the digests the bytes hashed to (for the layer cache).
 
     An uncompressed local blob is hashed by ``prefetcher`` (which may have started already),
     else by a prefetcher made for this read. ``verify=False`` is for a worker process
@@ -284,7 +287,7 @@ def read_blob(
         check_digest(label, digest, found.stored)
     if verify and content_digest:
         check_digest(label, content_digest, found.content)
-    return result
+    return result, found
 
 
 def read_stream(
@@ -323,9 +326,9 @@ def _read_file_blob(
     prefetcher: DigestPrefetcher | None,
 ) -> tuple[T, Digests]:
     try:
-        fd = os.open(blob.path, os.O_RDONLY)
-    except OSError as exc:
-        raise ImageFormatError(f"{label}: cannot open {blob.path}: {exc.strerror}") from None
+        fd = open_regular(blob.path, f"{label}: {blob.path}")
+    except InputError as exc:
+        raise ImageFormatError(exc.message) from None
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(os.close, fd)
         if blob.size == WHOLE_FILE:
@@ -351,6 +354,17 @@ def _read_file_blob(
         return result, Digests(hashed, hashed if hash_content else "")
 
 
+def _at_most(chunks: Iterator[bytes], size: int, label: str) -> Iterator[bytes]:
+    """``chunks``, refusing more than the ``size`` bytes the manifest declares (0: unknown),
+    so an endless answer stops there."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if size and total > size:
+            raise ImageFormatError(f"{label}: more than the {size} bytes the manifest declares")
+        yield chunk
+
+
 @contextmanager
 def _http_body(blob: HttpBlob, label: str) -> Iterator[ChunkReader]:
     import httpx  # 45 ms to import: only registry scans pay for it
@@ -362,6 +376,6 @@ def _http_body(blob: HttpBlob, label: str) -> Iterator[ChunkReader]:
         ):
             if response.status_code != 200:
                 raise RegistryError(f"{label}: registry answered HTTP {response.status_code}")
-            yield ChunkReader(response.iter_raw(_CHUNK))
+            yield ChunkReader(_at_most(response.iter_raw(_CHUNK), blob.size, label))
     except httpx.HTTPError as exc:
         raise RegistryError(f"{label}: download failed: {exc}") from None

@@ -6,14 +6,15 @@ archive all end in the same thing, a config plus an ordered list of layer blobs.
 
 from __future__ import annotations
 
-import json
 import platform as host_platform
-from typing import Any
+import re
+from typing import Any, TypeVar
 
 import msgspec
 
-from seawall.errors import ImageFormatError, InputError
+from seawall.errors import ImageFormatError, InputError, UnsafeInputError
 from seawall.model import ImageInfo, LayerInfo
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -22,6 +23,7 @@ DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 INDEX_TYPES = frozenset((OCI_INDEX, DOCKER_LIST))
 MANIFEST_TYPES = frozenset((OCI_MANIFEST, DOCKER_MANIFEST))
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
+SHA256_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MAX_JSON = 16 * 1024 * 1024  # manifests and configs are kilobytes; refuse anything huge
 _ARCH_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 
@@ -61,17 +63,64 @@ class Platform(msgspec.Struct, frozen=True):
         return "/".join(p for p in (self.os, self.architecture, self.variant) if p)
 
 
-def load_json(data: bytes, what: str) -> dict[str, Any]:
-    """Parse a JSON object of at most :data:`MAX_JSON` bytes, or raise ImageFormatError."""
+class HistoryEntry(msgspec.Struct, kw_only=True):
+    """One step of the build, as the image config records it."""
+
+    created_by: str = ""
+    empty_layer: bool | None = None
+
+
+class RootFS(msgspec.Struct, kw_only=True):
+    type: str = ""
+    diff_ids: list[str] | None = None  # checked by diff_ids(): present, sha256 each
+
+
+class ImageConfig(msgspec.Struct, kw_only=True):
+    """The fields of an image config Seawall reads, each type-checked when decoded."""
+
+    architecture: str = ""
+    os: str = ""
+    variant: str = ""
+    created: str = ""
+    rootfs: RootFS | None = None
+    history: list[HistoryEntry] | None = None
+
+
+T = TypeVar("T")
+_MISTYPED = re.compile(
+    r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`(?: - at `\$(?P<at>.*)`)?$"
+)
+
+
+def decode_json(data: bytes, into: type[T], what: str) -> T:
+    """Decode the JSON document ``data`` into the type ``into`` in one line's worth of
+    trouble: too large, nested too deep (checked before any parser recurses), not JSON, or
+    a field of the wrong type ("manifest.json: field [0].RepoTags: expected list, got int")."""
     if len(data) > MAX_JSON:
         raise ImageFormatError(f"{what} is {len(data)} bytes; refusing more than {MAX_JSON}")
+    if json_too_deep(data):
+        raise UnsafeInputError(f"{what}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return msgspec.json.decode(data, type=into)
+    except msgspec.ValidationError as exc:
+        raise ImageFormatError(f"{what}: {_explain(str(exc))}") from None
+    except msgspec.DecodeError as exc:
         raise ImageFormatError(f"{what} is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ImageFormatError(f"{what} is not a JSON object")
-    return doc
+
+
+def _explain(message: str) -> str:
+    """msgspec's "Expected `array`, got `int` - at `$[0].RepoTags`", in words."""
+    match = _MISTYPED.match(message)
+    if match is None:
+        return message
+    want = match["want"].replace("array", "list")
+    where = f"field {match['at'].lstrip('.')}: " if match["at"] else ""
+    return f"{where}expected {want}, got {match['got']}"
+
+
+def load_json(data: bytes, what: str) -> dict[str, Any]:
+    """Decode a JSON object (an index, a manifest) as :func:`decode_json` does."""
+    return decode_json(data, dict[str, Any], what)
 
 
 def _descriptor(raw: Any, what: str) -> Descriptor:
@@ -102,7 +151,7 @@ def _descriptor(raw: Any, what: str) -> Descriptor:
 
 def is_index(doc: dict[str, Any]) -> bool:
     """True for an OCI index or a Docker manifest list."""
-    return doc.get("mediaType") in INDEX_TYPES or (
+    return str(doc.get("mediaType")) in INDEX_TYPES or (
         "manifests" in doc and "layers" not in doc and "config" not in doc
     )
 
@@ -149,45 +198,44 @@ def manifest_parts(doc: dict[str, Any], what: str) -> tuple[Descriptor, list[Des
     return _descriptor(doc["config"], what), [_descriptor(x, what) for x in doc["layers"]]
 
 
-def diff_ids(config: dict[str, Any], what: str) -> list[str]:
-    """The config's ``rootfs.diff_ids``: digests of each uncompressed layer, base first."""
-    rootfs = config.get("rootfs")
-    ids = rootfs.get("diff_ids") if isinstance(rootfs, dict) else None
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+def diff_ids(config: ImageConfig, what: str) -> list[str]:
+    """The config's ``rootfs.diff_ids``: digests of each uncompressed layer, base first.
+
+    Each must be a sha256 digest: every layer is verified against its diff_id, so an empty
+    or malformed one would let any content through."""
+    ids = config.rootfs.diff_ids if config.rootfs else None
+    if ids is None:
         raise ImageFormatError(f"{what}: image config without rootfs.diff_ids")
+    for i, digest in enumerate(ids):
+        if not SHA256_DIGEST.match(digest):
+            raise ImageFormatError(
+                f"{what}: image config rootfs.diff_ids[{i}] is not a sha256 digest"
+            )
     return ids
 
 
-def layer_history(config: dict[str, Any], layer_count: int) -> list[str]:
+def layer_history(config: ImageConfig, layer_count: int) -> list[str]:
     """The ``created_by`` of the history entry that made each layer ('' when unknown)."""
-    history = config.get("history")
-    if not isinstance(history, list):
-        return [""] * layer_count
-    made = [h for h in history if isinstance(h, dict) and not h.get("empty_layer")]
+    made = [h for h in config.history or () if not h.empty_layer]
     if len(made) != layer_count:
         return [""] * layer_count
-    return [str(h.get("created_by", "")) for h in made]
+    return [h.created_by for h in made]
 
 
 _BASE_END = ("CMD", "ENTRYPOINT")
 
 
-def base_layer_count(config: dict[str, Any]) -> int:
+def base_layer_count(config: ImageConfig) -> int:
     """Layers inherited from the base image, judged from the history (0 when unknown).
 
     ``docker build`` copies the base image's history, which usually ends with an empty-layer
     ``CMD`` or ``ENTRYPOINT``; the layers before the last such entry that is followed by
     more layers are the base image's.
     """
-    history = config.get("history")
-    if not isinstance(history, list):
-        return 0
     seen = boundary = candidate = 0
-    for entry in history:
-        if not isinstance(entry, dict):
-            return 0
-        if entry.get("empty_layer"):
-            words = str(entry.get("created_by", "")).replace("#(nop)", " ").split()
+    for entry in config.history or ():
+        if entry.empty_layer:
+            words = entry.created_by.replace("#(nop)", " ").split()
             if words[:1] == ["/bin/sh"]:
                 words = words[2:]
             if words and words[0].upper() in _BASE_END:
@@ -203,7 +251,7 @@ def build_image_info(
     *,
     reference: str,
     source: str,
-    config: dict[str, Any],
+    config: ImageConfig,
     config_digest: str,
     layers: list[tuple[str, int, str]],
     manifest_digest: str = "",
@@ -222,10 +270,10 @@ def build_image_info(
         config_digest=config_digest,
         manifest_digest=manifest_digest,
         repo_tags=repo_tags,
-        os=str(config.get("os", "")),
-        architecture=str(config.get("architecture", "")),
-        variant=str(config.get("variant", "")),
-        created=str(config.get("created", "")),
+        os=config.os,
+        architecture=config.architecture,
+        variant=config.variant,
+        created=config.created,
         base_layers=base_layer_count(config),
         layers=tuple(
             LayerInfo(

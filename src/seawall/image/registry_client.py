@@ -10,6 +10,7 @@ Plain HTTP is used only for loopback registries or with ``--insecure``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import ipaddress
 import json
@@ -21,7 +22,8 @@ import httpx
 
 from seawall.errors import AuthenticationError, ImageFormatError, InputError, RegistryError
 from seawall.image.blob import HttpBlob, check_digest
-from seawall.image.manifest import ACCEPT, MAX_JSON
+from seawall.image.httpbody import ACCEPT_ENCODING, read_capped
+from seawall.image.manifest import ACCEPT, MAX_JSON, load_json
 from seawall.image.reference import DOCKER_HUB, Reference
 from seawall.image.source import SourceOptions
 
@@ -83,36 +85,50 @@ class RegistryClient:
                 ref.registry, options.docker_config
             )
         self.auth_header = ""
-        self.client = httpx.Client(verify=self.verify_tls, timeout=TIMEOUT, follow_redirects=True)
+        self.client = httpx.Client(
+            verify=self.verify_tls,
+            timeout=TIMEOUT,
+            follow_redirects=True,
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+        )
 
     def close(self) -> None:
         self.client.close()
 
     def _send(self, path: str, accept: str = "") -> httpx.Response:
+        """Start a GET of ``path``; the body is left unread (the caller closes it)."""
         headers = {"Accept": accept} if accept else {}
         if self.auth_header:
             headers["Authorization"] = self.auth_header
+        request = self.client.build_request("GET", f"{self.base}/{path}", headers=headers)
         try:
-            return self.client.get(f"{self.base}/{path}", headers=headers)
+            return self.client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise RegistryError(
                 f"cannot reach registry {self.ref.registry}: {exc}",
                 hint="check the address, or use --insecure for a plain-HTTP registry",
             ) from None
 
-    def get(self, path: str, accept: str = "") -> httpx.Response:
-        """GET ``path`` under the repository, answering an auth challenge once."""
+    def fetch(self, path: str, what: str, accept: str = "") -> tuple[int, bytes]:
+        """GET ``path`` under the repository, answering an auth challenge once: the status
+        and, for 200, the body (at most :data:`MAX_JSON` bytes, read as it arrives)."""
         response = self._send(path, accept)
         if response.status_code == 401 and not self.auth_header:
+            response.close()
             self._authenticate(response.headers.get("WWW-Authenticate", ""))
             response = self._send(path, accept)
-        if response.status_code in (401, 403):
-            who = f"as {self.username!r}" if self.username else "anonymously"
-            raise AuthenticationError(
-                f"registry {self.ref.registry} refused access to {self.ref.repository} {who}",
-                hint="check --username/--password or `docker login`",
-            )
-        return response
+        try:
+            if response.status_code in (401, 403):
+                who = f"as {self.username!r}" if self.username else "anonymously"
+                raise AuthenticationError(
+                    f"registry {self.ref.registry} refused access to {self.ref.repository} {who}",
+                    hint="check --username/--password or `docker login`",
+                )
+            if response.status_code != 200:
+                return response.status_code, b""
+            return 200, read_capped(response, MAX_JSON, what)
+        finally:
+            response.close()
 
     def _authenticate(self, challenge: str) -> None:
         scheme, _, params_text = challenge.partition(" ")
@@ -135,41 +151,36 @@ class RegistryClient:
             "service": params.get("service", ""),
             "scope": params.get("scope", f"repository:{self.ref.repository}:pull"),
         }
+        realm = params["realm"]
         try:
-            response = self.client.get(
-                params["realm"], params=query, auth=basic or httpx.USE_CLIENT_DEFAULT
-            )
+            with self.client.stream(
+                "GET", realm, params=query, auth=basic or httpx.USE_CLIENT_DEFAULT
+            ) as response:
+                if response.status_code in (401, 403):
+                    raise AuthenticationError(
+                        f"token service of {self.ref.registry} rejected the credentials",
+                        hint="check --username/--password or `docker login`",
+                    )
+                if response.status_code != 200:
+                    raise RegistryError(f"token service answered HTTP {response.status_code}")
+                body = read_capped(response, MAX_JSON, "token service")
         except httpx.HTTPError as exc:
-            raise RegistryError(
-                f"cannot reach the token service {params['realm']}: {exc}"
-            ) from None
-        if response.status_code in (401, 403):
-            raise AuthenticationError(
-                f"token service of {self.ref.registry} rejected the credentials",
-                hint="check --username/--password or `docker login`",
-            )
-        if response.status_code != 200 or len(response.content) > MAX_JSON:
-            raise RegistryError(f"token service answered HTTP {response.status_code}")
+            raise RegistryError(f"cannot reach the token service {realm}: {exc}") from None
         token: object = None
-        try:
-            body = response.json()
-            token = body.get("token") or body.get("access_token")
-        except (ValueError, AttributeError):
-            pass
+        with contextlib.suppress(ImageFormatError):
+            answer = load_json(body, "token service answer")
+            token = answer.get("token") or answer.get("access_token")
         if not isinstance(token, str) or not token:
             raise RegistryError("token service gave no token")
         self.auth_header = f"Bearer {token}"
 
     def manifest(self, selector: str) -> tuple[bytes, str]:
         """The manifest (or index) named by a tag or digest, verified, and its digest."""
-        response = self.get(f"manifests/{selector}", ACCEPT)
-        if response.status_code == 404:
+        status, body = self.fetch(f"manifests/{selector}", f"{self.ref}: manifest", ACCEPT)
+        if status == 404:
             raise InputError(f"{self.ref}: no such image in the registry")
-        if response.status_code != 200:
-            raise RegistryError(f"{self.ref}: registry answered HTTP {response.status_code}")
-        body = response.content
-        if len(body) > MAX_JSON:
-            raise ImageFormatError(f"{self.ref}: manifest too large")
+        if status != 200:
+            raise RegistryError(f"{self.ref}: registry answered HTTP {status}")
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         if selector.startswith("sha256:"):
             check_digest(f"{self.ref}: manifest", selector, digest[7:])
@@ -177,12 +188,9 @@ class RegistryClient:
 
     def small_blob(self, digest: str, what: str) -> bytes:
         """A config blob, verified against its digest."""
-        response = self.get(f"blobs/{digest}")
-        if response.status_code != 200:
-            raise RegistryError(f"{self.ref}: {what} {digest}: HTTP {response.status_code}")
-        body = response.content
-        if len(body) > MAX_JSON:
-            raise ImageFormatError(f"{self.ref}: {what} too large")
+        status, body = self.fetch(f"blobs/{digest}", f"{self.ref}: {what}")
+        if status != 200:
+            raise RegistryError(f"{self.ref}: {what} {digest}: HTTP {status}")
         check_digest(f"{self.ref}: {what}", digest, hashlib.sha256(body).hexdigest())
         return body
 

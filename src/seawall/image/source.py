@@ -9,6 +9,8 @@ read their layers while opening and hand back :class:`StreamedBlob` results inst
 
 from __future__ import annotations
 
+import os
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +23,7 @@ from seawall.image.blob import BlobRef, Digests
 from seawall.image.manifest import Platform
 from seawall.image.tarreader import ByteSource
 from seawall.model import ImageInfo, LayerInfo
+from seawall.safety.files import describe
 
 LayerReader = Callable[[ByteSource], object]
 
@@ -94,6 +97,8 @@ def split_named_target(target: str, exists: Callable[[Path], bool]) -> tuple[str
 
 _SOURCES: dict[str, ImageSource] = {}
 _ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tgz", ".oci")
+_PATH_PREFIXES = ("/", "./", "../", "~")
+_FIRST_REMOTE_PRIORITY = 50  # the daemon and registries come after every local source
 
 
 def register_source(cls: type[ImageSource]) -> type[ImageSource]:
@@ -109,8 +114,38 @@ def sources() -> list[ImageSource]:
     return sorted(_SOURCES.values(), key=lambda s: (s.priority, s.name))
 
 
+def _local_path(target: str) -> str:
+    """The file or directory part of ``PATH[:NAME]``."""
+    return split_named_target(target, Path.exists)[0]
+
+
+def _looks_local(target: str) -> bool:
+    """True if ``target`` is meant as a path: it exists, is written like one (``./``, ``/``,
+    ``../``, ``~``) or is named like an archive. Such a target is never looked up in a
+    daemon or registry, where a typo would only become a confusing network error."""
+    path = _local_path(target)
+    return (
+        path.startswith(_PATH_PREFIXES) or path.endswith(_ARCHIVE_SUFFIXES) or os.path.lexists(path)
+    )
+
+
+def _why_not_local(target: str) -> str:
+    """Why no local source could open the path ``target``, in one line."""
+    name = _local_path(target)
+    path = Path(name)
+    if not os.path.lexists(path):
+        return f"{name}: no such file or directory"
+    if path.is_dir():
+        return f"{name}: a directory but not an OCI image layout (no index.json or oci-layout)"
+    mode = path.stat().st_mode if path.exists() else 0
+    if path.exists() and not stat.S_ISREG(mode):
+        return f"{name}: {describe(mode)}, not an image archive"
+    return f"{name}: not an image archive (neither a tar nor a gzip-compressed tar)"
+
+
 def find_source(target: str, forced: str | None, options: SourceOptions) -> ImageSource:
-    """The source named ``forced``, or the first whose ``detect`` accepts ``target``."""
+    """The source named ``forced``, or the first whose ``detect`` accepts ``target``; a
+    target that looks like a local path is only offered to the local sources."""
     available = sources()
     if forced:
         for source in available:
@@ -118,11 +153,14 @@ def find_source(target: str, forced: str | None, options: SourceOptions) -> Imag
                 return source
         names = ", ".join(s.name for s in available)
         raise InputError(f"unknown image source {forced!r}", hint=f"choose one of: {names}")
+    local = _looks_local(target)
     for source in available:
+        if local and source.priority >= _FIRST_REMOTE_PRIORITY:
+            break
         if source.detect(target, options):
             return source
-    if target.startswith(("/", "./", "../", "~")) or target.endswith(_ARCHIVE_SUFFIXES):
-        raise InputError(f"{target}: no such file or directory, or not an image")
+    if local:
+        raise InputError(_why_not_local(target))
     raise InputError(
         f"cannot tell what {target!r} is",
         hint="give a docker-save or OCI archive, an OCI layout directory, or an image "

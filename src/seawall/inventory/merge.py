@@ -32,7 +32,9 @@ LOCKFILES = frozenset(
         "Gemfile.lock",
     )
 )
-MAX_SYMLINK_HOPS = 40
+MAX_SYMLINK_HOPS = 40  # links followed within links, as Linux allows
+MAX_PATH_PARTS = 1024  # components one walk may take (PATH_MAX allows 2048 one-letter ones)
+MAX_PATH_LENGTH = 4096  # Linux's PATH_MAX: no longer path can be opened in a container
 
 
 class _Layer:
@@ -49,19 +51,37 @@ class _Layer:
         """True if this layer replaces or deletes ``path`` of a lower layer."""
         if path in self.entries or path in self.deleted:
             return True
-        parent = posixpath.dirname(path)
-        while parent:
+        end = path.rfind("/")
+        while end > 0:
+            parent = path[:end]
             if parent in self.deleted or parent in self.opaque or parent in self.entries:
                 return True
-            parent = posixpath.dirname(parent)
+            end = path.rfind("/", 0, end)
         return "" in self.opaque
 
 
 class MergedImage:
-    """The union of an image's layers, as a container would see it."""
+    """The union of an image's layers, as a container would see it.
+
+    Path resolution is linear in what it walks: the visible symlinks are looked up once,
+    each link's resolved target and each resolved directory are remembered, and one walk
+    takes at most :data:`MAX_PATH_PARTS` components.
+    """
 
     def __init__(self, layers: Sequence[tuple[LayerInfo, LayerResult]]) -> None:
         self._layers = [_Layer(info, result) for info, result in layers]
+        self._links = self._visible_symlinks()
+        self._followed: dict[str, str | None] = {}  # link path -> its resolved target
+        self._directories: dict[str, str | None] = {}  # directory as named -> resolved
+
+    def _visible_symlinks(self) -> dict[str, str]:
+        links: dict[str, str] = {}
+        for layer in self._layers:
+            for path in layer.result.symlinks.keys() - links.keys():
+                target = self.symlink(path)
+                if target is not None:
+                    links[path] = target
+        return links
 
     def visible(self, path: str, layer: int) -> bool:
         """True if ``path`` as it is in layer ``layer`` survives all upper layers."""
@@ -85,29 +105,56 @@ class MergedImage:
         """Follow symlinks in every component of ``path`` without ever leaving the root.
 
         As in a chroot, ``..`` at the root stays at the root and absolute targets start at the
-        image root. Returns the final path, or None for a loop (over 40 links).
+        image root. Returns the final path, or None for a loop, links nested more than
+        :data:`MAX_SYMLINK_HOPS` deep, or a walk of more than :data:`MAX_PATH_PARTS`
+        components or to a path longer than :data:`MAX_PATH_LENGTH`.
         """
-        parts = [p for p in path.split("/") if p and p != "."]
-        resolved: list[str] = []
-        hops = 0
-        while parts:
-            part = parts.pop(0)
+        directory, _, name = path.strip("/").rpartition("/")
+        if directory not in self._directories:
+            self._directories[directory] = self._walk("", directory, set())
+        resolved = self._directories[directory]
+        return None if resolved is None else self._walk(resolved, name, set())
+
+    def _walk(self, base: str, relative: str, following: set[str]) -> str | None:
+        """``relative`` resolved from the resolved, link-free directory ``base``;
+        ``following`` holds the links whose targets are being walked (a loop's trace)."""
+        resolved = base
+        parts = relative.split("/")
+        if len(parts) > MAX_PATH_PARTS:
+            return None
+        for part in parts:
+            if not part or part == ".":
+                continue
             if part == "..":
-                if resolved:
-                    resolved.pop()
+                resolved = resolved.rpartition("/")[0]
                 continue
-            candidate = "/".join([*resolved, part])
-            target = self.symlink(candidate)
-            if target is None:
-                resolved.append(part)
-                continue
-            hops += 1
-            if hops > MAX_SYMLINK_HOPS:
+            candidate = f"{resolved}/{part}" if resolved else part
+            if len(candidate) > MAX_PATH_LENGTH:
                 return None
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p and p != "."] + parts
-        return "/".join(resolved)
+            if candidate in self._links:
+                followed = self._follow(candidate, following)
+                if followed is None:
+                    return None
+                resolved = followed
+            else:
+                resolved = candidate
+        return resolved
+
+    def _follow(self, link: str, following: set[str]) -> str | None:
+        """Where the visible symlink ``link`` leads, resolved; remembered either way, so each
+        link's target is walked once. A link met again while its own target is being
+        walked is a loop (None)."""
+        if link in self._followed:
+            return self._followed[link]
+        if link in following or len(following) >= MAX_SYMLINK_HOPS:
+            return None
+        target = self._links[link]
+        following.add(link)
+        base = "" if target.startswith("/") else link.rpartition("/")[0]
+        resolved = self._walk(base, target, following)
+        following.discard(link)
+        self._followed[link] = resolved
+        return resolved
 
     def outputs(self) -> list[tuple[int, str, AnalyzerOutput]]:
         """Every visible analysed file: (layer index, path, output), bottom-up."""

@@ -1,6 +1,8 @@
 """Inventory of an image: open it, read each layer once (cached, in parallel), merge.
 
-This is the engine behind ``seawall sbom``; it knows nothing about output formats.
+This is the engine behind ``seawall sbom``; it knows nothing about output formats, but the
+inventory it returns can be written by any of them (raw bytes and control characters in
+names become ``\\xNN`` escapes).
 :class:`InventoryReader` owns what outlives one image, the worker processes that read large
 layers: a long-running caller makes one, reads many images with it (from several threads
 if it likes) and closes it. :func:`build_inventory` is the one-shot form the command line
@@ -19,15 +21,17 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from seawall.image.blob import WHOLE_FILE, BlobRef, FileBlob, check_digest, read_blob
+from seawall.errors import ImageFormatError
+from seawall.image.blob import WHOLE_FILE, BlobRef, Digests, FileBlob, check_digest, read_blob
 from seawall.image.digests import DigestPrefetcher, is_uncompressed
 from seawall.image.source import LayerBlob, OpenedImage, SourceOptions, StreamedBlob, find_source
 from seawall.image.tarreader import ByteSource
 from seawall.inventory.analyzer import AnalyzerIndex, all_analyzers
-from seawall.inventory.cache import LayerCache, code_fingerprint
+from seawall.inventory.cache import CachedLayer, LayerCache, code_fingerprint
 from seawall.inventory.layer import LayerResult, read_layer
 from seawall.inventory.merge import merge_layers
 from seawall.model import Inventory, LayerInfo
+from seawall.safety.text import printable_struct
 
 if TYPE_CHECKING:  # multiprocessing is imported only when workers are needed
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -54,12 +58,14 @@ def _read(source: ByteSource) -> LayerResult:
     return read_layer(source, AnalyzerIndex(all_analyzers()))
 
 
-def _read_blob(blob: BlobRef, label: str, digest: str, content_digest: str, verify: bool) -> bytes:
-    """Worker entry point: read one layer blob and return its encoded result."""
-    result = read_blob(
+def _read_blob(
+    blob: BlobRef, label: str, digest: str, content_digest: str, verify: bool
+) -> tuple[LayerResult, Digests]:
+    """Worker entry point: read one layer blob; the result travels back pickled (file
+    names that are not UTF-8 are kept as they are)."""
+    return read_blob(
         blob, label, _read, digest=digest, content_digest=content_digest, verify=verify
     )
-    return msgspec.msgpack.encode(result)
 
 
 def _verify(layer: LayerBlob, label: str, stored: str, content: str) -> None:
@@ -68,6 +74,27 @@ def _verify(layer: LayerBlob, label: str, stored: str, content: str) -> None:
         check_digest(label, layer.digest, stored)
     if layer.content_digest:
         check_digest(label, layer.content_digest, content)
+
+
+def _require_digest(layer: LayerBlob, label: str) -> None:
+    """Refuse a layer with nothing to verify its bytes against: it could be anything."""
+    if not (layer.digest or layer.content_digest):
+        raise ImageFormatError(f"{label}: no digest to verify the layer against")
+
+
+def _trusted(layer: LayerBlob, entry: CachedLayer, stored: str, label: str) -> LayerResult | None:
+    """The cached result, if the layer's bytes (whose stored bytes hash to ``stored``) are
+    the ones the entry was made from; None to read them instead (the same content stored
+    another way). A digest that the bytes or the entry contradict raises."""
+    if layer.digest:
+        check_digest(label, layer.digest, stored)
+    if stored != entry.stored:
+        return None
+    if layer.content_digest:
+        if not entry.content:
+            return None
+        check_digest(label, layer.content_digest, entry.content)
+    return entry.result
 
 
 class InventoryReader:
@@ -130,8 +157,15 @@ class InventoryReader:
             results = self.read_layers(opened, cache, prefetcher, progress)
         layers = list(zip(opened.info.layers, results, strict=True))
         distro, packages, warnings = merge_layers(layers)
-        return Inventory(
-            image=opened.info, distro=distro, packages=tuple(packages), warnings=tuple(warnings)
+        # Names that are not UTF-8 were kept as raw bytes up to here; every output format
+        # needs them as text.
+        return printable_struct(
+            Inventory(
+                image=opened.info,
+                distro=distro,
+                packages=tuple(packages),
+                warnings=tuple(warnings),
+            )
         )
 
     def _code(self) -> str:
@@ -149,8 +183,12 @@ class InventoryReader:
         prefetcher: DigestPrefetcher,
         progress: ProgressCallback | None = None,
     ) -> list[LayerResult]:
-        """Results for every layer of ``opened``, bottom-up: from the cache, the stream pass,
-        or by reading the blob (in worker processes when there are several large ones)."""
+        """Results for every layer of ``opened``, bottom-up: from the stream pass, from the
+        cache, or by reading the blob (in worker processes when there are several large ones).
+
+        Every path checks the layer against its digests: a streamed or read layer as its
+        bytes pass, a cached one by hashing its local bytes (no walk) and comparing them with
+        those the entry was made from; a mismatch raises DigestMismatchError."""
         results: dict[int, LayerResult] = {}
         pending: list[tuple[LayerBlob, BlobRef]] = []
         labels = {
@@ -158,30 +196,44 @@ class InventoryReader:
             for layer in opened.layers
         }
 
-        def finish(layer: LayerBlob, result: LayerResult, store: bool) -> None:
+        def finish(layer: LayerBlob, result: LayerResult, seen: Digests | None) -> None:
             results[layer.info.index] = result
-            if store and cache:
-                cache.put(layer.info.digest, result)
+            if seen is not None and seen.stored and cache:
+                entry = CachedLayer(stored=seen.stored, content=seen.content, result=result)
+                cache.put(layer.info.digest, entry)
             if progress:
                 progress(layer.info)
 
+        hits: list[tuple[LayerBlob, BlobRef, CachedLayer, Future[str] | None]] = []
         for layer in opened.layers:
+            label = labels[layer.info.index]
+            _require_digest(layer, label)
             if isinstance(layer.blob, StreamedBlob):
                 seen = layer.blob.digests
-                _verify(layer, labels[layer.info.index], seen.stored, seen.content)
+                _verify(layer, label, seen.stored, seen.content)
                 assert isinstance(layer.blob.result, LayerResult)
-                finish(layer, layer.blob.result, store=True)
+                finish(layer, layer.blob.result, seen)
                 continue
             cached = cache.get(layer.info.digest) if cache else None
-            if cached is not None:
-                finish(layer, cached, store=False)
-            else:
+            if cached is None:
                 pending.append((layer, layer.blob))
+            else:  # local bytes are hashed before the entry is trusted (in the background)
+                stored_hash = _stored_digest(layer.blob, label, prefetcher)
+                hits.append((layer, layer.blob, cached, stored_hash))
+        for layer, blob, cached, stored_hash in hits:
+            # A registry blob is fetched by digest and verified whenever it is read, so the
+            # entry made from it stands for it; local bytes must hash to what they claim.
+            stored = stored_hash.result() if stored_hash is not None else layer.digest[7:]
+            trusted = _trusted(layer, cached, stored, labels[layer.info.index])
+            if trusted is None:
+                pending.append((layer, blob))
+            else:
+                finish(layer, trusted, None)
 
         large = sum(1 for p in pending if _size(*p) >= PARALLEL_THRESHOLD)
         if min(self._max_workers, large) <= 1:
             for layer, blob in pending:
-                result = read_blob(
+                result, seen = read_blob(
                     blob,
                     labels[layer.info.index],
                     _read,
@@ -189,7 +241,7 @@ class InventoryReader:
                     content_digest=layer.content_digest,
                     prefetcher=prefetcher,
                 )
-                finish(layer, result, store=True)
+                finish(layer, result, seen)
             return [results[layer.info.index] for layer in opened.layers]
 
         pending.sort(key=lambda p: _size(*p), reverse=True)
@@ -215,17 +267,20 @@ class InventoryReader:
         )
         try:
             for (layer, _), future in zip(pending, futures, strict=True):
-                result = msgspec.msgpack.decode(future.result(), type=LayerResult)
+                result, seen = future.result()
                 if layer.info.index in hashing:
                     hashed = hashing[layer.info.index].result()
                     _verify(layer, labels[layer.info.index], hashed, hashed)  # same bytes
-                finish(layer, result, store=True)
+                    seen = Digests(hashed, hashed)
+                finish(layer, result, seen)
         finally:
             for future in futures:
                 future.cancel()  # after an error: this read's layers not started yet
         return [results[layer.info.index] for layer in opened.layers]
 
-    def _submit(self, wanted: int, calls: list[_WorkerCall]) -> list[Future[bytes]]:
+    def _submit(
+        self, wanted: int, calls: list[_WorkerCall]
+    ) -> list[Future[tuple[LayerResult, Digests]]]:
         """Queue ``calls`` on the pool, first starting or growing it to ``wanted`` workers
         (at most ``workers``). A pool that a dead worker broke is replaced, so one crash
         does not fail every later read."""
@@ -255,6 +310,16 @@ class InventoryReader:
         self._pool = ProcessPoolExecutor(size, mp_context=self._mp_context)
         self._pool_size = size
         return self._pool
+
+
+def _stored_digest(blob: BlobRef, label: str, prefetcher: DigestPrefetcher) -> Future[str] | None:
+    """The sha256 of a local blob's stored bytes, being computed; None for a registry blob."""
+    if not isinstance(blob, FileBlob):
+        return None
+    try:
+        return prefetcher.digest(blob.path, blob.offset, _file_size(blob))
+    except OSError as exc:
+        raise ImageFormatError(f"{label}: cannot read {blob.path}: {exc.strerror}") from None
 
 
 def _file_size(blob: FileBlob) -> int:

@@ -27,11 +27,12 @@ def describe(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def read_regular(path: Path | str, limit: int, what: str = "") -> bytes:
-    """The content of the regular file ``path``, at most ``limit`` bytes.
+def open_regular(path: Path | str, what: str = "") -> int:
+    """A read-only descriptor of the regular file ``path`` (the caller closes it).
 
-    InputError names the file and the problem: no such file, permission denied, not a
-    regular file (what it is), larger than ``limit``."""
+    Opened without blocking, so a FIFO cannot hang the open, and checked with ``fstat`` on
+    the descriptor. InputError names the file and the problem: no such file, permission
+    denied, not a regular file (what it is)."""
     name = what or str(path)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -41,13 +42,23 @@ def read_regular(path: Path | str, limit: int, what: str = "") -> bytes:
         raise InputError(f"{name}: a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"{name}: {exc.strerror or exc}") from None
-    info = os.fstat(descriptor)
-    if not stat.S_ISREG(info.st_mode):
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
         os.close(descriptor)
-        raise InputError(f"{name}: {describe(info.st_mode)}, not a regular file")
-    if info.st_size > limit:
+        raise InputError(f"{name}: {describe(mode)}, not a regular file")
+    return descriptor
+
+
+def read_regular(path: Path | str, limit: int, what: str = "") -> bytes:
+    """The content of the regular file ``path``, at most ``limit`` bytes.
+
+    InputError as :func:`open_regular` says, UnsafeInputError when larger than ``limit``."""
+    name = what or str(path)
+    descriptor = open_regular(path, what)
+    size = os.fstat(descriptor).st_size
+    if size > limit:
         os.close(descriptor)
-        raise UnsafeInputError(f"{name}: larger than {limit} bytes ({info.st_size})")
+        raise UnsafeInputError(f"{name}: larger than {limit} bytes ({size})")
     with os.fdopen(descriptor, "rb", buffering=0) as file:
         try:
             data = file.read(limit + 1)

@@ -14,7 +14,7 @@ import posixpath
 from pathlib import Path
 from typing import ClassVar
 
-from seawall.errors import ImageFormatError, InputError, UnsafeInputError
+from seawall.errors import ImageFormatError, UnsafeInputError
 from seawall.image.assemble import BlobStore, open_docker_archive, open_oci
 from seawall.image.blob import FileBlob, Prefixed, open_decompressed, read_stream
 from seawall.image.magic import GZIP_MAGIC, is_compressed, is_tar
@@ -40,6 +40,7 @@ from seawall.image.tarreader import (
     iter_tar,
     safe_member_path,
 )
+from seawall.safety.files import open_regular
 
 MAX_LINK_HOPS = 16
 # Blobs that are small and start with "{" are manifests or configs, not layers.
@@ -90,7 +91,7 @@ class TarArchiveStore:
         self._path = path
         self._entries: dict[str, TarEntry] = {}
         self._links = _Links()
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_regular(path)
         self._fd = fd
         try:
             if os.fstat(fd).st_size == 0:
@@ -233,12 +234,9 @@ def open_archive(
 ) -> OpenedImage:
     """Open a tar or tar.gz image archive at ``target`` (optionally ``path:name``)."""
     path, name = split_named_target(target, Path.is_file)
-    if not Path(path).is_file():
-        raise InputError(f"{path}: no such file")
-    with open(path, "rb") as file:
-        compressed = file.read(2) == GZIP_MAGIC
-    if compressed:
-        with open(path, "rb") as file:
+    with os.fdopen(open_regular(path), "rb") as file:
+        if file.read(2) == GZIP_MAGIC:
+            file.seek(0)
             store: BlobStore = StreamArchiveStore(open_decompressed(file, path), path, read_layer)
             return open_store(store, target=path, name=name, options=options, prefer=prefer)
     tar_store = TarArchiveStore(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import ClassVar
 
@@ -17,6 +18,7 @@ from seawall.image.source import (
     register_source,
     split_named_target,
 )
+from seawall.safety.files import open_regular, read_regular
 
 
 class LayoutStore:
@@ -33,23 +35,24 @@ class LayoutStore:
         return path
 
     def has(self, name: str) -> bool:
-        return self._path(name).is_file()
+        """True if something is there (what it is, :meth:`read` checks)."""
+        return os.path.lexists(self._path(name))
 
     def read(self, name: str) -> bytes:
+        """A small file: a regular one, read without blocking and within the cap."""
         path = self._path(name)
-        try:
-            size = path.stat().st_size
-            if size > MAX_JSON:
-                raise UnsafeInputError(f"{self.label}: {name} is {size} bytes; too large")
-            return path.read_bytes()
-        except FileNotFoundError:
+        if not self.has(name):
             raise ImageFormatError(
                 f"{self.label}: missing {name}", hint="is this an OCI image layout?"
-            ) from None
+            )
+        return read_regular(path, MAX_JSON, f"{self.label}: {name}")
 
     def blob(self, name: str) -> FileBlob:
-        # Not opened yet: a layer answered from the cache needs no file.
-        return FileBlob(str(self._path(name)), 0, WHOLE_FILE)
+        """Where a layer is; only checked to be a regular file, not opened (a layer answered
+        from the cache is only hashed)."""
+        path = self._path(name)
+        os.close(open_regular(path, f"{self.label}: {name}"))
+        return FileBlob(str(path), 0, WHOLE_FILE)
 
 
 @register_source
@@ -62,7 +65,9 @@ class OCILayoutSource(ImageSource):
 
     def detect(self, target: str, options: SourceOptions) -> bool:
         root = Path(split_named_target(target, Path.is_dir)[0])
-        return (root / "index.json").is_file() or (root / "oci-layout").is_file()
+        return root.is_dir() and any(
+            os.path.lexists(root / name) for name in ("index.json", "oci-layout")
+        )
 
     def open(self, target: str, options: SourceOptions, read_layer: LayerReader) -> OpenedImage:
         path, name = split_named_target(target, Path.is_dir)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 from seawall.image.manifest import (
+    ImageConfig,
     build_image_info,
+    decode_json,
     index_entries,
     is_index,
     load_json,
@@ -47,7 +49,9 @@ class RegistrySource(ImageSource):
                 body, digest = client.manifest(chosen.digest)
                 doc = load_json(body, f"{ref}: manifest")
             config_desc, layer_descs = manifest_parts(doc, f"{ref}: manifest")
-            config = load_json(client.small_blob(config_desc.digest, "config"), "image config")
+            config = decode_json(
+                client.small_blob(config_desc.digest, "config"), ImageConfig, "image config"
+            )
             info = build_image_info(
                 reference=str(ref),
                 source=self.name,
@@ -58,7 +62,12 @@ class RegistrySource(ImageSource):
                 repo_tags=(str(ref),),
             )
             blobs = tuple(
-                LayerBlob(info=layer, blob=client.blob_ref(d.digest, d.size), digest=d.digest)
+                LayerBlob(
+                    info=layer,
+                    blob=client.blob_ref(d.digest, d.size),
+                    digest=d.digest,
+                    content_digest=layer.diff_id,
+                )
                 for layer, d in zip(info.layers, layer_descs, strict=True)
             )
         finally:

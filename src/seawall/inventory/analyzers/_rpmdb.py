@@ -2,7 +2,7 @@
 
 * SQLite (``rpmdb.sqlite``, rpm >= 4.16, Fedora 33+, RHEL 9): table ``Packages(hnum, blob)``.
   :mod:`sqlite3` needs a file, so the content is copied to a temporary file, opened
-  read-only and immutable, and deleted afterwards.
+  read-only and immutable, and deleted as soon as it is open.
 * Berkeley DB hash (``Packages``, RHEL/CentOS <= 8, Amazon Linux 2): parsed in pure Python,
   page by page. Each value is either on the hash page or, for big headers (almost all), in a
   chain of overflow pages.
@@ -22,7 +22,6 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import BinaryIO
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -66,41 +65,68 @@ def _read_at(data: BinaryIO, offset: int, length: int) -> bytes:
 
 
 def iter_sqlite(data: BinaryIO, warnings: list[str]) -> Iterator[bytes]:
-    """Blobs of the ``Packages`` table, in installation order."""
-    for blob in _sqlite_rows(data):
-        if isinstance(blob, bytes):
-            yield blob
-        else:
-            warnings.append("rpm sqlite database: non-blob row skipped")
+    """Blobs of the ``Packages`` table, in installation order, one at a time.
+
+    The content is copied to a temporary file (sqlite needs one), opened read-only and
+    immutable, and the file is deleted as soon as sqlite has it open, so nothing is left
+    behind whatever happens next. ``Packages`` must be a real table: a view, or a generated
+    column, could compute rows (``zeroblob(1e9)``) that no file holds. Every blob's length
+    is checked before it is read: stored blobs cannot hold more bytes than the file, and
+    sqlite itself refuses any value over :data:`_MAX_BLOB`.
+    """
+    budget = _size(data)
+    with _open_copy(data) as conn:
+        try:
+            _check_packages_table(conn)
+            rows = conn.execute(
+                "SELECT CASE WHEN typeof(blob) = 'blob' AND length(blob) <= ? THEN blob END,"
+                " typeof(blob), length(blob) FROM Packages ORDER BY hnum",
+                (budget,),
+            )
+            for blob, kind, length in rows:
+                if kind != "blob":
+                    warnings.append("rpm sqlite database: non-blob row skipped")
+                    continue
+                budget -= length
+                if blob is None or budget < 0:
+                    raise ValueError("rpm sqlite database: rows hold more data than the file")
+                yield blob
+        except sqlite3.Error as exc:
+            raise ValueError(f"rpm sqlite database: {exc}") from exc
 
 
-def _sqlite_rows(data: BinaryIO) -> list[object]:
-    """Read every row before returning, so the temporary copy is gone when this returns."""
+def _check_packages_table(conn: sqlite3.Connection) -> None:
+    """ValueError unless ``Packages`` is a plain table: no view, virtual table or generated
+    column, whose values would be computed rather than stored."""
+    schema = conn.execute(
+        "SELECT type, sql FROM sqlite_master WHERE name = 'Packages' COLLATE NOCASE"
+    ).fetchall()
+    if len(schema) != 1 or schema[0][0] != "table" or "VIRTUAL" in str(schema[0][1]).upper():
+        raise ValueError("rpm sqlite database: Packages is not a plain table")
+    if any(column[6] for column in conn.execute("PRAGMA table_xinfo(Packages)")):
+        raise ValueError("rpm sqlite database: Packages has computed columns")
+
+
+@contextlib.contextmanager
+def _open_copy(data: BinaryIO) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to a copy of ``data`` that no longer has a name."""
     data.seek(0)
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115  (closed and removed below)
-        prefix="seawall-rpmdb-", suffix=".sqlite", dir=tempfile.gettempdir(), delete=False
-    )
-    try:
-        with handle:
-            shutil.copyfileobj(data, handle, 1024 * 1024)
-        calls = 0
+    with tempfile.NamedTemporaryFile(prefix="seawall-rpmdb-", suffix=".sqlite") as handle:
+        shutil.copyfileobj(data, handle, 1024 * 1024)
+        handle.flush()
+        conn = sqlite3.connect(f"file:{handle.name}?mode=ro&immutable=1", uri=True)
+    # Leaving the block deleted the copy; the connection holds it open until closed.
+    with contextlib.closing(conn):
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, _MAX_BLOB)
+        steps = 0
 
         def over_budget() -> bool:
-            nonlocal calls
-            calls += 1
-            return calls * _SQLITE_CHECK_EVERY > _SQLITE_STEPS
+            nonlocal steps
+            steps += _SQLITE_CHECK_EVERY
+            return steps > _SQLITE_STEPS
 
-        uri = f"file:{handle.name}?mode=ro&immutable=1"
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-            conn.set_progress_handler(over_budget, _SQLITE_CHECK_EVERY)
-            try:
-                query = conn.execute("SELECT blob FROM Packages ORDER BY hnum")
-                return [row[0] for row in query]
-            except sqlite3.Error as exc:
-                raise ValueError(f"rpm sqlite database: {exc}") from exc
-    finally:
-        with contextlib.suppress(OSError):
-            Path(handle.name).unlink()
+        conn.set_progress_handler(over_budget, _SQLITE_CHECK_EVERY)
+        yield conn
 
 
 # --- Berkeley DB hash --------------------------------------------------------------------

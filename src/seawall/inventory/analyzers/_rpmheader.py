@@ -9,6 +9,9 @@ A header blob (as stored in the database, without the 8-byte magic of a ``.rpm``
 
 Only the tags Seawall needs are decoded, with every offset and count checked against the data
 store, so a hostile blob raises ValueError instead of reading out of bounds or looping long.
+A wanted tag may appear only once (as rpm itself requires): decoding one can take time in
+proportion to the data store, so the total stays linear in the header's size however many
+index entries (up to 65,535) a hostile header repeats it in.
 """
 
 from __future__ import annotations
@@ -138,9 +141,13 @@ def parse_header(blob: bytes) -> RpmHeader:
         raise ValueError("rpm header: truncated")
     store = blob[data_start : data_start + dl]
     header = RpmHeader()
+    seen: set[int] = set()
     for tag, kind, offset, count in struct.iter_unpack(">IIII", blob[8:data_start]):
         if tag not in _WANTED:
             continue
+        if tag in seen:  # each decode may cost the whole store: once per tag keeps it linear
+            raise ValueError(f"rpm header: tag {tag} appears more than once")
+        seen.add(tag)
         if offset >= dl or count == 0:
             raise ValueError(f"rpm header: tag {tag} points outside the data store")
         if kind == _INT32:

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from seawall.inventory.analyzer import Analyzer, AnalyzerOutput, MiB, register
@@ -31,9 +31,14 @@ INFO_DIR = "var/lib/dpkg/info"
 # unpacked, half-configured.
 _INSTALLED = frozenset({"installed", "triggers-pending", "triggers-awaited"})
 _FIELDS = frozenset({"Package", "Status", "Version", "Architecture", "Source"})
+# A large install has about 5,000 packages and Debian ships about 60,000 in all: a status
+# file listing more is not real, and would cost gigabytes of package records.
+MAX_PACKAGES = 30_000
 
 
-def iter_stanzas(text: str, fields: frozenset[str] = _FIELDS) -> Iterator[dict[str, str]]:
+def iter_stanzas(
+    lines: Iterable[str], fields: frozenset[str] = _FIELDS
+) -> Iterator[dict[str, str]]:
     """Yield the stanzas of a Debian control file as {field: first-line value}.
 
     Only ``fields`` are kept (case as written in the file); continuation lines (starting with
@@ -41,7 +46,7 @@ def iter_stanzas(text: str, fields: frozenset[str] = _FIELDS) -> Iterator[dict[s
     kept field spans lines. Stanzas are separated by blank lines; empty stanzas are skipped.
     """
     stanza: dict[str, str] = {}
-    for line in text.splitlines():
+    for line in lines:
         if not line.strip():
             if stanza:
                 yield stanza
@@ -76,17 +81,22 @@ def _source(stanza: dict[str, str], name: str, version: str) -> tuple[str, str]:
     return src_name, version
 
 
-def parse_status(path: str, text: str, default_installed: bool) -> AnalyzerOutput:
-    """Packages of a dpkg status file (``default_installed`` when a stanza has no Status)."""
+def parse_status(path: str, lines: Iterable[str], default_installed: bool) -> AnalyzerOutput:
+    """Packages of a dpkg status file (``default_installed`` when a stanza has no Status).
+
+    ValueError past :data:`MAX_PACKAGES` packages."""
     out = AnalyzerOutput()
-    for stanza in iter_stanzas(text):
+    incomplete = 0
+    for stanza in iter_stanzas(lines):
         name = stanza.get("Package", "")
         version = stanza.get("Version", "")
         if not _is_installed(stanza, default_installed):
             continue
         if not name or not version:
-            out.warnings.append(f"{path}: stanza without Package or Version skipped")
+            incomplete += 1
             continue
+        if len(out.packages) == MAX_PACKAGES:
+            raise ValueError(f"more than {MAX_PACKAGES} installed packages; not a status file")
         source_name, source_version = _source(stanza, name, version)
         out.packages.append(
             Package(
@@ -99,6 +109,8 @@ def parse_status(path: str, text: str, default_installed: bool) -> AnalyzerOutpu
                 arch=stanza.get("Architecture", ""),
             )
         )
+    if incomplete:
+        out.warnings.append(f"{path}: {incomplete} stanzas without Package or Version skipped")
     return out
 
 
@@ -107,7 +119,7 @@ class DpkgStatusAnalyzer(Analyzer):
     """Installed packages from ``var/lib/dpkg/status`` and distroless ``status.d/*``."""
 
     name = "dpkg-status"
-    max_size = 128 * MiB
+    max_size = 64 * MiB
     paths = frozenset({STATUS_PATH})
     directories = frozenset({STATUS_DIR})
 
@@ -115,8 +127,20 @@ class DpkgStatusAnalyzer(Analyzer):
         return not path.endswith(".md5sums")
 
     def analyze(self, path: str, data: BinaryIO) -> AnalyzerOutput:
-        text = data.read().decode("utf-8", errors="replace")
-        return parse_status(path, text, default_installed=path != STATUS_PATH)
+        return parse_status(path, _lines(data), default_installed=path != STATUS_PATH)
+
+
+def _lines(data: BinaryIO, chunk_size: int = 1 << 20) -> Iterator[str]:
+    """The decoded lines of ``data``, read a chunk at a time: the whole text split at once
+    costs ten times the file in memory."""
+    rest = b""
+    while chunk := data.read(chunk_size):
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            yield line.decode("utf-8", errors="replace")
+    if rest:
+        yield rest.decode("utf-8", errors="replace")
 
 
 @register
