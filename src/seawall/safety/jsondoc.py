@@ -1,0 +1,63 @@
+"""Decoding untrusted JSON into declared types, with one kind of error message.
+
+Every JSON reader goes through :func:`decode_json`: the nesting is checked before any
+parser recurses (:mod:`seawall.safety.nesting`), then msgspec decodes and type-checks in one
+pass in C against a struct (or ``Any``). A wrong type is reported as the field and the two
+types, ``FILE: field statements: expected list, got int``, whatever the reader.
+
+Multi-record inputs declare their records as ``msgspec.Raw`` in the envelope and decode each
+with :func:`decode_json` too, so that one bad record is reported and skipped while a bad
+envelope refuses the whole input.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import msgspec
+
+from seawall.errors import InputError, UnsafeInputError
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
+
+T = TypeVar("T")
+_TYPE_NAMES = {"array": "list", "object": "object", "str": "string", "null": "null"}
+_EXPECTED = re.compile(r"^Expected `([^`]+)`, got `([^`]+)`(?: - at `\$(.*)`)?$")
+_AT = re.compile(r"^(.*?) - at `\$(.*)`$")
+
+
+def _type(name: str) -> str:
+    return " or ".join(_TYPE_NAMES.get(part, part) for part in name.split(" | "))
+
+
+def _field(path: str) -> str:
+    return path.lstrip(".") or "the document"
+
+
+def describe(error: msgspec.ValidationError) -> str:
+    """msgspec's message in Seawall's words: ``field X: expected list, got int``."""
+    message = str(error)
+    expected = _EXPECTED.match(message)
+    if expected:
+        wanted, got, path = expected.groups()
+        where = f"field {_field(path)}: " if path else ""
+        return f"{where}expected {_type(wanted)}, got {_type(got)}"
+    located = _AT.match(message)
+    if located:
+        problem, path = located.groups()
+        return f"field {_field(path)}: {problem[:1].lower()}{problem[1:]}"
+    return message[:1].lower() + message[1:]
+
+
+def decode_json(data: bytes, name: str, type: type[T] = Any) -> T:  # type: ignore[assignment]
+    """``data`` decoded as ``type``. UnsafeInputError when it nests deeper than
+    :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`, InputError naming ``name`` when it is
+    not JSON or not of that type."""
+    if json_too_deep(data):
+        raise UnsafeInputError(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return msgspec.json.decode(data, type=type)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{name}: {describe(exc)}") from None
+    except msgspec.DecodeError as exc:
+        raise InputError(f"{name}: not valid JSON: {str(exc)[:200]}") from None
