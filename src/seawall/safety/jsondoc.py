@@ -49,15 +49,33 @@ def describe(error: msgspec.ValidationError) -> str:
     return message[:1].lower() + message[1:]
 
 
-def decode_json(data: bytes, name: str, type: type[T] = Any) -> T:  # type: ignore[assignment]
-    """``data`` decoded as ``type``. UnsafeInputError when it nests deeper than
-    :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`, InputError naming ``name`` when it is
-    not JSON or not of that type."""
+class JsonError(ValueError):
+    """Not JSON, or not of the declared type; the message names the field."""
+
+
+class JsonDepthError(JsonError):
+    """Nested deeper than :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`."""
+
+
+def parse_json(data: bytes, type: type[T] = Any) -> T:  # type: ignore[assignment]
+    """``data`` decoded as ``type``; :class:`JsonError` without a name, for readers of
+    records that report their own (an OSV record, an event line)."""
     if json_too_deep(data):
-        raise UnsafeInputError(f"{name}: JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        raise JsonDepthError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         return msgspec.json.decode(data, type=type)
     except msgspec.ValidationError as exc:
-        raise InputError(f"{name}: {describe(exc)}") from None
+        raise JsonError(describe(exc)) from None
     except msgspec.DecodeError as exc:
-        raise InputError(f"{name}: not valid JSON: {str(exc)[:200]}") from None
+        raise JsonError(f"not valid JSON: {str(exc)[:200]}") from None
+
+
+def decode_json(data: bytes, name: str, type: type[T] = Any) -> T:  # type: ignore[assignment]
+    """``data`` decoded as ``type``. UnsafeInputError when it nests too deep, InputError
+    when it is not JSON or not of that type, both naming ``name``."""
+    try:
+        return parse_json(data, type)
+    except JsonDepthError as exc:
+        raise UnsafeInputError(f"{name}: {exc}") from None
+    except JsonError as exc:
+        raise InputError(f"{name}: {exc}") from None

@@ -14,6 +14,8 @@ from pathlib import Path
 import msgspec
 
 from seawall.errors import InputError
+from seawall.safety.files import open_regular
+from seawall.safety.jsondoc import decode_json
 
 MAX_KEV_BYTES = 64 * 1024 * 1024
 MAX_EPSS_BYTES = 256 * 1024 * 1024
@@ -29,9 +31,13 @@ class _Kev(msgspec.Struct):
 
 
 def _read(path: Path, limit: int) -> bytes:
-    """The file's bytes (gunzipped if ``.gz``), at most ``limit``; InputError past it."""
+    """The regular file's bytes (gunzipped if ``.gz``), at most ``limit``; InputError past
+    it."""
     try:
-        with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as f:
+        with (
+            open_regular(path) as raw,
+            gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw as f,
+        ):
             data = f.read(limit + 1)
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
@@ -42,10 +48,7 @@ def _read(path: Path, limit: int) -> bytes:
 
 def read_kev(path: Path) -> list[str]:
     """The CVE ids of a KEV catalog."""
-    try:
-        catalog = msgspec.json.decode(_read(path, MAX_KEV_BYTES), type=_Kev)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-        raise InputError(f"{path}: not a KEV catalog ({exc})") from None
+    catalog = decode_json(_read(path, MAX_KEV_BYTES), f"{path}: not a KEV catalog", _Kev)
     return [e.cveID for e in catalog.vulnerabilities if _CVE.fullmatch(e.cveID)]
 
 
