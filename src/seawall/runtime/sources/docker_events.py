@@ -34,6 +34,7 @@ from seawall.runtime.events import (
     url_hosts,
 )
 from seawall.runtime.timeutil import iso_from_epoch
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
 
 SOURCE = "docker"
 MAX_EVENT_BYTES = 1024 * 1024
@@ -74,6 +75,9 @@ def parse_record(data: bytes, bad: BadInput) -> Event | None:
     """An Event from one recorded line (bare engine event or ``{"event", "inspect"}``)."""
     if len(data) > MAX_EVENT_BYTES:
         bad("oversized Docker event", f"{len(data)} bytes")
+        return None
+    if json_too_deep(data):
+        bad("deeply nested JSON", f"more than {MAX_JSON_DEPTH} levels")
         return None
     try:
         obj = msgspec.json.decode(data)

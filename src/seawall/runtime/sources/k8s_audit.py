@@ -29,6 +29,7 @@ from seawall.runtime.events import (
     image_repository,
     register_source,
 )
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
 
 SOURCE = "k8s_audit"
 MAX_EVENT_BYTES = 4 * 1024 * 1024
@@ -97,6 +98,9 @@ class AuditParser:
         """The events of one Event or EventList document (none when it is not one)."""
         if len(data) > self.max_bytes:
             self.bad("oversized audit event", f"{len(data)} bytes")
+            return []
+        if json_too_deep(data):
+            self.bad("deeply nested JSON", f"more than {MAX_JSON_DEPTH} levels")
             return []
         try:
             doc = _DECODER.decode(data)
