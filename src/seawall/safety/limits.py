@@ -22,6 +22,7 @@ BYTES = {
     "SBOM": 128 * MiB,  # an inventory given to `sbom match`
     "OSV_RECORD": 32 * MiB,  # one OSV record (file or zip member)
     "RULES": 8 * MiB,  # a runtime rule file
+    "INTEL": 256 * MiB,  # a threat-intelligence list or STIX bundle
     "SETTINGS": 4 * MiB,  # policy settings
     "EVENT_DOCUMENT": 256 * MiB,  # a whole-file Kubernetes audit EventList
     "DATABASE": 8 * 1024 * MiB,  # an advisory database or bundle
