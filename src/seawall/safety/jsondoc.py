@@ -13,7 +13,7 @@ envelope refuses the whole input.
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import msgspec
 
@@ -57,7 +57,11 @@ class JsonDepthError(JsonError):
     """Nested deeper than :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`."""
 
 
-def parse_json(data: bytes, type: type[T] = Any) -> T:  # type: ignore[assignment]
+@overload
+def parse_json(data: bytes) -> Any: ...
+@overload
+def parse_json(data: bytes, type: type[T]) -> T: ...
+def parse_json(data: bytes, type: Any = Any) -> Any:
     """``data`` decoded as ``type``; :class:`JsonError` without a name, for readers of
     records that report their own (an OSV record, an event line)."""
     if json_too_deep(data):
@@ -70,7 +74,11 @@ def parse_json(data: bytes, type: type[T] = Any) -> T:  # type: ignore[assignmen
         raise JsonError(f"not valid JSON: {str(exc)[:200]}") from None
 
 
-def decode_json(data: bytes, name: str, type: type[T] = Any) -> T:  # type: ignore[assignment]
+@overload
+def decode_json(data: bytes, name: str) -> Any: ...
+@overload
+def decode_json(data: bytes, name: str, type: type[T]) -> T: ...
+def decode_json(data: bytes, name: str, type: Any = Any) -> Any:
     """``data`` decoded as ``type``. UnsafeInputError when it nests too deep, InputError
     when it is not JSON or not of that type, both naming ``name``."""
     try:
