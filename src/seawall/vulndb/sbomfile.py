@@ -156,10 +156,13 @@ def _from_cyclonedx(document: _Document, name: str) -> Inventory:
 
 
 def load_inventory(path: Path) -> Inventory:
-    """The inventory stored in the regular file ``path``; InputError when it is neither
-    format, too large, too deep or of the wrong shape."""
-    name = str(path)
-    data = read_regular(path, max_bytes("SBOM"))
+    """The inventory stored in the regular file ``path`` (see :func:`parse_inventory`)."""
+    return parse_inventory(read_regular(path, max_bytes("SBOM")), str(path))
+
+
+def parse_inventory(data: bytes, name: str) -> Inventory:
+    """The inventory in ``data``; InputError naming ``name`` when it is neither format, too
+    deep or of the wrong shape."""
     document = decode_json(data, name, _Document)
     if document.bomFormat == "CycloneDX":
         return _from_cyclonedx(document, name)
