@@ -74,18 +74,18 @@ def read_events(path: Path, bad: BadInput) -> Iterator[Event]:
             yield from parser.parse(data)
         elif fmt is Format.K8S_AUDIT:
             parser = k8s_audit.AuditParser(bad)
-            for line in bounded_lines(stream, k8s_audit.MAX_EVENT_BYTES, bad):
+            for line in bounded_lines(stream, max_bytes("AUDIT_EVENT"), bad):
                 if line.strip():
                     yield from parser.parse(line)
         elif fmt is Format.DOCKER:
-            for line in bounded_lines(stream, docker_events.MAX_EVENT_BYTES, bad):
+            for line in bounded_lines(stream, max_bytes("DOCKER_EVENT"), bad):
                 if line.strip():
                     event = docker_events.parse_record(line, bad)
                     if event is not None:
                         yield event
         else:
             assembler = auditd.AuditAssembler(bad)
-            for line in bounded_lines(stream, auditd.MAX_LINE, bad):
+            for line in bounded_lines(stream, max_bytes("AUDITD_LINE"), bad):
                 yield from assembler.feed(line.decode("utf-8", "replace"))
             yield from assembler.flush()
 

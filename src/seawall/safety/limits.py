@@ -25,6 +25,11 @@ BYTES = {
     "INTEL": 256 * MiB,  # a threat-intelligence list or STIX bundle
     "SETTINGS": 4 * MiB,  # policy settings
     "EVENT_DOCUMENT": 256 * MiB,  # a whole-file Kubernetes audit EventList
+    "AUDIT_EVENT": 4 * MiB,  # one Kubernetes audit event (a line, a webhook body)
+    "DOCKER_EVENT": MiB,  # one recorded Docker event line
+    "AUDITD_LINE": 64 * 1024,  # one auditd log line
+    "KEV": 64 * MiB,  # a CISA KEV catalog
+    "EPSS": 256 * MiB,  # an EPSS scores file, after gunzip
     "DATABASE": 8 * 1024 * MiB,  # an advisory database or bundle
     "DATABASE_ROW": 64 * MiB,  # one value read from an advisory database
 }
