@@ -13,6 +13,7 @@ envelope refuses the whole input.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any, TypeVar, overload
 
 import msgspec
@@ -87,3 +88,18 @@ def decode_json(data: bytes, name: str, type: Any = Any) -> Any:
         raise UnsafeInputError(f"{name}: {exc}") from None
     except JsonError as exc:
         raise InputError(f"{name}: {exc}") from None
+
+
+def decode_records(
+    raws: Iterable[msgspec.Raw], type: type[T], name: str, label: str
+) -> tuple[list[T], list[str]]:
+    """Each of the records ``raws`` (kept raw in a decoded envelope) decoded as ``type``:
+    the good ones, and a message for each bad one (``NAME: LABEL 3: problem; skipped``)."""
+    good: list[T] = []
+    skipped: list[str] = []
+    for number, raw in enumerate(raws, 1):
+        try:
+            good.append(parse_json(bytes(raw), type))
+        except JsonError as exc:
+            skipped.append(f"{name}: {label} {number}: {exc}; skipped")
+    return good, skipped

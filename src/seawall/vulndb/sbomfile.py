@@ -18,7 +18,7 @@ from seawall.contract import SCHEMA_ID, decode
 from seawall.errors import InputError
 from seawall.model import Ecosystem, ImageInfo, Inventory, OSInfo, Package
 from seawall.safety.files import read_regular
-from seawall.safety.jsondoc import decode_json
+from seawall.safety.jsondoc import decode_json, decode_records
 from seawall.safety.limits import max_bytes
 
 MAX_REPORTED = 10  # malformed components named in the warnings; the rest are counted
@@ -125,13 +125,8 @@ def _from_cyclonedx(document: _Document, name: str) -> Inventory:
     packages: list[Package] = []
     distro: OSInfo | None = None
     skipped = 0
-    malformed: list[str] = []
-    for number, raw in enumerate(document.components or (), 1):
-        try:
-            component = decode_json(bytes(raw), f"{name}: component {number}", _Component)
-        except InputError as exc:
-            malformed.append(exc.message)
-            continue
+    components, malformed = decode_records(document.components or (), _Component, name, "component")
+    for component in components:
         if component.type == "operating-system" and component.name:
             distro = OSInfo(id=component.name, version_id=component.version)
             continue
@@ -142,7 +137,7 @@ def _from_cyclonedx(document: _Document, name: str) -> Inventory:
         packages.append(found[0])
         distro = distro or found[1]
     root = document.metadata.component if document.metadata else None
-    warnings = [f"{m}; skipped" for m in malformed[:MAX_REPORTED]]
+    warnings = malformed[:MAX_REPORTED]
     if len(malformed) > MAX_REPORTED:
         warnings.append(f"{len(malformed) - MAX_REPORTED} more malformed components skipped")
     if skipped:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import msgspec
 from packageurl import PackageURL
@@ -27,7 +26,7 @@ from packageurl import PackageURL
 from seawall.errors import InputError
 from seawall.model import Vulnerability
 from seawall.safety.files import read_regular
-from seawall.safety.jsondoc import decode_json
+from seawall.safety.jsondoc import decode_json, decode_records
 from seawall.safety.limits import max_bytes
 from seawall.safety.yaml import read_yaml
 
@@ -109,15 +108,6 @@ def _checked(data: bytes | str, name: str, kind: str) -> bytes:
     return data
 
 
-def _records(raws: list[msgspec.Raw], kind: type[Any], name: str, label: str) -> Iterable[Any]:
-    """Each of ``raws`` decoded as ``kind``; a bad one is a warning (yielded as a str)."""
-    for number, raw in enumerate(raws, 1):
-        try:
-            yield decode_json(bytes(raw), f"{name}: {label} {number}", kind)
-        except InputError as exc:
-            yield f"{exc.message}; skipped"
-
-
 def _product_id(product: str | _Product) -> str:
     if isinstance(product, str):
         return product
@@ -125,11 +115,9 @@ def _product_id(product: str | _Product) -> str:
 
 
 def _openvex(raws: list[msgspec.Raw], source: str) -> tuple[list[Suppression], list[str]]:
-    found, warnings = [], []
-    for statement in _records(raws, _Statement, source, "statement"):
-        if isinstance(statement, str):
-            warnings.append(statement)
-            continue
+    found = []
+    statements, warnings = decode_records(raws, _Statement, source, "statement")
+    for statement in statements:
         vulnerability = statement.vulnerability
         if isinstance(vulnerability, _Named):
             vulnerability = vulnerability.name or vulnerability.id
@@ -149,11 +137,9 @@ def _openvex(raws: list[msgspec.Raw], source: str) -> tuple[list[Suppression], l
 
 
 def _cyclonedx(raws: list[msgspec.Raw], source: str) -> tuple[list[Suppression], list[str]]:
-    found, warnings = [], []
-    for vulnerability in _records(raws, _CycloneDxVulnerability, source, "vulnerability"):
-        if isinstance(vulnerability, str):
-            warnings.append(vulnerability)
-            continue
+    found = []
+    records, warnings = decode_records(raws, _CycloneDxVulnerability, source, "vulnerability")
+    for vulnerability in records:
         analysis = vulnerability.analysis or _Analysis()
         if analysis.state not in _CYCLONEDX_SUPPRESS or not vulnerability.id:
             continue
