@@ -101,3 +101,11 @@ def test_scan_command_on_a_cluster(tmp_path: Path) -> None:
     # the cluster is known by its kube-system namespace's UID
     assert report["asset"]["id"] == "5f0c2d9e-8a41-4a57-9d8e-2b7c1e3f4a60"
     assert report["asset"]["name"] == "recorded"
+
+
+def test_a_deeply_nested_api_answer_is_not_a_crash() -> None:
+    from seawall.policy.kubeapi import _failure
+    from tests.support.hostile import deep_json
+
+    failure = _failure(500, deep_json())
+    assert failure.code == 500 and failure.reason == "Error"

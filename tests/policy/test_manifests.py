@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -100,7 +101,7 @@ def test_alias_bomb_is_refused() -> None:
     for i in range(1, 8):
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
     text = "kind: ConfigMap\napiVersion: v1\ndata:\n" + "\n".join("  " + line for line in lines)
-    with pytest.raises(UnsafeInputError, match="expands"):
+    with pytest.raises(UnsafeInputError, match="nodes"):
         parse_manifests(text, "bomb.yaml")
 
 
@@ -178,6 +179,43 @@ def test_scan_needs_something_to_scan() -> None:
     ids=["json-arrays", "flow-mappings", "block-sequences", "complex-keys"],
 )
 def test_deep_nesting_is_refused_before_libyaml_can_crash(text: str) -> None:
-    # libyaml's composer recurses in C: ~20,000 levels kill the process (a segfault).
-    with pytest.raises(UnsafeInputError, match="nests"):
+    # PyYAML's composer recursed in C: ~20,000 levels killed the process (a segfault).
+    with pytest.raises(UnsafeInputError, match="nest"):
         parse_manifests(text, "deep.yaml")
+
+
+def test_timestamps_stay_strings_and_odd_scalars_are_clear_errors() -> None:
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: c, annotations: {built: 2024-13-45, at: 2024-01-02}}\n"
+    )
+    (obj,) = parse_manifests(text, "c.yaml")
+    assert obj.raw["metadata"]["annotations"] == {"built": "2024-13-45", "at": "2024-01-02"}
+    for bad, message in (("!!int abc", "not a valid int"), ("9" * 5000, "more than 100 digits")):
+        with pytest.raises(InputError, match=f"c.yaml: invalid YAML: line 3: .*{message}"):
+            parse_manifests(f"apiVersion: v1\nkind: ConfigMap\ndata: {{n: {bad}}}\n", "c.yaml")
+
+
+def test_documents_are_counted_while_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SEAWALL_MAX_MANIFEST_DOCUMENTS", "10")
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n"
+    assert len(parse_manifests("---\n".join([pod] * 10), "ten.yaml")) == 10
+    with pytest.raises(UnsafeInputError, match=r"many\.yaml: line 40: more than 10 documents"):
+        parse_manifests("---\n".join([pod] * 11), "many.yaml")
+
+
+def test_only_regular_files_within_the_cap_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seawall.policy.manifests import load_manifests
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    for path, message in ((fifo, "a FIFO"), (Path("/dev/zero"), "a character device")):
+        with pytest.raises(InputError, match=message):
+            load_manifests([str(path)])
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"# padding\n" * 200)
+    monkeypatch.setenv("SEAWALL_MAX_MANIFEST_BYTES", "1000")
+    with pytest.raises(UnsafeInputError, match=r"big\.yaml: larger than 1000 bytes"):
+        load_manifests([str(big)])

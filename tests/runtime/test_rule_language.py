@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from seawall.runtime.rules.parser import (
 )
 from seawall.runtime.sources.k8s_audit import AuditParser
 from tests.runtime.conftest import K8S, alerts_for, rule_ids
+from tests.support.hostile import alias_bomb
 
 
 def event(**overrides: object) -> bytes:
@@ -259,6 +261,9 @@ def test_user_file_tunes_builtin_rules(tmp_path: Path) -> None:
         ("- nothing: here\n", "needs a 'list'"),
         ("{a: b}", "is a list"),
         ("- [unclosed\n", "invalid YAML"),
+        (alias_bomb(), "more than 2000000 nodes"),
+        ("- rule: x\n  tags: [!!python/object:os.system x]\n", "unsupported tag"),
+        ("- rule: x\n---\n- rule: y\n", "more than 1 documents"),
         (
             "- rule: x\n  source: k8s_audit\n  condition: ka.verb = get\n  severity: dire\n",
             "severity",
@@ -270,6 +275,14 @@ def test_bad_rule_files(text: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         pack.add_text(text, "bad.yaml")
         pack.compile()
+
+
+def test_only_regular_rule_files_are_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "rules.yaml"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(InputError, match="not a regular file"):
+            RulePack().add_file(path)
 
 
 def test_index_hands_events_only_rules_that_can_match() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seawall.errors import InputError, UnsafeInputError
-from seawall.safety.files import read_regular
+from seawall.safety.files import open_regular, read_regular
 
 
 def test_a_regular_file_is_read(tmp_path: Path) -> None:
@@ -43,3 +43,15 @@ def test_the_cap_holds(tmp_path: Path) -> None:
     with pytest.raises(UnsafeInputError, match="larger than 1000 bytes"):
         read_regular(path, 1000)
     assert read_regular(path, 1001) == b"x" * 1001
+
+
+def test_open_regular_streams_a_regular_file_and_refuses_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "events.log"
+    path.write_bytes(b"one\ntwo\n")
+    with open_regular(path) as stream:
+        assert stream.readlines() == [b"one\n", b"two\n"]
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for refused, message in ((fifo, "a FIFO"), (Path("/dev/zero"), "a character device")):
+        with pytest.raises(InputError, match=message):
+            open_regular(refused)

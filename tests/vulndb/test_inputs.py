@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from seawall.errors import InputError, UnsafeInputError
+from seawall.safety.limits import BYTES
 from seawall.vulndb import inputs
 from seawall.vulndb.importer import import_paths
 from seawall.vulndb.inputs import Record, Skipped, iter_path, iter_zip
-from seawall.vulndb.osv import MAX_RECORD_BYTES
 from seawall.vulndb.store import AdvisoryStore
 from tests.vulndb.conftest import osv, write_zip
 
@@ -48,7 +48,7 @@ def test_zip_bomb_member_is_skipped(tmp_path: Path) -> None:
 
 
 def test_member_larger_than_the_record_limit_is_skipped_unread(tmp_path: Path) -> None:
-    huge = b"[" + b" " * (MAX_RECORD_BYTES + 10) + b"]"
+    huge = b"[" + b" " * (BYTES["OSV_RECORD"] + 10) + b"]"
     archive = write_zip(tmp_path / "huge.zip", {"huge.json": huge})
     (item,) = list(iter_zip(archive))
     assert isinstance(item, Skipped) and "limit" in item.reason
@@ -57,7 +57,7 @@ def test_member_larger_than_the_record_limit_is_skipped_unread(tmp_path: Path) -
 def test_member_that_lies_about_its_size_is_cut_at_the_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inputs, "MAX_RECORD_BYTES", 1000)
+    monkeypatch.setenv("SEAWALL_MAX_OSV_RECORD_BYTES", "1000")
     archive = write_zip(tmp_path / "a.zip", {"big.json": b"[" + b"1," * 5000 + b"1]"})
     (item,) = list(iter_zip(archive))
     assert isinstance(item, Skipped)
@@ -116,3 +116,31 @@ def test_one_bad_record_never_stops_an_import(tmp_path: Path) -> None:
     assert {e.split(":")[0] for e in report.examples} == {"deep.json", "bad.yaml", "shape.json"}
     with AdvisoryStore.open(tmp_path / "a.db") as store:
         assert store.status().advisories == 20
+
+
+def test_only_regular_files_are_opened(tmp_path: Path) -> None:
+    (tmp_path / "ok.json").write_text(json.dumps(osv("G-1")))
+    os.mkfifo(tmp_path / "pipe.json")
+    items = list(iter_path(tmp_path))
+    assert [i.name for i in items if isinstance(i, Record)] == ["ok.json"]
+    assert [(i.name, i.reason) for i in items if isinstance(i, Skipped)] == [
+        ("pipe.json", "a FIFO, not a regular file")
+    ]
+    for named in (tmp_path / "pipe.json", Path("/dev/zero")):
+        with pytest.raises(InputError, match="not a regular file"):
+            list(iter_path(named))
+
+
+def test_a_record_of_the_wrong_shape_names_the_field() -> None:
+    from seawall.vulndb.osv import RecordError, decode
+
+    for data, name in (
+        (b'{"id": "X", "affected": "x"}', "r.json"),
+        (b"id: X\naffected: x\n", "r.yaml"),
+    ):
+        with pytest.raises(
+            RecordError, match=r"^field affected: expected list or null, got string$"
+        ):
+            decode(data, name)
+    with pytest.raises(RecordError, match="nested deeper than 64 levels"):
+        decode(b'{"id": "X", "details": ' + b"[" * 100_000, "deep.json")

@@ -13,8 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.model import Severity
-from seawall.vulndb.osv import MAX_RECORD_BYTES, RecordError
+from seawall.safety.limits import BYTES
+from seawall.vulndb.osv import RecordError
 from seawall.vulndb.record import Parsed, parse
+from tests.support.hostile import alias_bomb
 from tests.vulndb.conftest import FIXTURES, osv
 
 REAL = sorted(p for p in FIXTURES.rglob("*") if p.suffix in (".json", ".yaml"))
@@ -130,7 +132,7 @@ def test_withdrawn_is_none() -> None:
         (b"[" * 100_000 + b"]" * 100_000, "deep.json"),
         (b'{"id": "X", "database_specific": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5001, "deep.json"),
         (b"a: " + b"[" * 200 + b"]" * 200, "deep.yaml"),
-        (b"a: &a [x, x]\nb: &b [*a, *a]\nc: [*b, *b]\nid: X\n", "bomb.yaml"),
+        (alias_bomb().encode() + b"id: X\n", "bomb.yaml"),
         (b'{"id": "X", "affected": "no"}', "shape.json"),
         (
             b'{"id": "X", "affected": [{"package": {"ecosystem": "PyPI", "name": "a"},'
@@ -148,7 +150,7 @@ def test_hostile_records_are_record_errors(data: bytes, name: str) -> None:
 
 def test_oversized_record_refused_before_decoding() -> None:
     with pytest.raises(RecordError, match="limit"):
-        parse(b" " * (MAX_RECORD_BYTES + 1), "big.json")
+        parse(b" " * (BYTES["OSV_RECORD"] + 1), "big.json")
 
 
 _json = st.recursive(

@@ -11,7 +11,6 @@ import pytest
 
 from seawall.errors import InputError
 from seawall.model import Advisory, Affected, Ecosystem, ImageInfo, Inventory, Package, Range
-from seawall.vulndb import suppress
 from seawall.vulndb.scan import ScanOptions, scan_inventory
 from seawall.vulndb.suppress import (
     load_ignore_file,
@@ -19,6 +18,7 @@ from seawall.vulndb.suppress import (
     parse_ignore_file,
     parse_vex,
 )
+from tests.support.hostile import alias_bomb, deep_json
 
 VEX = json.dumps(
     {
@@ -106,10 +106,11 @@ def outcome(options: ScanOptions) -> tuple[set[str], set[tuple[str, str]], tuple
 def test_vex_from_memory_suppresses_what_the_file_does(tmp_path: Path) -> None:
     path = tmp_path / "vex.json"
     path.write_bytes(VEX)
-    from_file = load_vex(path)
-    from_memory = parse_vex(VEX, str(path))
+    from_file, warnings = load_vex(path)
+    from_memory, _ = parse_vex(VEX, str(path))
+    assert warnings == []
     assert from_memory == from_file
-    assert parse_vex(VEX.decode(), str(path)) == from_file  # text works too
+    assert parse_vex(VEX.decode(), str(path))[0] == from_file  # text works too
     kept, suppressed, _ = outcome(ScanOptions(suppressions=tuple(from_memory)))
     assert outcome(ScanOptions(suppressions=tuple(from_file)))[:2] == (kept, suppressed)
     assert suppressed == {("CVE-2020-1", "alpha")}
@@ -138,6 +139,52 @@ def test_content_in_memory_is_bounded_and_named_in_errors(
         parse_vex(b"\xff\xfe{}", "upload.json")
     with pytest.raises(InputError, match=r"upload\.json: not valid JSON"):
         parse_vex(b"{", "upload.json")
-    monkeypatch.setattr(suppress, "MAX_FILE", 16)
+    monkeypatch.setenv("SEAWALL_MAX_IGNORE_BYTES", "16")
     with pytest.raises(InputError, match="larger than 16 bytes"):
         parse_ignore_file("ignore: []" + " " * 16, "big.yaml")
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"statements": 1}, "field statements: expected list or null, got int"),
+        ({"vulnerabilities": {"a": 1}}, "field vulnerabilities: expected list or null, got object"),
+        ({"bomFormat": 3}, "field bomFormat: expected string or null, got int"),
+        ([], "expected object, got list"),
+    ],
+)
+def test_a_bad_vex_envelope_refuses_the_document(document: object, message: str) -> None:
+    with pytest.raises(InputError, match=f"^vex.json: {message}$"):
+        parse_vex(json.dumps(document), "vex.json")
+
+
+def test_a_bad_vex_statement_is_reported_and_skipped() -> None:
+    good = {"vulnerability": "CVE-1", "status": "fixed", "products": ["pkg:pypi/a", {"x": 1}]}
+    document = {"statements": [{"status": 3}, good, {"products": "p"}]}
+    found, warnings = parse_vex(json.dumps(document), "vex.json")
+    assert [(s.vulnerability, s.products) for s in found] == [("CVE-1", ("pkg:pypi/a",))]
+    assert warnings == [
+        "vex.json: statement 1: field status: expected string, got int; skipped",
+        "vex.json: statement 3: field products: expected list or null, got string; skipped",
+    ]
+    cyclonedx = {"bomFormat": "CycloneDX", "vulnerabilities": [
+        {"id": "CVE-2", "analysis": {"state": "resolved"}, "affects": [{"ref": "pkg:npm/b"}]},
+        {"id": "CVE-3", "analysis": "resolved"},
+    ]}  # fmt: skip
+    found, warnings = parse_vex(json.dumps(cyclonedx), "bom.json")
+    assert [(s.vulnerability, s.products) for s in found] == [("CVE-2", ("pkg:npm/b",))]
+    assert warnings == [
+        "bom.json: vulnerability 2: field analysis: expected object or null, got string; skipped"
+    ]
+
+
+def test_hostile_vex_and_ignore_files_are_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="nested deeper than 64 levels"):
+        parse_vex(b'{"statements": ' + deep_json() + b"}", "deep.json")
+    with pytest.raises(InputError, match="more than 2000000 nodes"):
+        parse_ignore_file(alias_bomb() + "ignore: []\n", "bomb.yaml")
+    for path, message in ((Path("/dev/zero"), "a character device"), (tmp_path, "a directory")):
+        with pytest.raises(InputError, match=message):
+            load_vex(path)
+        with pytest.raises(InputError, match=message):
+            load_ignore_file(path)

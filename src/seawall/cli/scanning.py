@@ -77,14 +77,19 @@ def load_suppressions(
     vex: list[Path] | None, ignore_file: Path | None
 ) -> tuple[tuple[Suppression, ...], tuple[str, ...]]:
     """The statements of the ``--vex`` documents and the ``--ignore-file``, and the warnings
-    for its expired entries."""
+    for skipped VEX statements and expired ignore entries."""
     from seawall.vulndb.suppress import load_ignore_file, load_vex
 
-    rules = [rule for path in vex or () for rule in load_vex(path)]
+    rules: list[Suppression] = []
     warnings: list[str] = []
+    for path in vex or ():
+        statements, skipped = load_vex(path)
+        rules.extend(statements)
+        warnings.extend(skipped)
     if ignore_file is not None:
-        active, warnings = load_ignore_file(ignore_file)
+        active, expired = load_ignore_file(ignore_file)
         rules.extend(active)
+        warnings.extend(expired)
     return tuple(rules), tuple(warnings)
 
 

@@ -34,7 +34,7 @@ from seawall.errors import (
 from seawall.image.digests import DigestPrefetcher
 from seawall.image.magic import GZIP_MAGIC, ZSTD_MAGIC, is_compressed
 from seawall.image.tarreader import ByteSource, Readable, StreamSource, WindowSource
-from seawall.safety.files import open_regular
+from seawall.safety.files import open_descriptor
 
 # Decompression bomb guard: past the first GiB, output may be at most this many times the
 # stored size (real layers compress 2-10x; sparse files rarely beyond 50x).
@@ -326,7 +326,7 @@ def _read_file_blob(
     prefetcher: DigestPrefetcher | None,
 ) -> tuple[T, Digests]:
     try:
-        fd = open_regular(blob.path, f"{label}: {blob.path}")
+        fd = open_descriptor(blob.path, f"{label}: {blob.path}")
     except InputError as exc:
         raise ImageFormatError(exc.message) from None
     with contextlib.ExitStack() as cleanup:

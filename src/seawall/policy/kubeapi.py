@@ -9,7 +9,6 @@ two exceptions: :class:`ApiFailure` (the server answered with an error Status) a
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import httpx2
 
 from seawall.errors import InputError
+from seawall.safety.jsondoc import JsonError, parse_json
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 PAGE_SIZE = 500
@@ -37,8 +37,8 @@ class ApiUnreachable(Exception):
 
 def _failure(code: int, body: bytes) -> ApiFailure:
     try:
-        status = json.loads(body)
-    except ValueError:
+        status = parse_json(body)
+    except JsonError:
         status = None
     if not isinstance(status, dict):
         return ApiFailure(code, "Error", body[:200].decode("utf-8", "replace"))
@@ -53,9 +53,9 @@ def _document(response: httpx2.Response) -> dict[str, Any]:
     if response.status_code >= 400:
         raise _failure(response.status_code, response.content)
     try:
-        document = json.loads(response.content)
-    except ValueError as exc:
-        raise ApiUnreachable(f"{response.url.path}: the answer is not JSON: {exc}") from None
+        document = parse_json(response.content)
+    except JsonError as exc:
+        raise ApiUnreachable(f"{response.url.path}: the answer is not usable: {exc}") from None
     if not isinstance(document, dict):
         raise ApiUnreachable(f"{response.url.path}: the answer is not a JSON object")
     return document
@@ -106,9 +106,11 @@ class KubeApi:
                     if not line.strip():
                         continue
                     try:
-                        event = json.loads(line)
-                    except ValueError:
-                        raise ApiUnreachable(f"{path}: a watch event is not JSON") from None
+                        event = parse_json(line.encode("utf-8", "surrogatepass"))
+                    except JsonError as exc:
+                        raise ApiUnreachable(
+                            f"{path}: a watch event is not usable: {exc}"
+                        ) from None
                     if isinstance(event, dict):
                         yield event
         except httpx2.HTTPError as exc:

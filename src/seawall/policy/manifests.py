@@ -1,89 +1,62 @@
 """Read Kubernetes manifests: YAML or JSON, multi-document, ``List`` kinds, directories,
 Helm or Kustomize output on stdin.
 
-Manifests are untrusted: sizes are bounded, a YAML alias bomb is refused by counting the
-nodes a document expands to, and every problem is one :class:`~seawall.errors.InputError`
-naming the file and document.
+Manifests are untrusted. Each file must be a regular file within the ``MANIFEST`` cap
+(:mod:`seawall.safety.limits`), checked before a byte is parsed; YAML goes through the safe
+loader (:mod:`seawall.safety.yaml`: bounded nesting, aliases against a node budget, no
+timestamps or tags, at most ``MANIFEST_DOCUMENTS`` documents counted while parsing); JSON
+has its nesting checked before msgspec recurses and its nodes counted after. Every problem
+is one :class:`~seawall.errors.InputError` naming the file and document.
 """
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import msgspec
-import yaml
 
 from seawall.errors import InputError, UnsafeInputError
 from seawall.policy.objects import KubeObject, normalise
+from seawall.safety.files import read_regular
+from seawall.safety.limits import max_bytes, max_count
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
+from seawall.safety.yaml import MAX_NODES, read_yaml
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
-MAX_NODES_PER_DOCUMENT = 200_000
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 # Files a directory of manifests often holds that are not Kubernetes objects.
 NOT_MANIFESTS = ("kustomization.yaml", "kustomization.yml", "Chart.yaml", "values.yaml")
-MAX_NESTING = 1000
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_BRACKETS = re.compile(r"[\[\]{}]")
-_LINE_START = re.compile(r"^( *)((?:[-?] +)*)", re.M)
-
-
-def _check_nesting(text: str, where: str) -> None:
-    """Refuse text that could nest deeper than :data:`MAX_NESTING` before libyaml sees it:
-    its composer recurses in C and crashes the process on some 20,000 levels. The bound is
-    the deepest bracket nesting plus the deepest indentation and block indicators of a line
-    (brackets inside strings count too: an over-estimate, never an under-estimate)."""
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(text):
-        depth = depth + 1 if match.group() in "[{" else max(0, depth - 1)
-        deepest = max(deepest, depth)
-    block = max(
-        (len(m.group(1)) + m.group(2).count(" ") for m in _LINE_START.finditer(text)), default=0
-    )
-    if deepest + block > MAX_NESTING:
-        raise UnsafeInputError(f"{where}: nests deeper than {MAX_NESTING} levels")
 
 
 def _check_bounded(document: Any, where: str) -> None:
-    """Refuse a document that expands to too many nodes (YAML aliases can nest)."""
-    budget = MAX_NODES_PER_DOCUMENT
+    """Refuse a JSON document of more nodes than a YAML one may expand to."""
+    budget = MAX_NODES
     stack = [document]
     while stack:
         node = stack.pop()
         budget -= 1
         if budget < 0:
-            raise UnsafeInputError(
-                f"{where}: document expands to more than {MAX_NODES_PER_DOCUMENT} nodes",
-                hint="YAML aliases that multiply content are refused",
-            )
+            raise UnsafeInputError(f"{where}: more than {MAX_NODES} nodes")
         if isinstance(node, dict):
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
 
 
-def _documents(text: str, where: str) -> list[Any]:
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
+def _documents(data: bytes, where: str) -> list[Any]:
+    if data.lstrip()[:1] in (b"{", b"["):
+        if json_too_deep(data):
+            raise UnsafeInputError(f"{where}: nests deeper than {MAX_JSON_DEPTH} levels")
         try:
-            return [msgspec.json.decode(text)]
+            document = msgspec.json.decode(data)
         except msgspec.DecodeError:
             pass  # YAML flow style also starts with { or [; let the YAML parser decide
-        except RecursionError:
-            raise UnsafeInputError(f"{where}: JSON nests too deeply") from None
-    _check_nesting(text, where)
-    try:
-        return list(yaml.load_all(text, Loader=_LOADER))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"{where}:{at} invalid YAML: {problem}") from None
-    except RecursionError:
-        raise UnsafeInputError(f"{where}: YAML nests too deeply") from None
+        else:
+            _check_bounded(document, where)
+            return [document]
+    return read_yaml(data, where, max_documents=max_count("MANIFEST_DOCUMENTS"))
 
 
 def _flatten(document: Any, where: str) -> Iterator[Mapping[str, Any]]:
@@ -106,27 +79,16 @@ def _flatten(document: Any, where: str) -> Iterator[Mapping[str, Any]]:
     yield document
 
 
-def parse_manifests(text: str, origin: str, default_namespace: str = "") -> list[KubeObject]:
+def parse_manifests(
+    text: str | bytes, origin: str, default_namespace: str = ""
+) -> list[KubeObject]:
     """Every object in ``text`` (YAML or JSON, multi-document, Lists flattened)."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     objects = []
-    for number, document in enumerate(_documents(text, origin), start=1):
-        where = f"{origin} document {number}"
-        _check_bounded(document, where)
-        for raw in _flatten(document, where):
+    for number, document in enumerate(_documents(data, origin), start=1):
+        for raw in _flatten(document, f"{origin} document {number}"):
             objects.append(normalise(raw, origin, default_namespace))
     return objects
-
-
-def _read(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UnsafeInputError(f"{path}: {size} bytes is larger than {MAX_FILE_BYTES}")
-        return path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _files(path: Path) -> Iterator[Path]:
@@ -142,23 +104,25 @@ def _files(path: Path) -> Iterator[Path]:
         yield path
 
 
+def _stdin(limit: int) -> bytes:
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise UnsafeInputError(f"stdin: larger than {limit} bytes")
+    return data
+
+
 def load_manifests(paths: Iterable[str], default_namespace: str = "") -> list[KubeObject]:
     """Objects from files and directories; ``-`` reads stdin (``helm template | ...``)."""
+    limit = max_bytes("MANIFEST")
     objects: list[KubeObject] = []
     for name in paths:
         if name == "-":
-            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-            if len(data) > MAX_FILE_BYTES:
-                raise UnsafeInputError(f"stdin: larger than {MAX_FILE_BYTES} bytes")
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                raise InputError("stdin: not UTF-8 text") from None
-            objects.extend(parse_manifests(text, "stdin", default_namespace))
+            objects.extend(parse_manifests(_stdin(limit), "stdin", default_namespace))
             continue
         path = Path(name)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise InputError(f"{name}: no such file or directory")
         for file in _files(path):
-            objects.extend(parse_manifests(_read(file), str(file), default_namespace))
+            data = read_regular(file, limit)
+            objects.extend(parse_manifests(data, str(file), default_namespace))
     return objects

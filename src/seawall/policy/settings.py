@@ -16,10 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import msgspec
-import yaml
 
 from seawall.errors import InputError
 from seawall.model import Severity
+from seawall.safety.files import read_regular
+from seawall.safety.limits import max_bytes
+from seawall.safety.yaml import read_yaml
 
 ACTIONS = ("deny", "warn", "dryrun")
 
@@ -57,12 +59,8 @@ def load_settings(path: Path | None) -> PolicySettings:
     """Settings from ``path`` (YAML), or the defaults."""
     if path is None:
         return PolicySettings()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    documents = read_yaml(read_regular(path, max_bytes("SETTINGS")), str(path), max_documents=1)
+    raw = (documents[0] if documents else None) or {}
     try:
         return msgspec.convert(raw, PolicySettings)
     except msgspec.ValidationError as exc:

@@ -13,10 +13,10 @@ from importlib import resources
 from typing import Any
 
 import msgspec
-import yaml
 
 from seawall.errors import InputError
 from seawall.model import Rule, Severity
+from seawall.safety.yaml import read_yaml
 
 
 def _rule(raw: Any, origin: str) -> Rule:
@@ -33,10 +33,8 @@ def _rule(raw: Any, origin: str) -> Rule:
 
 def parse_catalog(text: str, origin: str) -> dict[str, Rule]:
     """Rules by id from the YAML ``text``; duplicates and malformed rules are errors."""
-    try:
-        document = yaml.safe_load(text) or []
-    except yaml.YAMLError as exc:
-        raise InputError(f"{origin}: invalid YAML: {exc}") from None
+    documents = read_yaml(text, origin, max_documents=1)
+    document = (documents[0] if documents else None) or []
     if not isinstance(document, list):
         raise InputError(f"{origin}: a catalog is a list of rules")
     rules: dict[str, Rule] = {}

@@ -3,7 +3,9 @@
 A line longer than the limit is counted and skipped whole (never held in memory whole). A
 followed file is read from its end (only activity after the watcher starts counts); when it
 is rotated (a new inode at the path) or truncated, reading resumes from the start of the
-new content, after draining what was left in the old file.
+new content, after draining what was left in the old file. Only a regular file is followed
+(a FIFO would block the watcher, ``/dev/zero`` never ends a line): anything else is
+reported as bad input and tried again later, as a missing file is.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
+from seawall.errors import InputError
 from seawall.runtime.badinput import BadInput
+from seawall.safety.files import open_regular
 
 
 def bounded_lines(stream: IO[bytes], limit: int, bad: BadInput) -> Iterator[bytes]:
@@ -58,8 +62,10 @@ class FileFollower:
 
     def _open(self, at_end: bool) -> tuple[IO[bytes], int] | None:
         try:
-            stream = self.path.open("rb")
-        except OSError:
+            stream = open_regular(self.path)
+        except InputError as exc:
+            if self.path.exists():
+                self.bad("unreadable log file", exc.message)
             return None
         if at_end:
             stream.seek(0, os.SEEK_END)

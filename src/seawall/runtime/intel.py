@@ -13,15 +13,16 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from seawall.errors import InputError
+from seawall.safety.files import read_regular
+from seawall.safety.jsondoc import decode_json
+from seawall.safety.limits import max_bytes
 
-MAX_INTEL_BYTES = 256 * 1024 * 1024
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _STIX_VALUE = re.compile(
     r"(ipv4-addr|ipv6-addr|domain-name|url|network-traffic:dst_ref\.value)\s*:\s*value\s*=\s*'((?:[^'\\]|\\.)*)'"
@@ -135,13 +136,8 @@ class IntelDB:
 
     def load(self, category: str, path: Path) -> int:
         """Read ``path`` (text, CSV or STIX, detected) into ``category``; indicators added."""
-        try:
-            if path.stat().st_size > MAX_INTEL_BYTES:
-                raise InputError(f"{path}: intel file larger than {MAX_INTEL_BYTES} bytes")
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise InputError(f"cannot read intel file {path}: {exc.strerror}") from None
-        return self.load_text(category, text, str(path))
+        data = read_regular(path, max_bytes("INTEL"))
+        return self.load_text(category, data.decode("utf-8", "replace"), str(path))
 
     def load_text(self, category: str, text: str, origin: str = "intel") -> int:
         target = self.category(category)
@@ -211,10 +207,7 @@ def csv_indicators(text: str) -> list[str]:
 
 def stix_indicators(text: str, origin: str) -> list[str]:
     """Values of STIX 2.1 indicator patterns and cyber-observable objects in a bundle."""
-    try:
-        bundle = json.loads(text)
-    except (ValueError, RecursionError):
-        raise InputError(f"{origin}: not valid JSON (expected a STIX 2.1 bundle)") from None
+    bundle: object = decode_json(text.encode("utf-8", "surrogatepass"), f"{origin} (STIX)")
     objects = bundle.get("objects") if isinstance(bundle, dict) else None
     if not isinstance(objects, list):
         raise InputError(f"{origin}: a STIX bundle needs an 'objects' list")

@@ -1,5 +1,11 @@
 """Reading recorded events from files: Kubernetes audit (JSON lines or one EventList
-document), Docker event dumps (JSON lines) and auditd logs; the format is detected."""
+document), Docker event dumps (JSON lines) and auditd logs; the format is detected.
+
+Only regular files are read (a FIFO or ``/dev/zero`` is refused in one line). Lines are
+bounded; a bad line or event (malformed, too long, nested too deep, not an event) is counted,
+reported once and skipped, and the rest of the file goes on. A whole-file EventList is
+read within the ``EVENT_DOCUMENT`` cap.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +22,9 @@ from seawall.runtime.badinput import BadInput
 from seawall.runtime.events import Event
 from seawall.runtime.files import bounded_lines
 from seawall.runtime.sources import auditd, docker_events, k8s_audit
-
-MAX_DOCUMENT = 256 * 1024 * 1024  # a whole-file EventList
+from seawall.safety.files import open_regular
+from seawall.safety.limits import max_bytes
+from seawall.safety.nesting import json_too_deep
 
 
 class Format(enum.StrEnum):
@@ -30,7 +37,7 @@ class Format(enum.StrEnum):
 def detect(path: Path) -> Format:
     """Which kind of event file ``path`` is, from its first non-empty line."""
     try:
-        with path.open("rb") as stream:
+        with open_regular(path) as stream:
             head = stream.read(65536)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
@@ -44,6 +51,8 @@ def detect(path: Path) -> Format:
             f"{path}: not an event file",
             hint="expected Kubernetes audit JSON, a Docker event dump or an auditd log",
         )
+    if json_too_deep(first):
+        return Format.K8S_AUDIT  # a bad first line: the reader reports and skips it
     try:
         obj = msgspec.json.decode(first)
     except msgspec.DecodeError:
@@ -54,28 +63,29 @@ def detect(path: Path) -> Format:
 def read_events(path: Path, bad: BadInput) -> Iterator[Event]:
     """Every event in ``path``, in file order; bad records are counted in ``bad``."""
     fmt = detect(path)
-    with path.open("rb") as stream:
+    with open_regular(path) as stream:
         if fmt is Format.K8S_DOCUMENT:
-            data = stream.read(MAX_DOCUMENT + 1)
-            if len(data) > MAX_DOCUMENT:
-                raise InputError(f"{path}: document larger than {MAX_DOCUMENT} bytes")
+            limit = max_bytes("EVENT_DOCUMENT")
+            data = stream.read(limit + 1)
+            if len(data) > limit:
+                raise InputError(f"{path}: document larger than {limit} bytes")
             parser = k8s_audit.AuditParser(bad)
-            parser.max_bytes = MAX_DOCUMENT
+            parser.max_bytes = limit
             yield from parser.parse(data)
         elif fmt is Format.K8S_AUDIT:
             parser = k8s_audit.AuditParser(bad)
-            for line in bounded_lines(stream, k8s_audit.MAX_EVENT_BYTES, bad):
+            for line in bounded_lines(stream, max_bytes("AUDIT_EVENT"), bad):
                 if line.strip():
                     yield from parser.parse(line)
         elif fmt is Format.DOCKER:
-            for line in bounded_lines(stream, docker_events.MAX_EVENT_BYTES, bad):
+            for line in bounded_lines(stream, max_bytes("DOCKER_EVENT"), bad):
                 if line.strip():
                     event = docker_events.parse_record(line, bad)
                     if event is not None:
                         yield event
         else:
             assembler = auditd.AuditAssembler(bad)
-            for line in bounded_lines(stream, auditd.MAX_LINE, bad):
+            for line in bounded_lines(stream, max_bytes("AUDITD_LINE"), bad):
                 yield from assembler.feed(line.decode("utf-8", "replace"))
             yield from assembler.flush()
 

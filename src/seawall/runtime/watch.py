@@ -31,6 +31,7 @@ from seawall.runtime.events import Event
 from seawall.runtime.files import FileFollower
 from seawall.runtime.rules.loader import RuleSet
 from seawall.runtime.sources import auditd, k8s_audit
+from seawall.safety.limits import max_bytes
 
 DEFAULT_AUDITD_LOG = Path("/var/log/audit/audit.log")
 MAX_WEBHOOK_BODY = 32 * 1024 * 1024
@@ -116,7 +117,7 @@ class Watcher:
             for event in parser.parse(line):
                 self.offer(event)
 
-        follower = FileFollower(path, on_line, self.bad, k8s_audit.MAX_EVENT_BYTES)
+        follower = FileFollower(path, on_line, self.bad, max_bytes("AUDIT_EVENT"))
         self._stoppers.append(follower.stop)
         self._thread(f"audit-log {path}", follower.run)
         self.sources.append(f"Kubernetes audit log {path}")
@@ -132,7 +133,7 @@ class Watcher:
             for event in assembler.flush():
                 self.offer(event)
 
-        follower = FileFollower(path, on_line, self.bad, auditd.MAX_LINE, on_idle=on_idle)
+        follower = FileFollower(path, on_line, self.bad, max_bytes("AUDITD_LINE"), on_idle=on_idle)
         self._stoppers.append(follower.stop)
         self._thread(f"auditd {path}", follower.run)
         self.sources.append(f"auditd log {path}")

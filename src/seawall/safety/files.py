@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from seawall.errors import InputError, UnsafeInputError
 
@@ -27,8 +28,9 @@ def describe(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def open_regular(path: Path | str, what: str = "") -> int:
-    """A read-only descriptor of the regular file ``path`` (the caller closes it).
+def open_descriptor(path: Path | str, what: str = "") -> int:
+    """A read-only descriptor of the regular file ``path`` (the caller closes it), for
+    readers that map or seek (image archives, blobs).
 
     Opened without blocking, so a FIFO cannot hang the open, and checked with ``fstat`` on
     the descriptor. InputError names the file and the problem: no such file, permission
@@ -49,12 +51,20 @@ def open_regular(path: Path | str, what: str = "") -> int:
     return descriptor
 
 
+def open_regular(path: Path | str, what: str = "") -> BinaryIO:
+    """The regular file ``path`` opened for reading (binary, buffered), for inputs read as a
+    stream of bounded lines (event logs) rather than whole; the same refusals as
+    :func:`open_descriptor`, no size cap."""
+    return os.fdopen(open_descriptor(path, what), "rb")
+
+
 def read_regular(path: Path | str, limit: int, what: str = "") -> bytes:
     """The content of the regular file ``path``, at most ``limit`` bytes.
 
-    InputError as :func:`open_regular` says, UnsafeInputError when larger than ``limit``."""
+    InputError names the file and the problem: no such file, permission denied, not a
+    regular file (what it is), larger than ``limit``."""
     name = what or str(path)
-    descriptor = open_regular(path, what)
+    descriptor = open_descriptor(path, name)
     size = os.fstat(descriptor).st_size
     if size > limit:
         os.close(descriptor)

@@ -15,18 +15,23 @@ import re
 MAX_JSON_DEPTH = 64  # Seawall's own documents nest about 8 levels; Kubernetes objects ~20
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _INNERMOST = re.compile(rb"\[\]|\{\}")  # one level per pass: pairs of this level only
+_OPENING_RUN = re.compile(rb"[\[{]+")
 
 
 def json_too_deep(data: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """True if ``data``, read as JSON, nests arrays and objects more than ``limit`` deep.
-    Malformed bracketing is left for the parser to report (False)."""
+
+    Malformed bracketing (``[[[[`` never closed, ``[}``) is judged by how deep a parser
+    would descend before it finds the error: the longest run of opening brackets left once
+    the well-formed pairs are removed, plus the levels removed."""
     plain = data.replace(b"\\\\", b"").replace(b'\\"', b"")
     brackets = b"".join(plain.split(b'"')[::2]).translate(None, _NOT_BRACKETS)
-    for _ in range(limit):
+    for removed in range(limit):
         if not brackets:
             return False
         inner_removed = _INNERMOST.sub(b"", brackets)
         if inner_removed == brackets:
-            return False
+            longest = max(map(len, _OPENING_RUN.findall(brackets)), default=0)
+            return longest + removed > limit
         brackets = inner_removed
-    return bool(brackets) and (b"[]" in brackets or b"{}" in brackets)
+    return b"[" in brackets or b"{" in brackets

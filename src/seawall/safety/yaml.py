@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from seawall.errors import InputError, UnsafeInputError
+
 MAX_DEPTH = 64
 MAX_NODES = 2_000_000  # a 200,000-object cluster listing is about a million nodes
 MAX_INT_DIGITS = 100
@@ -54,6 +56,10 @@ _NO_KEY = object()
 
 class YamlError(ValueError):
     """The document is not YAML Seawall reads, or exceeds a budget."""
+
+
+class YamlLimitError(YamlError):
+    """The document exceeds a budget: nesting, nodes (aliases included) or documents."""
 
 
 def _line(event: yaml.Event) -> str:
@@ -126,8 +132,10 @@ def load_yaml(
     strings: bool = False,
     max_depth: int = MAX_DEPTH,
     max_nodes: int = MAX_NODES,
+    max_documents: int | None = None,
 ) -> list[Any]:
-    """Every document of a YAML stream as dicts, lists and scalars (see the module)."""
+    """Every document of a YAML stream as dicts, lists and scalars (see the module); at most
+    ``max_documents`` of them when given (counted as they start, before they are built)."""
     documents: list[Any] = []
     containers: list[dict[Any, Any] | list[Any]] = []
     keys: list[object] = []  # the pending key of each open mapping
@@ -154,7 +162,7 @@ def load_yaml(
         nonlocal nodes
         nodes += more
         if nodes > max_nodes:
-            raise YamlError(f"{_line(event)}more than {max_nodes} nodes (aliases included)")
+            raise YamlLimitError(f"{_line(event)}more than {max_nodes} nodes (aliases included)")
 
     try:
         for event in yaml.parse(data, Loader=_LOADER):
@@ -166,7 +174,7 @@ def load_yaml(
                 attach(value, event)
             elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
                 if len(containers) >= max_depth:
-                    raise YamlError(f"{_line(event)}nested deeper than {max_depth} levels")
+                    raise YamlLimitError(f"{_line(event)}nested deeper than {max_depth} levels")
                 if event.tag not in _COLLECTION_TAGS:
                     raise YamlError(f"{_line(event)}unsupported tag {str(event.tag)[:60]}")
                 count(1, event)
@@ -188,11 +196,24 @@ def load_yaml(
                 attach(copy.deepcopy(value) if isinstance(value, dict | list) else value, event)
             elif isinstance(event, yaml.DocumentStartEvent):
                 anchors.clear()  # anchors do not cross documents
+                if max_documents is not None and len(documents) >= max_documents:
+                    raise YamlLimitError(f"{_line(event)}more than {max_documents} documents")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         if "nesting depth" in str(exc):
-            problem = f"nested deeper than {max_depth} levels"
+            raise YamlLimitError(f"{where}nested deeper than {max_depth} levels") from None
         raise YamlError(f"{where}{problem}") from None
     return documents
+
+
+def read_yaml(data: bytes | str, name: str, **budgets: Any) -> list[Any]:
+    """:func:`load_yaml` for a named input: a budget exceeded is an UnsafeInputError, any
+    other problem an InputError, both naming ``name`` (``FILE: invalid YAML: line 3: ...``)."""
+    try:
+        return load_yaml(data, **budgets)
+    except YamlLimitError as exc:
+        raise UnsafeInputError(f"{name}: {exc}") from None
+    except YamlError as exc:
+        raise InputError(f"{name}: invalid YAML: {exc}") from None

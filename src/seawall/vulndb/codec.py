@@ -3,7 +3,9 @@
 Advisories and per-package entry lists are msgspec structs, so encoding is one C call each;
 the CRC of the stored (compressed) bytes is kept beside them and checked on every read.
 Rows are small (a few hundred bytes), so each store has a zstd dictionary trained on its
-first records: it compresses rows 2-3 times better than zstd alone.
+first records: it compresses rows 2-3 times better than zstd alone. A row inflates to at most
+the ``DATABASE_ROW`` cap: a store from elsewhere could hold a zstd frame of a few KB that
+claims (or yields) gigabytes, and a forged CRC is no protection.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import msgspec
 import zstandard
 
 from seawall.model import Advisory, Affected
+from seawall.safety.limits import max_bytes
 
 LEVEL = 3
 DICT_SIZE = 112 * 1024
@@ -70,8 +73,11 @@ class Codec:
     def _unpack(self, checksum: int, blob: bytes) -> bytes:
         if crc(blob) != checksum:
             raise ChecksumError("checksum mismatch")
+        limit = max_bytes("DATABASE_ROW")
         try:
-            return bytes(self._decompress(blob))
+            if zstandard.frame_content_size(blob) > limit:
+                raise ChecksumError(f"inflates past {limit} bytes")
+            return bytes(self._decompress(blob, max_output_size=limit))
         except zstandard.ZstdError as exc:
             raise ChecksumError(f"cannot decompress: {exc}") from None
 

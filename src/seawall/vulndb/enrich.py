@@ -14,9 +14,10 @@ from pathlib import Path
 import msgspec
 
 from seawall.errors import InputError
+from seawall.safety.files import open_regular
+from seawall.safety.jsondoc import decode_json
+from seawall.safety.limits import max_bytes
 
-MAX_KEV_BYTES = 64 * 1024 * 1024
-MAX_EPSS_BYTES = 256 * 1024 * 1024
 _CVE = re.compile(r"CVE-\d{4}-\d{4,}")
 
 
@@ -29,9 +30,13 @@ class _Kev(msgspec.Struct):
 
 
 def _read(path: Path, limit: int) -> bytes:
-    """The file's bytes (gunzipped if ``.gz``), at most ``limit``; InputError past it."""
+    """The regular file's bytes (gunzipped if ``.gz``), at most ``limit``; InputError past
+    it."""
     try:
-        with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as f:
+        with (
+            open_regular(path) as raw,
+            gzip.GzipFile(fileobj=raw) if path.name.endswith(".gz") else raw as f,
+        ):
             data = f.read(limit + 1)
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
@@ -42,16 +47,13 @@ def _read(path: Path, limit: int) -> bytes:
 
 def read_kev(path: Path) -> list[str]:
     """The CVE ids of a KEV catalog."""
-    try:
-        catalog = msgspec.json.decode(_read(path, MAX_KEV_BYTES), type=_Kev)
-    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError) as exc:
-        raise InputError(f"{path}: not a KEV catalog ({exc})") from None
+    catalog = decode_json(_read(path, max_bytes("KEV")), f"{path}: not a KEV catalog", _Kev)
     return [e.cveID for e in catalog.vulnerabilities if _CVE.fullmatch(e.cveID)]
 
 
 def read_epss(path: Path) -> tuple[list[tuple[str, float, float]], int]:
     """(rows (cve, epss, percentile), lines skipped) of an EPSS CSV."""
-    text = _read(path, MAX_EPSS_BYTES).decode("utf-8", errors="replace")
+    text = _read(path, max_bytes("EPSS")).decode("utf-8", errors="replace")
     rows: list[tuple[str, float, float]] = []
     skipped = 0
     header_seen = False

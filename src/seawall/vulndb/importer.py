@@ -14,6 +14,7 @@ from pathlib import Path
 
 import msgspec
 
+from seawall.errors import InputError
 from seawall.vulndb.enrich import read_epss, read_kev
 from seawall.vulndb.inputs import Item, Record, Skipped, Special, iter_path
 from seawall.vulndb.osv import RecordError, decode
@@ -102,12 +103,17 @@ class Feeder:
             self.bundle(path)
 
     def bundle(self, path: Path) -> None:
-        """Every advisory, source and enrichment row of a bundle (an exported store)."""
-        with AdvisoryStore.open(path) as bundle:
-            self.report.added += copy_store(bundle, self.builder)
-            kev, epss = bundle.enrichment()
-            self.report.kev += len(kev)
-            self.report.epss += len(epss)
+        """Every advisory, source and enrichment row of a bundle (an exported store). A
+        bundle is input: one that is corrupt or hostile is an InputError (exit 2)."""
+        try:
+            with AdvisoryStore.open(path) as bundle:
+                self.report.added += copy_store(bundle, self.builder)
+                kev, epss = bundle.enrichment()
+        except StoreError as exc:
+            detail = exc.message.removeprefix("advisory database ")
+            raise InputError(f"bundle {detail}") from None
+        self.report.kev += len(kev)
+        self.report.epss += len(epss)
 
     def source(self, name: str, kind: str, path: Path, records: int) -> None:
         self.builder.source(

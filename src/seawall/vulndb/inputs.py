@@ -4,6 +4,8 @@ Every input is untrusted and bounded: a zip's member count, each member's size a
 ratio (read with a cap, never trusting the declared size), the total bytes inflated. Nothing is
 extracted to disk, so a member name cannot escape anywhere; names that try (absolute, ``..``)
 are reported and skipped all the same. Directories are walked without following symlinks.
+Only regular files are opened (:mod:`seawall.safety.files`): a FIFO or a device named on the
+command line is refused in one line, one found in a directory is reported and skipped.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 import msgspec
 
 from seawall.errors import InputError, UnsafeInputError
-from seawall.vulndb.osv import MAX_RECORD_BYTES
+from seawall.safety.files import open_regular, read_regular
+from seawall.vulndb.osv import max_record_bytes
 
 MAX_MEMBERS = 2_000_000
 MAX_TOTAL_BYTES = 16 * 1024**3
@@ -55,7 +58,7 @@ def classify(path: Path) -> str:
     """``zip``, ``bundle``, ``kev``, ``epss``, ``record`` or ``""`` (ignored), by name and magic."""
     name = path.name.lower()
     try:
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             head = handle.read(16)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
@@ -79,23 +82,19 @@ def iter_path(path: Path) -> Iterator[Item]:
     if path.is_dir():
         yield from _iter_dir(path)
         return
-    if not path.is_file():
-        raise InputError(f"{path}: no such file or directory")
-    yield from _iter_file(path, path.name)
+    yield from _iter_file(path, path.name, classify(path))
 
 
-def _iter_file(path: Path, label: str) -> Iterator[Item]:
-    kind = classify(path)
+def _iter_file(path: Path, label: str, kind: str) -> Iterator[Item]:
     if kind == "zip":
         yield from iter_zip(path)
     elif kind in ("bundle", "kev", "epss"):
         yield Special(kind, path)
     elif kind == "record":
-        size = path.stat().st_size
-        if size > MAX_RECORD_BYTES:
-            yield Skipped(label, f"{size} bytes (limit {MAX_RECORD_BYTES})")
-        else:
-            yield Record(label, path.read_bytes())
+        try:
+            yield Record(label, read_regular(path, max_record_bytes()))
+        except UnsafeInputError as exc:
+            yield Skipped(label, exc.message.removeprefix(f"{path}: "))
 
 
 def _iter_dir(root: Path) -> Iterator[Item]:
@@ -105,7 +104,13 @@ def _iter_dir(root: Path) -> Iterator[Item]:
             path = Path(top, name)
             if path.is_symlink():
                 continue  # never follow a link out of the tree
-            yield from _iter_file(path, str(path.relative_to(root)))
+            label = str(path.relative_to(root))
+            try:
+                kind = classify(path)
+            except InputError as exc:  # a FIFO, a device, unreadable: this file only
+                yield Skipped(label, exc.message.removeprefix(f"{path}: "))
+                continue
+            yield from _iter_file(path, label, kind)
 
 
 def _unsafe_name(name: str) -> bool:
@@ -125,6 +130,7 @@ def iter_zip(path: Path) -> Iterator[Record | Skipped]:
         if len(members) > MAX_MEMBERS:
             raise UnsafeInputError(f"{path}: {len(members)} members (limit {MAX_MEMBERS})")
         total = 0
+        limit = max_record_bytes()
         for info in members:
             name = info.filename
             if info.is_dir() or not name.lower().endswith(_RECORD_SUFFIXES):
@@ -132,16 +138,16 @@ def iter_zip(path: Path) -> Iterator[Record | Skipped]:
             if _unsafe_name(name):
                 yield Skipped(name, "unsafe member name")
                 continue
-            if info.file_size > MAX_RECORD_BYTES:
-                yield Skipped(name, f"{info.file_size} bytes (limit {MAX_RECORD_BYTES})")
+            if info.file_size > limit:
+                yield Skipped(name, f"{info.file_size} bytes (limit {limit})")
                 continue
             try:
                 with archive.open(info) as member:
-                    data = member.read(MAX_RECORD_BYTES + 1)
+                    data = member.read(limit + 1)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
                 raise InputError(f"{path}: corrupt member {name} ({exc})") from None
-            if len(data) > MAX_RECORD_BYTES:
-                yield Skipped(name, f"inflates past {MAX_RECORD_BYTES} bytes")
+            if len(data) > limit:
+                yield Skipped(name, f"inflates past {limit} bytes")
                 continue
             if len(data) > RATIO_FLOOR and len(data) > MAX_RATIO * max(info.compress_size, 1):
                 yield Skipped(name, "compression ratio too high (zip bomb?)")

@@ -1,9 +1,11 @@
 """The OSV schema (the parts Seawall reads) and the bounded decoding of one record.
 
-Declared as msgspec structs so that a JSON record is decoded and validated in C in one pass.
-Everything optional is lenient (``null`` or absent); anything of the wrong shape makes the
-whole record malformed, never half-read. YAML is read with every scalar as a string, without
-aliases and with bounded nesting.
+Declared as msgspec structs so that a JSON record is decoded and validated in C in one pass,
+its nesting checked first (:mod:`seawall.safety.jsondoc`). Everything optional is lenient
+(``null`` or absent); anything of the wrong shape makes the whole record malformed, never
+half-read, and the error names the field (``field affected: expected list or null, got
+string``). YAML goes through the safe loader with plain scalars kept as strings (``1.10`` is a
+version, not the float 1.1): bounded nesting, aliases against a budget, no timestamps.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-import yaml
 
-MAX_RECORD_BYTES = 32 * 1024 * 1024
-MAX_DEPTH = 64  # OSV records nest about 6 levels; anything far deeper is hostile
+from seawall.safety.jsondoc import JsonError, describe, parse_json
+from seawall.safety.limits import max_bytes
+from seawall.safety.yaml import YamlError, load_yaml
+
+MAX_NODES = 1_000_000  # a YAML record's nodes, aliases included (a large record: ~50,000)
 
 
 class RecordError(ValueError):
@@ -67,42 +71,28 @@ class OsvRecord(msgspec.Struct):
     database_specific: Any = None
 
 
-class _StrLoader(yaml.CSafeLoader):
-    """Plain scalars stay strings (``1.10`` is a version, not the float 1.1), except null."""
-
-    yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag.endswith(":null")]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-
-_JSON = msgspec.json.Decoder(OsvRecord)
+def max_record_bytes() -> int:
+    """The size cap of one record (``SEAWALL_MAX_OSV_RECORD_BYTES``)."""
+    return max_bytes("OSV_RECORD")
 
 
 def decode(data: bytes, name: str) -> OsvRecord:
     """Decode a JSON or YAML record (by file name); raise RecordError."""
-    if len(data) > MAX_RECORD_BYTES:
-        raise RecordError(f"record is {len(data)} bytes (limit {MAX_RECORD_BYTES})")
+    limit = max_record_bytes()
+    if len(data) > limit:
+        raise RecordError(f"record is {len(data)} bytes (limit {limit})")
     try:
         if name.endswith((".yaml", ".yml")):
             return msgspec.convert(_load_yaml(data), OsvRecord)
-        return _JSON.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError, yaml.YAMLError) as exc:
-        raise RecordError(str(exc).splitlines()[0]) from None
-    except RecursionError:
-        raise RecordError("nesting too deep") from None
+        return parse_json(data, OsvRecord)
+    except msgspec.ValidationError as exc:
+        raise RecordError(describe(exc)) from None
+    except (JsonError, YamlError) as exc:
+        raise RecordError(str(exc)) from None
 
 
 def _load_yaml(data: bytes) -> Any:
-    """Load YAML after checking its events: no aliases (bombs), bounded nesting."""
-    depth = 0
-    for event in yaml.parse(data, Loader=_StrLoader):
-        if isinstance(event, yaml.AliasEvent):
-            raise RecordError("YAML aliases are not allowed in a record")
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise RecordError("nesting too deep")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-    return yaml.load(data, Loader=_StrLoader)  # noqa: S506 (a safe loader, strings only)
+    documents = load_yaml(data, strings=True, max_nodes=MAX_NODES, max_documents=1)
+    if not documents:
+        raise RecordError("an empty YAML file")
+    return documents[0]

@@ -1,11 +1,15 @@
 """Read a stored inventory back: a result envelope (``sbom -f json`` or ``image scan -f
 json``), or a CycloneDX JSON SBOM (Seawall's or another tool's, through the components'
-purls)."""
+purls).
+
+The file is untrusted: a regular file within the ``SBOM`` cap, its nesting checked before
+it is parsed, and decoded against declared types in one pass. A wrong envelope (``components:
+3``) refuses the file, naming the field; a malformed component is reported and skipped.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import msgspec
 from packageurl import PackageURL
@@ -13,9 +17,54 @@ from packageurl import PackageURL
 from seawall.contract import SCHEMA_ID, decode
 from seawall.errors import InputError
 from seawall.model import Ecosystem, ImageInfo, Inventory, OSInfo, Package
+from seawall.safety.files import read_regular
+from seawall.safety.jsondoc import decode_json, decode_records
+from seawall.safety.limits import max_bytes
 
-MAX_SBOM = 256 * 1024 * 1024
+MAX_REPORTED = 10  # malformed components named in the warnings; the rest are counted
 _TYPES = {e.value: e for e in Ecosystem}
+
+
+class _Property(msgspec.Struct):
+    name: str = ""
+    value: str = ""
+
+
+class _Component(msgspec.Struct):
+    """A CycloneDX component (the fields Seawall reads)."""
+
+    type: str = ""
+    name: str = ""
+    version: str = ""
+    purl: str | None = None
+    properties: list[_Property] | None = None
+
+
+class _Named(msgspec.Struct):
+    name: str = ""
+
+
+class _Metadata(msgspec.Struct):
+    component: _Named | None = None
+
+
+_NULL = msgspec.Raw(b"null")
+
+
+class _Report(msgspec.Struct):
+    inventory: msgspec.Raw = _NULL
+
+
+class _Document(msgspec.Struct):
+    """What tells the formats apart, and the CycloneDX envelope; components stay raw and
+    are decoded one by one."""
+
+    bomFormat: object = None
+    schema: object = None
+    components: list[msgspec.Raw] | None = None
+    metadata: _Metadata | None = None
+    inventory: msgspec.Raw = _NULL  # Seawall 0.1's inventory/v1
+    report: _Report | None = None  # Seawall 0.1's scan/v1
 
 
 def _name(purl: PackageURL, ecosystem: Ecosystem) -> str:
@@ -40,9 +89,9 @@ def _distro(purl: PackageURL) -> OSInfo | None:
     return OSInfo(id=name or purl.namespace, version_id=version)
 
 
-def _package(component: dict[str, Any]) -> tuple[Package, OSInfo | None] | None:
-    text = component.get("purl")
-    if not isinstance(text, str):
+def _package(component: _Component) -> tuple[Package, OSInfo | None] | None:
+    text = component.purl
+    if not text:
         return None
     try:
         purl = PackageURL.from_string(text)
@@ -51,11 +100,7 @@ def _package(component: dict[str, Any]) -> tuple[Package, OSInfo | None] | None:
     ecosystem = _TYPES.get(purl.type)
     if ecosystem is None or not purl.version:
         return None
-    properties = {
-        str(p.get("name")): str(p.get("value", ""))
-        for p in component.get("properties") or []
-        if isinstance(p, dict)
-    }
+    properties = {p.name: p.value for p in component.properties or ()}
     qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
     version = purl.version
     if ecosystem is Ecosystem.RPM and qualifiers.get("epoch"):
@@ -76,16 +121,14 @@ def _package(component: dict[str, Any]) -> tuple[Package, OSInfo | None] | None:
     return package, _distro(purl) if ecosystem.is_os else None
 
 
-def _from_cyclonedx(document: dict[str, Any], path: Path) -> Inventory:
+def _from_cyclonedx(document: _Document, name: str) -> Inventory:
     packages: list[Package] = []
     distro: OSInfo | None = None
     skipped = 0
-    for component in document.get("components") or []:
-        if not isinstance(component, dict):
-            skipped += 1
-            continue
-        if component.get("type") == "operating-system" and component.get("name"):
-            distro = OSInfo(id=str(component["name"]), version_id=str(component.get("version", "")))
+    components, malformed = decode_records(document.components or (), _Component, name, "component")
+    for component in components:
+        if component.type == "operating-system" and component.name:
+            distro = OSInfo(id=component.name, version_id=component.version)
             continue
         found = _package(component)
         if found is None:
@@ -93,46 +136,43 @@ def _from_cyclonedx(document: dict[str, Any], path: Path) -> Inventory:
             continue
         packages.append(found[0])
         distro = distro or found[1]
-    metadata = document.get("metadata") or {}
-    root = metadata.get("component") or {} if isinstance(metadata, dict) else {}
-    reference = str(root.get("name") or path) if isinstance(root, dict) else str(path)
-    warnings = (f"{skipped} components without a usable purl were skipped",) if skipped else ()
+    root = document.metadata.component if document.metadata else None
+    warnings = malformed[:MAX_REPORTED]
+    if len(malformed) > MAX_REPORTED:
+        warnings.append(f"{len(malformed) - MAX_REPORTED} more malformed components skipped")
+    if skipped:
+        warnings.append(f"{skipped} components without a usable purl were skipped")
     return Inventory(
-        image=ImageInfo(reference=reference, source="cyclonedx"),
+        image=ImageInfo(reference=(root.name if root else "") or name, source="cyclonedx"),
         distro=distro,
         packages=tuple(packages),
-        warnings=warnings,
+        warnings=tuple(warnings),
     )
 
 
 def load_inventory(path: Path) -> Inventory:
-    """The inventory stored in ``path``; InputError when it is neither format."""
-    try:
-        if path.stat().st_size > MAX_SBOM:
-            raise InputError(f"{path}: larger than {MAX_SBOM} bytes")
-        data = path.read_bytes()
-        document = msgspec.json.decode(data)
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
-    except msgspec.DecodeError as exc:
-        raise InputError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InputError(f"{path}: not an SBOM")
-    if document.get("bomFormat") == "CycloneDX":
-        return _from_cyclonedx(document, path)
-    if document.get("schema") == SCHEMA_ID:
-        envelope = decode(data, str(path))
+    """The inventory stored in the regular file ``path`` (see :func:`parse_inventory`)."""
+    return parse_inventory(read_regular(path, max_bytes("SBOM")), str(path))
+
+
+def parse_inventory(data: bytes, name: str) -> Inventory:
+    """The inventory in ``data``; InputError naming ``name`` when it is neither format, too
+    deep or of the wrong shape."""
+    document = decode_json(data, name, _Document)
+    if document.bomFormat == "CycloneDX":
+        return _from_cyclonedx(document, name)
+    if document.schema == SCHEMA_ID:
+        envelope = decode(data, name)
         if envelope.inventory is None:
-            raise InputError(f"{path}: a {envelope.kind} result holds no inventory")
+            raise InputError(f"{name}: a {envelope.kind} result holds no inventory")
         return envelope.inventory
     # Seawall 0.1's own JSON (inventory/v1, scan/v1): stored SBOMs stay readable.
-    stored = document.get("inventory") or (document.get("report") or {}).get("inventory")
-    if isinstance(stored, dict):
-        try:
-            return msgspec.convert(stored, Inventory)
-        except msgspec.ValidationError as exc:
-            raise InputError(f"{path}: malformed Seawall inventory: {exc}") from None
+    stored = bytes(document.inventory)
+    if not stored.startswith(b"{") and document.report is not None:
+        stored = bytes(document.report.inventory)
+    if stored.startswith(b"{"):
+        return decode_json(stored, f"{name}: malformed Seawall inventory", Inventory)
     raise InputError(
-        f"{path}: neither a Seawall JSON inventory nor a CycloneDX SBOM",
+        f"{name}: neither a Seawall JSON inventory nor a CycloneDX SBOM",
         hint="write one with `seawall sbom IMAGE -f json` or `-f cyclonedx`",
     )

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import calendar
 import functools
-import json
 import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import msgspec
 
 from seawall.errors import EnvironmentFailure
 from seawall.model import Advisory, Affected
+from seawall.safety.jsondoc import JsonError, parse_json
 from seawall.vulndb.codec import ChecksumError, Codec, crc
+from seawall.vulndb.dbcheck import DatabaseRefused, open_database
 from seawall.vulndb.keys import normalise_package
 
 FORMAT = "1"
@@ -50,6 +50,7 @@ CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL NO
     WITHOUT ROWID;
 """
 CACHE_SIZE = 4096
+Types = tuple[type | tuple[type, ...], ...]  # the Python type of each column of a row
 _HINT = "run `seawall db update` (or `seawall db import`) to rebuild it"
 
 
@@ -105,6 +106,28 @@ def now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
+def _contents(path: Path, connection: sqlite3.Connection) -> tuple[dict[str, str], bytes]:
+    """The meta table and the compression dictionary, checked against each other and the
+    row counts; StoreError when they disagree."""
+    try:
+        meta = {str(k): str(v) for k, v in connection.execute("SELECT key, value FROM meta")}
+        if meta.get("format") != FORMAT:
+            raise corrupt(path, f"unknown format {meta.get('format', '')[:40]!r}")
+        for table in ("advisories", "packages"):
+            (count,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
+            recorded = meta.get(f"count.{table}")
+            if str(count) != recorded:
+                raise corrupt(path, f"{table}: {count} rows, the meta table says {recorded}")
+        row = connection.execute("SELECT data FROM dictionary").fetchone()
+        if row is None or not isinstance(row[0], bytes):
+            raise corrupt(path, "no compression dictionary")
+        if str(crc(row[0])) != meta.get("crc.dictionary"):
+            raise corrupt(path, "the compression dictionary fails its checksum")
+    except sqlite3.DatabaseError as exc:
+        raise corrupt(path, str(exc)) from None
+    return meta, row[0]
+
+
 class AdvisoryStore:
     """Read access to one store file. Lookups are cached; every row's CRC is checked."""
 
@@ -123,32 +146,20 @@ class AdvisoryStore:
     def open(cls, path: Path | str | None = None) -> AdvisoryStore:
         """Open ``path`` (default: :func:`default_db_path`) read-only; StoreError if unusable."""
         path = Path(path) if path is not None else default_db_path()
-        if not path.is_file():
+        if not path.exists():
             raise StoreError(
                 f"no advisory database at {path}",
                 hint="run `seawall db update`, or `seawall db import` on an air-gapped host",
             )
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
         try:
-            with path.open("rb") as handle:
-                if handle.read(16) != b"SQLite format 3\x00":
-                    raise corrupt(path, "not an SQLite file")
-            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
-            meta = dict(connection.execute("SELECT key, value FROM meta").fetchall())
-            if meta.get("format") != FORMAT:
-                raise corrupt(path, f"unknown format {meta.get('format')!r}")
-            for table in ("advisories", "packages"):
-                (count,) = connection.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608
-                recorded = meta.get(f"count.{table}")
-                if str(count) != recorded:
-                    raise corrupt(path, f"{table}: {count} rows, the meta table says {recorded}")
-            (dictionary,) = connection.execute("SELECT data FROM dictionary").fetchone()
-            if str(crc(dictionary)) != meta.get("crc.dictionary"):
-                raise corrupt(path, "the compression dictionary fails its checksum")
-        except sqlite3.DatabaseError as exc:
+            connection = open_database(path, SCHEMA)
+        except DatabaseRefused as exc:
             raise corrupt(path, str(exc)) from None
-        except OSError as exc:
-            raise StoreError(f"cannot read advisory database {path}: {exc.strerror}") from None
+        try:
+            meta, dictionary = _contents(path, connection)
+        except BaseException:
+            connection.close()
+            raise
         return cls(path, connection, meta, bytes(dictionary))
 
     def close(self) -> None:
@@ -160,9 +171,16 @@ class AdvisoryStore:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def _query(self, sql: str, args: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+    def _typed(self, row: tuple[Any, ...], types: Types) -> tuple[Any, ...]:
+        """``row`` if each value has its column's type (SQLite stores any type anywhere)."""
+        if not all(isinstance(value, kind) for value, kind in zip(row, types, strict=True)):
+            raise corrupt(self.path, f"a value of the wrong type in {str(row)[:80]}")
+        return row
+
+    def _query(self, sql: str, args: tuple[object, ...], types: Types) -> list[tuple[Any, ...]]:
+        """Every row of ``sql``, each checked against ``types``."""
         try:
-            return self._db.execute(sql, args).fetchall()
+            return [self._typed(row, types) for row in self._db.execute(sql, args)]
         except sqlite3.DatabaseError as exc:
             raise corrupt(self.path, str(exc)) from None
 
@@ -172,25 +190,32 @@ class AdvisoryStore:
         rows = self._query(
             "SELECT crc, data FROM packages WHERE ecosystem=? AND release=? AND name=?",
             (ecosystem, release, name),
+            (int, bytes),
         )
         if not rows:
             return []
         checksum, blob = rows[0]
-        return self.decode_entries(f"{ecosystem}/{release}/{name}", int(checksum), bytes(blob))
+        return self.decode_entries(f"{ecosystem}/{release}/{name}", checksum, blob)
 
     def _advisory(self, advisory_id: str) -> Advisory:
         """The advisory, with ``known_exploited`` and ``epss`` from the enrichment tables."""
-        rows = self._query("SELECT cves, crc, data FROM advisories WHERE id=?", (advisory_id,))
+        rows = self._query(
+            "SELECT cves, crc, data FROM advisories WHERE id=?", (advisory_id,), (str, int, bytes)
+        )
         if not rows:
             raise KeyError(advisory_id)
         cves, checksum, blob = rows[0]
-        advisory = self.decode(advisory_id, int(checksum), bytes(blob))
-        ids = str(cves).split()
+        advisory = self.decode(advisory_id, checksum, blob)
+        ids = cves.split()
         if not ids:
             return advisory
         marks = ",".join("?" * len(ids))
-        kev = self._query(f"SELECT 1 FROM kev WHERE cve IN ({marks}) LIMIT 1", tuple(ids))  # noqa: S608
-        epss = self._query(f"SELECT max(score) FROM epss WHERE cve IN ({marks})", tuple(ids))  # noqa: S608
+        kev = self._query(f"SELECT 1 FROM kev WHERE cve IN ({marks}) LIMIT 1", tuple(ids), (int,))  # noqa: S608
+        epss = self._query(
+            f"SELECT max(score) FROM epss WHERE cve IN ({marks})",  # noqa: S608
+            tuple(ids),
+            ((int, float, type(None)),),
+        )
         score = epss[0][0] if epss else None
         if not kev and score is None:
             return advisory
@@ -198,34 +223,38 @@ class AdvisoryStore:
             advisory, known_exploited=bool(kev), epss=float(score) if score is not None else None
         )
 
-    def _stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+    def _stream(self, sql: str, types: Types) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` one by one, each checked against ``types``."""
         try:
-            yield from self._db.execute(sql)
+            for row in self._db.execute(sql):
+                yield self._typed(row, types)
         except sqlite3.DatabaseError as exc:
             raise corrupt(self.path, str(exc)) from None
 
     def rows(self) -> Iterator[tuple[str, str, str, int, bytes]]:
         """Every advisory row (id, source, cves, crc, data), streamed, CRC checked."""
         for advisory_id, source, cves, checksum, blob in self._stream(
-            "SELECT id, source, cves, crc, data FROM advisories"
+            "SELECT id, source, cves, crc, data FROM advisories", (str, str, str, int, bytes)
         ):
             if crc(blob) != checksum:
                 raise corrupt(self.path, f"advisory {advisory_id}: checksum mismatch")
-            yield str(advisory_id), str(source), str(cves), int(checksum), bytes(blob)
+            yield advisory_id, source, cves, checksum, blob
 
     def package_rows(self) -> Iterator[tuple[str, str, str, int, bytes]]:
         """Every package row (ecosystem, release, name, crc, data), streamed, CRC checked."""
         for eco, release, name, checksum, blob in self._stream(
-            "SELECT ecosystem, release, name, crc, data FROM packages"
+            "SELECT ecosystem, release, name, crc, data FROM packages", (str, str, str, int, bytes)
         ):
             if crc(blob) != checksum:
                 raise corrupt(self.path, f"package {eco}/{release}/{name}: checksum mismatch")
-            yield str(eco), str(release), str(name), int(checksum), bytes(blob)
+            yield eco, release, name, checksum, blob
 
     def raw_advisory(self, advisory_id: str) -> Advisory | None:
         """The advisory as stored (no enrichment, not cached); None if absent."""
-        rows = self._query("SELECT crc, data FROM advisories WHERE id=?", (advisory_id,))
-        return self.decode(advisory_id, int(rows[0][0]), bytes(rows[0][1])) if rows else None
+        rows = self._query(
+            "SELECT crc, data FROM advisories WHERE id=?", (advisory_id,), (int, bytes)
+        )
+        return self.decode(advisory_id, *rows[0]) if rows else None
 
     def decode_entries(self, key: str, checksum: int, blob: bytes) -> list[tuple[str, Affected]]:
         """Decode one row from :meth:`package_rows`; StoreError if it fails its checksum."""
@@ -243,24 +272,21 @@ class AdvisoryStore:
 
     def enrichment(self) -> tuple[list[str], list[tuple[str, float, float]]]:
         """The KEV CVE ids and the EPSS rows, for carrying into a new store."""
-        kev = [str(r[0]) for r in self._query("SELECT cve FROM kev")]
-        epss = [(str(c), float(s), float(p)) for c, s, p in self._query("SELECT * FROM epss")]
-        return kev, epss
+        kev = [r[0] for r in self._query("SELECT cve FROM kev", (), (str,))]
+        number = (int, float)
+        rows = self._query("SELECT cve, score, percentile FROM epss", (), (str, number, number))
+        return kev, [(c, float(s), float(p)) for c, s, p in rows]
 
     def sources(self) -> tuple[SourceInfo, ...]:
         rows = self._query(
             "SELECT name, kind, location, etag, last_modified, fetched_at, records FROM sources"
-            " ORDER BY name"
+            " ORDER BY name",
+            (),
+            (str, str, str, str, str, str, int),
         )
         return tuple(
             SourceInfo(
-                name=str(n),
-                kind=str(k),
-                location=str(loc),
-                etag=str(e),
-                last_modified=str(lm),
-                fetched_at=str(f),
-                records=int(r),
+                name=n, kind=k, location=loc, etag=e, last_modified=lm, fetched_at=f, records=r
             )
             for n, k, loc, e, lm, f, r in rows
         )
@@ -273,7 +299,13 @@ class AdvisoryStore:
             age = max(0, int(time.time() - built))
         except ValueError:
             age = -1
-        counts = json.loads(self._meta.get("ecosystems", "{}"))
+        try:
+            counts = parse_json(
+                self._meta.get("ecosystems", "{}").encode(), dict[str, tuple[int, int]]
+            )
+            totals = [int(self._meta.get(f"count.{n}", 0)) for n in ("kev", "epss")]
+        except (JsonError, ValueError) as exc:
+            raise corrupt(self.path, f"meta table: {exc}") from None
         return StoreStatus(
             path=str(self.path),
             size=self.path.stat().st_size,
@@ -281,8 +313,8 @@ class AdvisoryStore:
             age_seconds=age,
             advisories=int(self._meta.get("count.advisories", 0)),
             packages=int(self._meta.get("count.packages", 0)),
-            kev=int(self._meta.get("count.kev", 0)),
-            epss=int(self._meta.get("count.epss", 0)),
+            kev=totals[0],
+            epss=totals[1],
             ecosystems={k: EcosystemCount(*v) for k, v in sorted(counts.items())},
             sources=self.sources(),
         )

@@ -17,19 +17,19 @@ first. The scan engine takes the resulting :class:`Suppression` statements, neve
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import msgspec
-import yaml
 from packageurl import PackageURL
 
 from seawall.errors import InputError
 from seawall.model import Vulnerability
+from seawall.safety.files import read_regular
+from seawall.safety.jsondoc import decode_json, decode_records
+from seawall.safety.limits import max_bytes
+from seawall.safety.yaml import read_yaml
 
-MAX_FILE = 32 * 1024 * 1024
 _OPENVEX_SUPPRESS = frozenset(("not_affected", "fixed"))
 _CYCLONEDX_SUPPRESS = frozenset(
     ("not_affected", "false_positive", "resolved", "resolved_with_pedigree")
@@ -47,112 +47,133 @@ class Suppression(msgspec.Struct, frozen=True, kw_only=True):
     expires: str = ""
 
 
-def _read(path: Path) -> bytes:
-    """The content of ``path``, refused unread when larger than :data:`MAX_FILE`."""
-    try:
-        if path.stat().st_size > MAX_FILE:
-            raise InputError(f"{path}: larger than {MAX_FILE} bytes")
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: {exc.strerror}") from None
+class _VexDocument(msgspec.Struct):
+    """The envelope: OpenVEX ``statements`` or CycloneDX ``vulnerabilities``, each record
+    kept raw and decoded on its own, so that one bad record is skipped, not the document."""
+
+    statements: list[msgspec.Raw] | msgspec.UnsetType | None = msgspec.UNSET
+    vulnerabilities: list[msgspec.Raw] | msgspec.UnsetType | None = msgspec.UNSET
+    bomFormat: str | None = None
 
 
-def _text(data: bytes | str, name: str) -> str:
-    """``data`` as text, refused when longer than :data:`MAX_FILE` (bytes, or characters
-    for text) or not UTF-8."""
-    if len(data) > MAX_FILE:
-        raise InputError(f"{name}: larger than {MAX_FILE} bytes")
+class _Named(msgspec.Struct):
+    name: str | None = None
+    id: str | None = msgspec.field(name="@id", default=None)
+
+
+class _Product(msgspec.Struct):
+    id: str | None = msgspec.field(name="@id", default=None)
+    identifiers: dict[str, str] | None = None
+
+
+class _Statement(msgspec.Struct):
+    """An OpenVEX statement (the fields Seawall reads)."""
+
+    vulnerability: str | _Named | None = None
+    status: str = ""
+    products: list[str | _Product] | None = None
+    justification: str | None = None
+    impact_statement: str | None = None
+
+
+class _Analysis(msgspec.Struct):
+    state: str = ""
+    justification: str | None = None
+    detail: str | None = None
+
+
+class _Affects(msgspec.Struct):
+    ref: str | None = None
+
+
+class _CycloneDxVulnerability(msgspec.Struct):
+    """A CycloneDX vulnerability with its analysis (the fields Seawall reads)."""
+
+    id: str = ""
+    analysis: _Analysis | None = None
+    affects: list[_Affects] | None = None
+
+
+def _checked(data: bytes | str, name: str, kind: str) -> bytes:
+    """``data`` as UTF-8 bytes, refused when larger than the ``kind`` cap or not UTF-8."""
+    limit = max_bytes(kind)
+    if len(data) > limit:
+        raise InputError(f"{name}: larger than {limit} bytes")
     if isinstance(data, str):
-        return data
+        return data.encode("utf-8", "surrogatepass")
     try:
-        return data.decode("utf-8")
+        data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(f"{name}: not UTF-8 text") from None
+    return data
 
 
-def _vulnerability_name(raw: Any) -> str:
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, dict):
-        return str(raw.get("name") or raw.get("@id") or "")
-    return ""
+def _product_id(product: str | _Product) -> str:
+    if isinstance(product, str):
+        return product
+    return product.id or (product.identifiers or {}).get("purl") or ""
 
 
-def _openvex(document: dict[str, Any], source: str) -> list[Suppression]:
+def _openvex(raws: list[msgspec.Raw], source: str) -> tuple[list[Suppression], list[str]]:
     found = []
-    for statement in document.get("statements") or []:
-        if not isinstance(statement, dict):
+    statements, warnings = decode_records(raws, _Statement, source, "statement")
+    for statement in statements:
+        vulnerability = statement.vulnerability
+        if isinstance(vulnerability, _Named):
+            vulnerability = vulnerability.name or vulnerability.id
+        if statement.status not in _OPENVEX_SUPPRESS or not vulnerability:
             continue
-        status = str(statement.get("status", ""))
-        name = _vulnerability_name(statement.get("vulnerability"))
-        if status not in _OPENVEX_SUPPRESS or not name:
-            continue
-        products = []
-        for product in statement.get("products") or []:
-            ident = product if isinstance(product, str) else None
-            if isinstance(product, dict):
-                ident = product.get("@id") or (product.get("identifiers") or {}).get("purl")
-            if ident:
-                products.append(str(ident))
-        reason = str(statement.get("justification") or statement.get("impact_statement") or "")
+        products = [p for p in map(_product_id, statement.products or ()) if p]
         found.append(
             Suppression(
-                vulnerability=name,
+                vulnerability=vulnerability,
                 products=tuple(products),
-                status=status,
-                reason=reason,
+                status=statement.status,
+                reason=statement.justification or statement.impact_statement or "",
                 source=source,
             )
         )
-    return found
+    return found, warnings
 
 
-def _cyclonedx(document: dict[str, Any], source: str) -> list[Suppression]:
+def _cyclonedx(raws: list[msgspec.Raw], source: str) -> tuple[list[Suppression], list[str]]:
     found = []
-    for vulnerability in document.get("vulnerabilities") or []:
-        if not isinstance(vulnerability, dict):
+    records, warnings = decode_records(raws, _CycloneDxVulnerability, source, "vulnerability")
+    for vulnerability in records:
+        analysis = vulnerability.analysis or _Analysis()
+        if analysis.state not in _CYCLONEDX_SUPPRESS or not vulnerability.id:
             continue
-        analysis = vulnerability.get("analysis") or {}
-        state = str(analysis.get("state", "")) if isinstance(analysis, dict) else ""
-        name = str(vulnerability.get("id", ""))
-        if state not in _CYCLONEDX_SUPPRESS or not name:
-            continue
-        refs = [
-            str(a.get("ref"))
-            for a in vulnerability.get("affects") or []
-            if isinstance(a, dict) and a.get("ref")
-        ]
-        reason = str(analysis.get("justification") or analysis.get("detail") or "")
+        refs = [a.ref for a in vulnerability.affects or () if a.ref]
         found.append(
             Suppression(
-                vulnerability=name, products=tuple(refs), status=state, reason=reason, source=source
+                vulnerability=vulnerability.id,
+                products=tuple(refs),
+                status=analysis.state,
+                reason=analysis.justification or analysis.detail or "",
+                source=source,
             )
         )
-    return found
+    return found, warnings
 
 
-def parse_vex(data: bytes | str, name: str) -> list[Suppression]:
-    """The suppressing statements of an OpenVEX or CycloneDX VEX document, ``data``;
-    ``name`` (a path, an upload's name) is their source in reports and errors."""
-    try:
-        document = json.loads(_text(data, name))
-    except ValueError as exc:
-        raise InputError(f"{name}: not valid JSON: {exc}") from None
-    if not isinstance(document, dict):
-        raise InputError(f"{name}: not a VEX document")
-    if "statements" in document:
-        return _openvex(document, name)
-    if document.get("bomFormat") == "CycloneDX" or "vulnerabilities" in document:
-        return _cyclonedx(document, name)
+def parse_vex(data: bytes | str, name: str) -> tuple[list[Suppression], list[str]]:
+    """The suppressing statements of an OpenVEX or CycloneDX VEX document, ``data``, and a
+    warning for each statement that is malformed and skipped; ``name`` (a path, an upload's
+    name) is their source in reports and errors. A bad envelope is an InputError."""
+    document = decode_json(_checked(data, name, "VEX"), name, _VexDocument)
+    if document.statements is not msgspec.UNSET:
+        return _openvex(document.statements or [], name)
+    if document.bomFormat == "CycloneDX" or document.vulnerabilities is not msgspec.UNSET:
+        return _cyclonedx(document.vulnerabilities or [], name)
     raise InputError(
         f"{name}: neither OpenVEX nor CycloneDX VEX",
         hint="OpenVEX has 'statements'; CycloneDX has 'vulnerabilities'",
     )
 
 
-def load_vex(path: Path) -> list[Suppression]:
-    """:func:`parse_vex` of the file at ``path``."""
-    return parse_vex(_read(path), str(path))
+def load_vex(path: Path) -> tuple[list[Suppression], list[str]]:
+    """:func:`parse_vex` of the regular file at ``path``."""
+    return parse_vex(read_regular(path, max_bytes("VEX")), str(path))
 
 
 def parse_ignore_file(
@@ -160,10 +181,8 @@ def parse_ignore_file(
 ) -> tuple[list[Suppression], list[str]]:
     """The active entries of the ignore file ``text``, and warnings for expired ones;
     ``name`` is their source in reports and errors."""
-    try:
-        document = yaml.safe_load(_text(text, name)) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"{name}: invalid YAML: {exc}") from None
+    documents = read_yaml(_checked(text, name, "IGNORE"), name)
+    document = (documents[0] if documents else None) or {}
     entries = document.get("ignore") if isinstance(document, dict) else None
     if not isinstance(entries, list):
         raise InputError(f"{name}: expected a list under 'ignore:'")
@@ -199,8 +218,8 @@ def parse_ignore_file(
 def load_ignore_file(
     path: Path, today: dt.date | None = None
 ) -> tuple[list[Suppression], list[str]]:
-    """:func:`parse_ignore_file` of the file at ``path``."""
-    return parse_ignore_file(_read(path), str(path), today)
+    """:func:`parse_ignore_file` of the regular file at ``path``."""
+    return parse_ignore_file(read_regular(path, max_bytes("IGNORE")), str(path), today)
 
 
 def _purl_core(text: str) -> tuple[str, ...] | None:

@@ -40,7 +40,7 @@ from seawall.image.tarreader import (
     iter_tar,
     safe_member_path,
 )
-from seawall.safety.files import open_regular
+from seawall.safety.files import open_descriptor
 
 MAX_LINK_HOPS = 16
 # Blobs that are small and start with "{" are manifests or configs, not layers.
@@ -91,7 +91,7 @@ class TarArchiveStore:
         self._path = path
         self._entries: dict[str, TarEntry] = {}
         self._links = _Links()
-        fd = open_regular(path)
+        fd = open_descriptor(path)
         self._fd = fd
         try:
             if os.fstat(fd).st_size == 0:
@@ -234,7 +234,7 @@ def open_archive(
 ) -> OpenedImage:
     """Open a tar or tar.gz image archive at ``target`` (optionally ``path:name``)."""
     path, name = split_named_target(target, Path.is_file)
-    with os.fdopen(open_regular(path), "rb") as file:
+    with os.fdopen(open_descriptor(path), "rb") as file:
         if file.read(2) == GZIP_MAGIC:
             file.seek(0)
             store: BlobStore = StreamArchiveStore(open_decompressed(file, path), path, read_layer)

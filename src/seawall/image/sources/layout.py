@@ -18,7 +18,7 @@ from seawall.image.source import (
     register_source,
     split_named_target,
 )
-from seawall.safety.files import open_regular, read_regular
+from seawall.safety.files import open_descriptor, read_regular
 
 
 class LayoutStore:
@@ -51,7 +51,7 @@ class LayoutStore:
         """Where a layer is; only checked to be a regular file, not opened (a layer answered
         from the cache is only hashed)."""
         path = self._path(name)
-        os.close(open_regular(path, f"{self.label}: {name}"))
+        os.close(open_descriptor(path, f"{self.label}: {name}"))
         return FileBlob(str(path), 0, WHOLE_FILE)
 
 

@@ -17,8 +17,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from seawall.errors import InputError
 from seawall.model import Rule, Severity
 from seawall.runtime.events import Event, SourceSpec, load_sources
@@ -35,9 +33,11 @@ from seawall.runtime.rules.parser import (
     Or,
     parse_condition,
 )
+from seawall.safety.files import read_regular
+from seawall.safety.limits import max_bytes
+from seawall.safety.yaml import read_yaml
 
 BUILTIN_FILES = ("common.yaml", "k8s_audit.yaml", "docker.yaml", "auditd.yaml")
-MAX_RULE_FILE = 8 * 1024 * 1024
 RULE_KEYS = frozenset(
     {
         "rule", "title", "source", "condition", "output", "severity", "tactic", "technique",
@@ -57,11 +57,9 @@ class RulePack:
     macros: dict[str, str] = field(default_factory=dict)
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def add_text(self, text: str, origin: str) -> None:
-        try:
-            document = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"{origin}: invalid YAML: {exc}") from None
+    def add_text(self, text: str | bytes, origin: str) -> None:
+        documents = read_yaml(text, origin, max_documents=1)
+        document = documents[0] if documents else None
         if document is None:
             return
         if not isinstance(document, list):
@@ -80,13 +78,8 @@ class RulePack:
                 raise InputError(f"{where}: needs a 'list', 'macro' or 'rule' key")
 
     def add_file(self, path: Path) -> None:
-        try:
-            if path.stat().st_size > MAX_RULE_FILE:
-                raise InputError(f"{path}: rule file larger than {MAX_RULE_FILE} bytes")
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read rule file {path}: {exc}") from None
-        self.add_text(text, str(path))
+        """The rules of the regular file ``path`` (within ``SEAWALL_MAX_RULES_BYTES``)."""
+        self.add_text(read_regular(path, max_bytes("RULES")), str(path))
 
     def _add_list(self, item: dict[str, Any], where: str) -> None:
         name, items = item["list"], item.get("items", [])

@@ -31,9 +31,9 @@ from seawall.runtime.events import (
     url_hosts,
 )
 from seawall.runtime.timeutil import iso_from_epoch
+from seawall.safety.limits import max_bytes
 
 SOURCE = "auditd"
-MAX_LINE = 64 * 1024
 MAX_OPEN_EVENTS = 16
 _HEADER = re.compile(r"^(?:node=(\S+) )?type=(\S+) msg=audit\((\d+)(?:\.(\d+))?:(\d+)\):\s?")
 _PAIR = re.compile(r'([A-Za-z0-9_\[\]]+)=("[^"]*"|\S*)')
@@ -183,9 +183,10 @@ class AuditAssembler:
         self.comm_of = comm_of
         self._open: OrderedDict[int, SyscallEvent] = OrderedDict()
         self._comm: OrderedDict[int, str] = OrderedDict()
+        self._max_line = max_bytes("AUDITD_LINE")
 
     def feed(self, line: str) -> list[Event]:
-        if len(line) > MAX_LINE:
+        if len(line) > self._max_line:
             self.bad("oversized audit record", f"{len(line)} characters")
             return []
         line = line.strip()

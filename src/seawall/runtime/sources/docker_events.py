@@ -34,9 +34,10 @@ from seawall.runtime.events import (
     url_hosts,
 )
 from seawall.runtime.timeutil import iso_from_epoch
+from seawall.safety.limits import max_bytes
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
 
 SOURCE = "docker"
-MAX_EVENT_BYTES = 1024 * 1024
 _INSPECT_CACHE = 2048
 log = logging.getLogger("seawall.runtime")
 
@@ -72,8 +73,11 @@ def make_event(
 
 def parse_record(data: bytes, bad: BadInput) -> Event | None:
     """An Event from one recorded line (bare engine event or ``{"event", "inspect"}``)."""
-    if len(data) > MAX_EVENT_BYTES:
+    if len(data) > max_bytes("DOCKER_EVENT"):
         bad("oversized Docker event", f"{len(data)} bytes")
+        return None
+    if json_too_deep(data):
+        bad("deeply nested JSON", f"more than {MAX_JSON_DEPTH} levels")
         return None
     try:
         obj = msgspec.json.decode(data)

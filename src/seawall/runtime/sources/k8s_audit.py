@@ -29,9 +29,10 @@ from seawall.runtime.events import (
     image_repository,
     register_source,
 )
+from seawall.safety.limits import max_bytes
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
 
 SOURCE = "k8s_audit"
-MAX_EVENT_BYTES = 4 * 1024 * 1024
 API_VERSIONS = frozenset({"", "audit.k8s.io/v1", "audit.k8s.io/v1beta1", "audit.k8s.io/v1alpha1"})
 STREAMING = frozenset({"exec", "attach", "portforward"})
 _SEEN_STARTED = 4096  # exec/attach auditIDs remembered to skip their ResponseComplete twin
@@ -91,12 +92,15 @@ class AuditParser:
     def __init__(self, bad: BadInput | None = None) -> None:
         self.bad = bad or BadInput()
         self._started: OrderedDict[str, None] = OrderedDict()
-        self.max_bytes = MAX_EVENT_BYTES
+        self.max_bytes = max_bytes("AUDIT_EVENT")
 
     def parse(self, data: bytes) -> list[Event]:
         """The events of one Event or EventList document (none when it is not one)."""
         if len(data) > self.max_bytes:
             self.bad("oversized audit event", f"{len(data)} bytes")
+            return []
+        if json_too_deep(data):
+            self.bad("deeply nested JSON", f"more than {MAX_JSON_DEPTH} levels")
             return []
         try:
             doc = _DECODER.decode(data)

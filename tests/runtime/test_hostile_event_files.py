@@ -1,0 +1,43 @@
+"""Recorded event files as hostile input: only regular files, and one bad line (malformed,
+nested too deep, too long) reported and skipped while the rest is read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from seawall.errors import InputError
+from seawall.runtime.badinput import BadInput
+from seawall.runtime.replay import read_events
+from tests.runtime.conftest import K8S
+from tests.support.hostile import deep_json
+
+
+def test_a_fifo_or_a_device_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "events.jsonl"
+    os.mkfifo(fifo)
+    for path, message in ((fifo, "a FIFO"), (Path("/dev/zero"), "a character device")):
+        with pytest.raises(InputError, match=message):
+            list(read_events(path, BadInput()))
+
+
+def test_bad_lines_are_skipped_and_the_rest_is_read(tmp_path: Path) -> None:
+    event = (K8S / "exec_pod.json").read_bytes().strip()
+    mixed = tmp_path / "audit.jsonl"
+    mixed.write_bytes(
+        b"\n".join([deep_json(), event, b'{"kind": "Event", "x": ' + deep_json(), event,
+                    b"{" * 10_000_000, event]) + b"\n"
+    )  # fmt: skip
+    bad = BadInput()
+    assert len(list(read_events(mixed, bad))) == 3
+    assert bad.counts == {"deeply nested JSON": 2, "oversized line": 1}
+
+
+def test_an_eventlist_document_nested_too_deep_is_skipped(tmp_path: Path) -> None:
+    document = tmp_path / "list.json"
+    document.write_bytes(b'{"kind": "EventList",\n "items": ' + deep_json() + b"}\n")
+    bad = BadInput()
+    assert list(read_events(document, bad)) == []
+    assert bad.counts == {"deeply nested JSON": 1}
