@@ -9,8 +9,12 @@ _FRACTION = re.compile(r"\.(\d+)")
 
 
 def iso_from_epoch(seconds: float) -> str:
-    """``2024-05-01T12:00:00.123456Z`` for epoch ``seconds``."""
-    stamp = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    """``2024-05-01T12:00:00.123456Z`` for epoch ``seconds``; "" when no date has that time
+    (an event's own time is untrusted: NaN, or beyond the years 1 to 9999)."""
+    try:
+        stamp = dt.datetime.fromtimestamp(seconds, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return ""
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
