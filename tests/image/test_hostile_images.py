@@ -470,3 +470,10 @@ def test_tampered_layer_with_a_warm_cache_and_workers(
     _layer_blob(layout, 2).write_bytes(gzip.compress(layer_tar({"etc/evil": b"x"})))
     with pytest.raises(DigestMismatchError):
         build_inventory(str(layout), options, workers=2)
+
+
+def test_an_entry_name_longer_than_path_max_is_refused(tmp_path: Path) -> None:
+    """A 1 MB name (a PAX record allows it): every walk over its components was quadratic."""
+    image = Image([Layer({"etc/os-release": OS_RELEASE, "a/" * 500_000 + "l": ("symlink", "x")})])
+    result = run_limited("sbom", "--no-cache", str(write_oci_layout(image, tmp_path / "l")))
+    assert_one_line_refusal(result, "no file system path is longer than 4096")
