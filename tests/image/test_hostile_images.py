@@ -456,3 +456,9 @@ def test_an_entry_name_longer_than_path_max_is_refused(tmp_path: Path) -> None:
     image = Image([Layer({"etc/os-release": OS_RELEASE, "a/" * 500_000 + "l": ("symlink", "x")})])
     result = run_limited("sbom", "--no-cache", str(write_oci_layout(image, tmp_path / "l")))
     assert_one_line_refusal(result, "no file system path is longer than 4096")
+
+
+def test_more_layers_than_any_runtime_stacks_are_refused(tmp_path: Path) -> None:
+    image = Image([Layer({f"f{i}": b"x"}, compression="none") for i in range(501)])
+    result = run_limited("sbom", "--no-cache", str(write_docker_archive(image, tmp_path / "i")))
+    assert_one_line_refusal(result, "501 layers; refusing more than 500")

@@ -24,6 +24,7 @@ INDEX_TYPES = frozenset((OCI_INDEX, DOCKER_LIST))
 MANIFEST_TYPES = frozenset((OCI_MANIFEST, DOCKER_MANIFEST))
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 SHA256_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+MAX_LAYERS = 500  # Docker stops at 127, the kernel's overlayfs near 500
 MAX_JSON = 16 * 1024 * 1024  # manifests and configs are kilobytes; refuse anything huge
 _ARCH_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 
@@ -257,7 +258,15 @@ def build_image_info(
     manifest_digest: str = "",
     repo_tags: tuple[str, ...] = (),
 ) -> ImageInfo:
-    """Assemble :class:`ImageInfo`; ``layers`` holds (stored digest, size, media type)."""
+    """Assemble :class:`ImageInfo`; ``layers`` holds (stored digest, size, media type).
+
+    More than :data:`MAX_LAYERS` layers is refused: no runtime could stack them, and merging
+    costs layers times files."""
+    if len(layers) > MAX_LAYERS:
+        raise UnsafeInputError(
+            f"{reference}: {len(layers)} layers; refusing more than {MAX_LAYERS}",
+            hint="overlay file systems stack at most a few hundred",
+        )
     ids = diff_ids(config, reference)
     if len(ids) != len(layers):
         raise ImageFormatError(
