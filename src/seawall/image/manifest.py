@@ -72,6 +72,8 @@ class HistoryEntry(msgspec.Struct, kw_only=True):
 
 
 class RootFS(msgspec.Struct, kw_only=True):
+    """The config's description of the layer stack."""
+
     type: str = ""
     diff_ids: list[str] | None = None  # checked by diff_ids(): present, sha256 each
 
@@ -202,8 +204,9 @@ def manifest_parts(doc: dict[str, Any], what: str) -> tuple[Descriptor, list[Des
 def diff_ids(config: ImageConfig, what: str) -> list[str]:
     """The config's ``rootfs.diff_ids``: digests of each uncompressed layer, base first.
 
-    Each must be a sha256 digest: every layer is verified against its diff_id, so an empty
-    or malformed one would let any content through."""
+    Each must be a sha256 digest: the layers of a ``docker save`` archive are verified
+    against their diff_id only, so an empty or malformed one would let any content through
+    (and in any image, they are the layer digests an inventory reports)."""
     ids = config.rootfs.diff_ids if config.rootfs else None
     if ids is None:
         raise ImageFormatError(f"{what}: image config without rootfs.diff_ids")
