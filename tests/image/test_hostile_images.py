@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -303,6 +304,11 @@ def _config_blob(layout: Path) -> Path:
         (lambda layout: layout / "index.json", "fifo"),
         (lambda layout: layout / "index.json", "dir"),
         (lambda layout: layout / "oci-layout", "fifo"),
+        pytest.param(
+            lambda layout: _layer_blob(layout, 1),
+            "device",
+            marks=pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root"),
+        ),
     ],
 )
 def test_fifo_or_directory_where_a_file_belongs(
@@ -313,9 +319,11 @@ def test_fifo_or_directory_where_a_file_belongs(
     target.unlink()
     if replacement == "fifo":
         os.mkfifo(target)
+    elif replacement == "device":
+        os.mknod(target, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # what /dev/zero is
     else:
         target.mkdir()
-    kind = "a FIFO" if replacement == "fifo" else "a directory"
+    kind = {"fifo": "a FIFO", "device": "a character device", "dir": "a directory"}[replacement]
     result = run_limited("sbom", "--no-cache", str(layout), timeout=20)
     assert_one_line_refusal(result, kind)
 
