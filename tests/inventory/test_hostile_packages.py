@@ -81,6 +81,11 @@ def test_deep_symlink_targets_resolve_in_linear_time(tmp_path: Path) -> None:
         "a": ("symlink", "d/" * 40_000),
         "loop1": ("symlink", "loop2/x"),
         "loop2": ("symlink", "loop1/y"),
+        # a chain of 60 links, each back through the one before: 2,000 paths walk it
+        **{f"c{i}": ("symlink", f"c{i - 1}/../c{i - 1}" if i else "usr") for i in range(60)},
+        "var/lib/dpkg/info/q.list": "".join(
+            f"/c59/q{i}.dist-info/METADATA\n" for i in range(2000)
+        ).encode(),
     }
     image = Image([Layer(files)])
     start = time.monotonic()

@@ -109,12 +109,7 @@ def open_oci(
         repo_tags=(ref_name,) if ref_name else (),
     )
     blobs = tuple(
-        LayerBlob(
-            info=layer,
-            blob=store.blob(blob_name(d.digest)),
-            digest=d.digest,
-            content_digest=layer.diff_id,
-        )
+        LayerBlob(info=layer, blob=store.blob(blob_name(d.digest)), digest=d.digest)
         for layer, d in zip(info.layers, layer_descs, strict=True)
     )
     return OpenedImage(info=info, layers=blobs)

@@ -24,6 +24,7 @@ INDEX_TYPES = frozenset((OCI_INDEX, DOCKER_LIST))
 MANIFEST_TYPES = frozenset((OCI_MANIFEST, DOCKER_MANIFEST))
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 SHA256_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+MAX_LAYERS = 500  # Docker stops at 127, the kernel's overlayfs near 500
 MAX_JSON = 16 * 1024 * 1024  # manifests and configs are kilobytes; refuse anything huge
 _ARCH_ALIASES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 
@@ -71,6 +72,8 @@ class HistoryEntry(msgspec.Struct, kw_only=True):
 
 
 class RootFS(msgspec.Struct, kw_only=True):
+    """The config's description of the layer stack."""
+
     type: str = ""
     diff_ids: list[str] | None = None  # checked by diff_ids(): present, sha256 each
 
@@ -201,8 +204,9 @@ def manifest_parts(doc: dict[str, Any], what: str) -> tuple[Descriptor, list[Des
 def diff_ids(config: ImageConfig, what: str) -> list[str]:
     """The config's ``rootfs.diff_ids``: digests of each uncompressed layer, base first.
 
-    Each must be a sha256 digest: every layer is verified against its diff_id, so an empty
-    or malformed one would let any content through."""
+    Each must be a sha256 digest: the layers of a ``docker save`` archive are verified
+    against their diff_id only, so an empty or malformed one would let any content through
+    (and in any image, they are the layer digests an inventory reports)."""
     ids = config.rootfs.diff_ids if config.rootfs else None
     if ids is None:
         raise ImageFormatError(f"{what}: image config without rootfs.diff_ids")
@@ -257,7 +261,15 @@ def build_image_info(
     manifest_digest: str = "",
     repo_tags: tuple[str, ...] = (),
 ) -> ImageInfo:
-    """Assemble :class:`ImageInfo`; ``layers`` holds (stored digest, size, media type)."""
+    """Assemble :class:`ImageInfo`; ``layers`` holds (stored digest, size, media type).
+
+    More than :data:`MAX_LAYERS` layers is refused: no runtime could stack them, and merging
+    costs layers times files."""
+    if len(layers) > MAX_LAYERS:
+        raise UnsafeInputError(
+            f"{reference}: {len(layers)} layers; refusing more than {MAX_LAYERS}",
+            hint="overlay file systems stack at most a few hundred",
+        )
     ids = diff_ids(config, reference)
     if len(ids) != len(layers):
         raise ImageFormatError(

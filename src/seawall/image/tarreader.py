@@ -23,6 +23,9 @@ from seawall.errors import ImageFormatError, UnsafeInputError
 BLOCK = 512
 # A PAX or GNU long-name record longer than this is hostile, not a real path.
 MAX_META_SIZE = 1024 * 1024
+# Linux's PATH_MAX: a longer entry name cannot be created when a layer is applied, and every
+# per-component walk over one (visibility, symlinks) would cost its length squared.
+MAX_PATH_LENGTH = 4096
 
 REGULAR = "0"
 HARDLINK = "1"
@@ -357,9 +360,15 @@ def read_entry(source: ByteSource, entry: TarEntry, limit: int) -> bytes:
 def safe_member_path(name: str) -> str:
     """The root-relative, normalised path of a tar entry ('' for the root itself).
 
-    Raises :class:`UnsafeInputError` for absolute names and names that leave the root:
-    image tars never contain them, so one that does is hostile.
+    Raises :class:`UnsafeInputError` for absolute names, names that leave the root and names
+    longer than :data:`MAX_PATH_LENGTH`: image tars never contain them (a runtime could not
+    create such a path), so one that does is hostile.
     """
+    if len(name) > MAX_PATH_LENGTH:
+        raise UnsafeInputError(
+            f"tar entry {name[:100]!r}... is {len(name)} characters long;"
+            f" no file system path is longer than {MAX_PATH_LENGTH}"
+        )
     if name[:1] not in _SUSPICIOUS_START and "/." not in name and "//" not in name:
         return name[:-1] if name.endswith("/") else name  # already normal: the common case
     if name.startswith("/") or "\x00" in name:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import msgspec
 
+from seawall.image.tarreader import MAX_PATH_LENGTH
 from seawall.inventory.analyzer import AnalyzerOutput
 from seawall.inventory.layer import LayerResult
 from seawall.inventory.purl import package_url
@@ -34,7 +35,6 @@ LOCKFILES = frozenset(
 )
 MAX_SYMLINK_HOPS = 40  # links followed within links, as Linux allows
 MAX_PATH_PARTS = 1024  # components one walk may take (PATH_MAX allows 2048 one-letter ones)
-MAX_PATH_LENGTH = 4096  # Linux's PATH_MAX: no longer path can be opened in a container
 
 
 class _Layer:

@@ -62,12 +62,7 @@ class RegistrySource(ImageSource):
                 repo_tags=(str(ref),),
             )
             blobs = tuple(
-                LayerBlob(
-                    info=layer,
-                    blob=client.blob_ref(d.digest, d.size),
-                    digest=d.digest,
-                    content_digest=layer.diff_id,
-                )
+                LayerBlob(info=layer, blob=client.blob_ref(d.digest, d.size), digest=d.digest)
                 for layer, d in zip(info.layers, layer_descs, strict=True)
             )
         finally:
