@@ -35,6 +35,7 @@ BYTES = {
 }
 COUNTS = {
     "MANIFEST_DOCUMENTS": 100_000,  # YAML documents in one manifest file
+    "JSON_VALUES": 4_000_000,  # values in one JSON document (a large SBOM: ~1 million)
 }
 
 
