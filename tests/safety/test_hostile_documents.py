@@ -134,7 +134,7 @@ def test_nested_event_lines_are_skipped_and_the_rest_is_read(tmp_path: Path) -> 
     events.write_bytes(b'{"kind": "Event", "x": ' + deep_json() + b"}\n")
     result = run_limited("runtime", "replay", str(events), timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "1 deeply nested JSON" in result.stderr and "Traceback" not in result.stderr
+    assert "1 JSON beyond limits" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ BYTES = {
     "RULES": 8 * MiB,  # a runtime rule file
     "INTEL": 256 * MiB,  # a threat-intelligence list or STIX bundle
     "SETTINGS": 4 * MiB,  # policy settings
-    "EVENT_DOCUMENT": 256 * MiB,  # a whole-file Kubernetes audit EventList
+    "EVENT_DOCUMENT": 64 * MiB,  # a whole-file Kubernetes audit EventList
     "AUDIT_EVENT": 4 * MiB,  # one Kubernetes audit event (a line, a webhook body)
     "DOCKER_EVENT": MiB,  # one recorded Docker event line
     "AUDITD_LINE": 64 * 1024,  # one auditd log line
