@@ -53,7 +53,7 @@ def check_header(path: Path) -> None:
             size = os.fstat(stream.fileno()).st_size
             header = stream.read(HEADER_BYTES)
     except InputError as exc:
-        raise DatabaseRefused(exc.message) from None
+        raise DatabaseRefused(exc.message.removeprefix(f"{path}: ")) from None
     if size > limit:
         raise DatabaseRefused(f"larger than {limit} bytes ({size})")
     if len(header) < HEADER_BYTES or not header.startswith(MAGIC):
