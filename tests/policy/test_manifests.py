@@ -229,3 +229,14 @@ def test_real_manifests_read_as_pyyaml_reads_them() -> None:
     for path in files:
         expected = [d for d in yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader)]
         assert load_yaml(path.read_bytes()) == expected, path
+
+
+def test_scan_results_files_are_regular_and_bounded(tmp_path: Path) -> None:
+    from seawall.policy.vulnerabilities import load_scan_results
+    from tests.support.hostile import deep_json
+
+    deep = tmp_path / "results.json"
+    deep.write_bytes(deep_json())
+    for path, message in ((Path("/dev/zero"), "a character device"), (deep, "nested deeper")):
+        with pytest.raises(InputError, match=message):
+            load_scan_results([path])

@@ -20,6 +20,7 @@ BYTES = {
     "VEX": 32 * MiB,  # an OpenVEX or CycloneDX VEX document
     "IGNORE": 4 * MiB,  # an --ignore-file
     "SBOM": 128 * MiB,  # an inventory given to `sbom match`
+    "SCAN_RESULTS": 512 * MiB,  # image-scan results given to `k8s scan --scan-results`
     "OSV_RECORD": 32 * MiB,  # one OSV record (file or zip member)
     "RULES": 8 * MiB,  # a runtime rule file
     "INTEL": 64 * MiB,  # a threat-intelligence list or STIX bundle
