@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from seawall.errors import InputError, UnsafeInputError
 from seawall.policy.manifests import parse_manifests
 from seawall.policy.objects import normalise
+from seawall.safety.yaml import load_yaml
 from tests.policy.support import BUILTIN
 
 
@@ -219,3 +220,23 @@ def test_only_regular_files_within_the_cap_are_read(
     monkeypatch.setenv("SEAWALL_MAX_MANIFEST_BYTES", "1000")
     with pytest.raises(UnsafeInputError, match=r"big\.yaml: larger than 1000 bytes"):
         load_manifests([str(big)])
+
+
+def test_real_manifests_read_as_pyyaml_reads_them() -> None:
+    """The safe loader changes nothing for real manifests (the fixtures have no timestamps)."""
+    files = sorted(BUILTIN.parent.rglob("*.y*ml"))
+    assert len(files) > 20
+    for path in files:
+        expected = [d for d in yaml.load_all(path.read_bytes(), Loader=yaml.CSafeLoader)]
+        assert load_yaml(path.read_bytes()) == expected, path
+
+
+def test_scan_results_files_are_regular_and_bounded(tmp_path: Path) -> None:
+    from seawall.policy.vulnerabilities import load_scan_results
+    from tests.support.hostile import deep_json
+
+    deep = tmp_path / "results.json"
+    deep.write_bytes(deep_json())
+    for path, message in ((Path("/dev/zero"), "a character device"), (deep, "nested deeper")):
+        with pytest.raises(InputError, match=message):
+            load_scan_results([path])

@@ -66,7 +66,7 @@ def test_enriched_record_carries_the_inspection() -> None:
         (b'{"Type": 5, "Action": "start"}', "non-Docker JSON"),
         (b'{"Type": "container"}', "non-Docker JSON"),
         (b"x" * (2 * 1024 * 1024), "oversized Docker event"),
-        (b'{"Type": "container", "Actor": ' + b"[" * 100_000, "deeply nested JSON"),
+        (b'{"Type": "container", "Actor": ' + b"[" * 100_000, "JSON beyond limits"),
     ],
 )
 def test_hostile_lines_are_counted(data: bytes, kind: str) -> None:

@@ -32,7 +32,7 @@ def test_bad_lines_are_skipped_and_the_rest_is_read(tmp_path: Path) -> None:
     )  # fmt: skip
     bad = BadInput()
     assert len(list(read_events(mixed, bad))) == 3
-    assert bad.counts == {"deeply nested JSON": 2, "oversized line": 1}
+    assert bad.counts == {"JSON beyond limits": 2, "oversized line": 1}
 
 
 def test_an_eventlist_document_nested_too_deep_is_skipped(tmp_path: Path) -> None:
@@ -40,4 +40,28 @@ def test_an_eventlist_document_nested_too_deep_is_skipped(tmp_path: Path) -> Non
     document.write_bytes(b'{"kind": "EventList",\n "items": ' + deep_json() + b"}\n")
     bad = BadInput()
     assert list(read_events(document, bad)) == []
-    assert bad.counts == {"deeply nested JSON": 1}
+    assert bad.counts == {"JSON beyond limits": 1}
+
+
+def test_a_bad_eventlist_item_is_skipped_and_the_rest_is_read(tmp_path: Path) -> None:
+    event = (K8S / "exec_pod.json").read_bytes().strip()
+    document = tmp_path / "list.json"
+    document.write_bytes(
+        b'{"kind": "EventList", "apiVersion": "audit.k8s.io/v1",\n "items": ['
+        + b", ".join([event, b'{"verb": 3}', b"[]", event])
+        + b"]}\n"
+    )
+    bad = BadInput()
+    assert len(list(read_events(document, bad))) == 2
+    assert bad.counts == {"non-audit JSON": 2}
+
+
+def test_an_eventlist_of_too_many_values_is_skipped_unbuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SEAWALL_MAX_JSON_VALUES", "1000")
+    document = tmp_path / "list.json"
+    document.write_bytes(b'{"kind": "EventList",\n "items": [' + b"{}," * 1000 + b"{}]}\n")
+    bad = BadInput()
+    assert list(read_events(document, bad)) == []
+    assert bad.counts == {"JSON beyond limits": 1}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -128,3 +130,15 @@ def test_matching_never_fails(indicators: list[str], probe: str) -> None:
     for i in indicators:
         s.add(i)
     s.match(probe)
+
+
+def test_intel_files_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(InputError, match="a character device"):
+        IntelDB().load("tor", Path("/dev/zero"))
+    many = tmp_path / "many.txt"
+    many.write_text("".join(f"10.0.{i // 256}.{i % 256}\n" for i in range(1000)))
+    monkeypatch.setenv("SEAWALL_MAX_INTEL_INDICATORS", "999")
+    with pytest.raises(InputError, match="more than 999 indicators"):
+        IntelDB().load("tor", many)
+    monkeypatch.setenv("SEAWALL_MAX_INTEL_INDICATORS", "1000")
+    assert IntelDB().load("tor", many) == 1000

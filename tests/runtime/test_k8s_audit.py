@@ -150,13 +150,13 @@ def test_v1_event_without_api_version_and_failed_request() -> None:
             b'{"kind":"Event","apiVersion":"audit.k8s.io/v2","verb":"get","auditID":"x"}',
             "unsupported audit apiVersion",
         ),
-        (b"[" * 100_000 + b"]" * 100_000, "deeply nested JSON"),
+        (b"[" * 100_000 + b"]" * 100_000, "JSON beyond limits"),
         (
             b'{"kind":"Event","verb":"get","auditID":"x","requestObject":'
             + b"[" * 100_000
             + b"]" * 100_000
             + b"}",
-            "deeply nested JSON",
+            "JSON beyond limits",
         ),
     ],
 )

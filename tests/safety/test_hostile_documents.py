@@ -35,6 +35,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
         ("deep.json", deep_json()),
         ("bomb.yaml", alias_bomb().encode()),
         ("sbom.json", SBOM.encode()),
+        ("wide.json", b"[" + b"{}," * 4_100_000 + b"{}]"),  # 12 MB: gigabytes once built
     ):
         made[name.split(".")[0]] = tmp_path / name
         (tmp_path / name).write_bytes(content)
@@ -47,7 +48,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
         (["k8s", "scan", "{fifo}"], ["a FIFO, not a regular file"]),
         (["k8s", "scan", "{zero}"], ["a character device, not a regular file"]),
         (["k8s", "scan", "{bomb}"], ["more than 2000000 nodes"]),
-        (["k8s", "scan", "{deep}"], ["nests deeper than 64 levels"]),
+        (["k8s", "scan", "{deep}"], ["JSON nested deeper than 64 levels"]),
+        (["k8s", "scan", "{wide}"], ["JSON of more than 2000000 values"]),
+        (["sbom", "match", "{wide}"], ["JSON of more than 4000000 values"]),
         (["sbom", "match", "{fifo}"], ["a FIFO"]),
         (["sbom", "match", "{zero}"], ["a character device"]),
         (["sbom", "match", "{deep}"], ["nested deeper than 64 levels"]),
@@ -131,7 +134,7 @@ def test_nested_event_lines_are_skipped_and_the_rest_is_read(tmp_path: Path) -> 
     events.write_bytes(b'{"kind": "Event", "x": ' + deep_json() + b"}\n")
     result = run_limited("runtime", "replay", str(events), timeout=60)
     assert result.returncode == 0, result.stderr
-    assert "1 deeply nested JSON" in result.stderr and "Traceback" not in result.stderr
+    assert "1 JSON beyond limits" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.fixture(scope="module")

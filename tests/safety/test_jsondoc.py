@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.errors import InputError, UnsafeInputError
-from seawall.safety.jsondoc import decode_json, decode_records
+from seawall.safety.jsondoc import JsonLimitError, decode_json, decode_records, parse_json
 
 
 class _Statement(msgspec.Struct):
@@ -35,6 +35,17 @@ class _Document(msgspec.Struct):
 def test_wrong_types_are_named_by_field(data: bytes, message: str) -> None:
     with pytest.raises(InputError, match=message):
         decode_json(data, "F", _Document)
+
+
+def test_values_are_counted_before_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 22 values, counted as 23 (commas + opening brackets + 1), whatever the strings hold
+    wide = b"[" + b'{"a": "x,[{"},' * 10 + b"{}]"
+    assert len(parse_json(wide, max_values=23)) == 11
+    with pytest.raises(JsonLimitError, match="JSON of more than 22 values"):
+        parse_json(wide, max_values=22)
+    monkeypatch.setenv("SEAWALL_MAX_JSON_VALUES", "5")
+    with pytest.raises(UnsafeInputError, match="F: JSON of more than 5 values"):
+        decode_json(wide, "F")
 
 
 def test_nesting_is_refused_before_parsing() -> None:

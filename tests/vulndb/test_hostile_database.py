@@ -66,6 +66,10 @@ SCHEMA_ATTACKS: dict[str, tuple[str, ...]] = {
     "extra-table": ("CREATE TABLE extra (x)",),
     "expression-index": ("CREATE INDEX i ON advisories (length(id) + crc)",),
     "missing-table": ("DROP TABLE epss",),
+    "virtual-table": (
+        "DROP TABLE kev",
+        "CREATE VIRTUAL TABLE kev USING rtree(cve, a, b)",
+    ),
     "generated-column": (
         "ALTER TABLE kev RENAME TO old_kev",
         "CREATE TABLE kev (cve TEXT PRIMARY KEY, b BLOB AS (zeroblob(2000000000))) WITHOUT ROWID",
@@ -170,4 +174,21 @@ def test_a_value_of_the_wrong_type_is_refused(good_db: Path, tmp_path: Path) -> 
 def test_a_hostile_bundle_is_an_input_error(good_db: Path, tmp_path: Path) -> None:
     hostile = altered(good_db, tmp_path, *SCHEMA_ATTACKS["zeroblob-view"])
     with pytest.raises(InputError, match=r"^bundle .*hostile\.db is corrupt"):
+        import_paths(tmp_path / "new.db", [hostile])
+
+
+def test_a_bundle_with_a_damaged_page_is_refused_before_it_is_copied(
+    good_db: Path, tmp_path: Path
+) -> None:
+    with sqlite3.connect(good_db) as connection:
+        (root,) = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = 'kev'")
+    connection.close()
+    data = bytearray(good_db.read_bytes())
+    page_size = struct.unpack_from(">H", data, 16)[0]
+    data[(root[0] - 1) * page_size] = 0x07  # not a page type: opening does not read it
+    hostile = tmp_path / "bundle.db"
+    hostile.write_bytes(bytes(data))
+    with AdvisoryStore.open(hostile) as store, pytest.raises(StoreError, match="malformed"):
+        store.quick_check()
+    with pytest.raises(InputError, match=r"^bundle .*bundle\.db is corrupt"):
         import_paths(tmp_path / "new.db", [hostile])

@@ -144,3 +144,24 @@ def test_a_record_of_the_wrong_shape_names_the_field() -> None:
             decode(data, name)
     with pytest.raises(RecordError, match="nested deeper than 64 levels"):
         decode(b'{"id": "X", "details": ' + b"[" * 100_000, "deep.json")
+
+
+def test_enrichment_files_are_regular_bounded_and_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gzip
+
+    from seawall.vulndb.enrich import read_epss, read_kev
+
+    for reader in (read_kev, read_epss):
+        with pytest.raises(InputError, match="a character device"):
+            reader(Path("/dev/zero"))
+    kev = tmp_path / "known_exploited_vulnerabilities.json"
+    kev.write_text('{"vulnerabilities": 3}')
+    with pytest.raises(InputError, match="field vulnerabilities: expected list, got int"):
+        read_kev(kev)
+    epss = tmp_path / "epss.csv.gz"
+    epss.write_bytes(gzip.compress(b"cve,epss,percentile\n" + b"\n" * 100_000))
+    monkeypatch.setenv("SEAWALL_MAX_EPSS_BYTES", "50000")
+    with pytest.raises(InputError, match="larger than 50000 bytes"):
+        read_epss(epss)

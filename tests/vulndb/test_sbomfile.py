@@ -126,3 +126,27 @@ def test_any_structure_is_an_inventory_or_an_input_error(
         path.write_bytes(json.dumps(document).encode())
         with contextlib.suppress(InputError):
             load_inventory(path)
+
+
+def test_seawall_cyclonedx_reads_back_package_for_package() -> None:
+    from seawall.model import OSInfo
+    from seawall.report.cyclonedx import inventory_to_cyclonedx
+    from seawall.vulndb.sbomfile import parse_inventory
+
+    packages = (
+        Package(ecosystem=Ecosystem.DEB, name="openssl", version="3.0.11-1~deb12u2",
+                path="/var/lib/dpkg/status", source_name="openssl", arch="amd64",
+                purl="pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12"),
+        Package(ecosystem=Ecosystem.PYPI, name="requests", version="2.31.0",
+                path="/app/requirements.txt", purl="pkg:pypi/requests@2.31.0"),
+    )  # fmt: skip
+    inventory = Inventory(
+        image=ImageInfo(reference="app:1", source="docker"),
+        distro=OSInfo(id="debian", version_id="12"),
+        packages=packages,
+    )
+    read = parse_inventory(inventory_to_cyclonedx(inventory).encode(), "bom.json")
+    assert read.warnings == ()
+    assert [(p.ecosystem, p.name, p.version, p.path) for p in read.packages] == [
+        (p.ecosystem, p.name, p.version, p.path) for p in packages
+    ]

@@ -5,8 +5,8 @@ Manifests are untrusted. Each file must be a regular file within the ``MANIFEST`
 (:mod:`seawall.safety.limits`), checked before a byte is parsed; YAML goes through the safe
 loader (:mod:`seawall.safety.yaml`: bounded nesting, aliases against a node budget, no
 timestamps or tags, at most ``MANIFEST_DOCUMENTS`` documents counted while parsing); JSON
-has its nesting checked before msgspec recurses and its nodes counted after. Every problem
-is one :class:`~seawall.errors.InputError` naming the file and document.
+has its nesting and its values (the same budget) checked before msgspec builds anything.
+Every problem is one :class:`~seawall.errors.InputError` naming the file and document.
 """
 
 from __future__ import annotations
@@ -16,13 +16,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from seawall.errors import InputError, UnsafeInputError
 from seawall.policy.objects import KubeObject, normalise
 from seawall.safety.files import read_regular
+from seawall.safety.jsondoc import JsonError, JsonLimitError, parse_json
 from seawall.safety.limits import max_bytes, max_count
-from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
 from seawall.safety.yaml import MAX_NODES, read_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -30,32 +28,14 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 NOT_MANIFESTS = ("kustomization.yaml", "kustomization.yml", "Chart.yaml", "values.yaml")
 
 
-def _check_bounded(document: Any, where: str) -> None:
-    """Refuse a JSON document of more nodes than a YAML one may expand to."""
-    budget = MAX_NODES
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        budget -= 1
-        if budget < 0:
-            raise UnsafeInputError(f"{where}: more than {MAX_NODES} nodes")
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
 def _documents(data: bytes, where: str) -> list[Any]:
     if data.lstrip()[:1] in (b"{", b"["):
-        if json_too_deep(data):
-            raise UnsafeInputError(f"{where}: nests deeper than {MAX_JSON_DEPTH} levels")
         try:
-            document = msgspec.json.decode(data)
-        except msgspec.DecodeError:
+            return [parse_json(data, max_values=MAX_NODES)]
+        except JsonLimitError as exc:
+            raise UnsafeInputError(f"{where}: {exc}") from None
+        except JsonError:
             pass  # YAML flow style also starts with { or [; let the YAML parser decide
-        else:
-            _check_bounded(document, where)
-            return [document]
     return read_yaml(data, where, max_documents=max_count("MANIFEST_DOCUMENTS"))
 
 

@@ -18,8 +18,9 @@ from seawall.contract import Envelope, Kind, decode
 from seawall.errors import InputError
 from seawall.image.reference import parse_reference
 from seawall.model import Severity, Status
-
-MAX_RESULTS_FILE = 512 * 1024 * 1024
+from seawall.safety.files import read_regular
+from seawall.safety.jsondoc import decode_json
+from seawall.safety.limits import max_bytes
 
 
 class ImageVulnerability(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,10 +88,7 @@ def _documents(data: bytes, source: str) -> Iterator[bytes]:
     """One envelope per file, a JSON array of envelopes, or one envelope per line."""
     stripped = data.strip()
     if stripped.startswith(b"["):
-        try:
-            items = msgspec.json.decode(stripped, type=list[msgspec.Raw])
-        except msgspec.DecodeError as exc:
-            raise InputError(f"{source}: not JSON: {exc}") from None
+        items = decode_json(stripped, source, list[msgspec.Raw])
         yield from (bytes(item) for item in items)
     elif b"\n{" in stripped:
         yield from (line for line in stripped.splitlines() if line.strip())
@@ -103,12 +101,7 @@ def load_scan_results(paths: Sequence[Path]) -> ScanLookup:
     wins)."""
     envelopes: list[Envelope] = []
     for path in paths:
-        try:
-            if path.stat().st_size > MAX_RESULTS_FILE:
-                raise InputError(f"{path}: larger than {MAX_RESULTS_FILE} bytes")
-            data = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        data = read_regular(path, max_bytes("SCAN_RESULTS"))
         for number, document in enumerate(_documents(data, str(path)), start=1):
             envelope = decode(document, f"{path} (document {number})")
             if envelope.kind is not Kind.IMAGE_SCAN:

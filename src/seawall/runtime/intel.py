@@ -6,28 +6,32 @@ from the header or the cell contents) and STIX 2.1 bundles (indicator patterns a
 ``ipv4-addr``/``ipv6-addr``/``domain-name``/``url`` objects). Matching is exact for
 addresses, by network for CIDRs and by suffix for domains (``pool.evil.example`` matches
 ``evil.example``).
+
+Files are read as regular files within the ``INTEL`` cap and their lines one at a time (never
+as a list); a file of more than ``INTEL_INDICATORS`` indicators is refused.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import ipaddress
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from seawall.errors import InputError
 from seawall.safety.files import read_regular
 from seawall.safety.jsondoc import decode_json
-from seawall.safety.limits import max_bytes
+from seawall.safety.limits import max_bytes, max_count
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _STIX_VALUE = re.compile(
     r"(ipv4-addr|ipv6-addr|domain-name|url|network-traffic:dst_ref\.value)\s*:\s*value\s*=\s*'((?:[^'\\]|\\.)*)'"
 )
 _CSV_COLUMNS = ("ip", "host", "domain", "url", "ioc", "dst")
+_LINE = re.compile(r"[^\r\n]+")
 
 
 class IpMatcher:
@@ -143,35 +147,42 @@ class IntelDB:
         target = self.category(category)
         before = len(target)
         stripped = text.lstrip()
+        indicators: Iterable[str]
         if stripped.startswith("{"):
             indicators = stix_indicators(stripped, origin)
         elif _looks_like_csv(text):
             indicators = csv_indicators(text)
         else:
             indicators = plain_indicators(text)
-        for indicator in indicators:
+        limit = max_count("INTEL_INDICATORS")
+        for number, indicator in enumerate(indicators, 1):
+            if number > limit:
+                raise InputError(f"{origin}: more than {limit} indicators")
             target.add(indicator)
         return len(target) - before
 
 
-def plain_indicators(text: str) -> list[str]:
+def _lines(text: str) -> Iterator[str]:
+    """The non-empty lines of ``text``, one at a time."""
+    return (match.group() for match in _LINE.finditer(text))
+
+
+def plain_indicators(text: str) -> Iterator[str]:
     """One indicator per line; ``#`` starts a comment; extra words after the first are ignored."""
-    out = []
-    for line in text.splitlines():
+    for line in _lines(text):
         word = line.split("#", 1)[0].strip().split()
         if word:
-            out.append(word[0])
-    return out
+            yield word[0]
 
 
 def _looks_like_csv(text: str) -> bool:
-    for line in text.splitlines():
+    for line in _lines(text):
         if line.strip() and not line.lstrip().startswith("#"):
             return line.count(",") >= 2
     return False
 
 
-def csv_indicators(text: str) -> list[str]:
+def csv_indicators(text: str) -> Iterator[str]:
     """Indicator cells of an abuse.ch-style CSV export.
 
     The header is the last ``#`` comment line before the data (abuse.ch) or the first row;
@@ -179,30 +190,35 @@ def csv_indicators(text: str) -> list[str]:
     cell that is an IP address or a URL is taken (never bare words: malware names such as
     ``win.emotet`` look like domains).
     """
-    lines = text.splitlines()
+    lines = _lines(text)
     header: list[str] = []
-    data: list[str] = []
+    first = ""
     for line in lines:
         if line.lstrip().startswith("#"):
             candidate = line.lstrip("# ").strip()
             if candidate.count(",") >= 2:
                 header = next(csv.reader([candidate]))
         elif line.strip():
-            data.append(line)
-    rows = list(csv.reader(io.StringIO("\n".join(data))))
-    if not header and rows and not any(IntelSet("x").add(c) for c in rows[0]):
-        header, rows = rows[0], rows[1:]
+            first = line
+            break
+    data = (ln for ln in itertools.chain([first], lines) if ln.strip() and ln.lstrip()[:1] != "#")
+    rows: Iterator[list[str]] = csv.reader(data)
+    row = next(rows, None)
+    if row is None:
+        return
+    if header or any(IntelSet("x").add(c) for c in row):
+        rows = itertools.chain([row], rows)
+    else:
+        header = row
     wanted = [
         i for i, name in enumerate(header) if any(k in name.strip().lower() for k in _CSV_COLUMNS)
     ]
-    out: list[str] = []
     probe = IpMatcher()
     for row in rows:
         if wanted:
-            out.extend(row[i] for i in wanted if i < len(row))
+            yield from (row[i] for i in wanted if i < len(row))
         else:
-            out.extend(c for c in row if "://" in c or probe.add(c.strip().strip('"')))
-    return out
+            yield from (c for c in row if "://" in c or probe.add(c.strip().strip('"')))
 
 
 def stix_indicators(text: str, origin: str) -> list[str]:

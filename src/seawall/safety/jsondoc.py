@@ -1,8 +1,9 @@
 """Decoding untrusted JSON into declared types, with one kind of error message.
 
-Every JSON reader goes through :func:`decode_json`: the nesting is checked before any
-parser recurses (:mod:`seawall.safety.nesting`), then msgspec decodes and type-checks in one
-pass in C against a struct (or ``Any``). A wrong type is reported as the field and the two
+Every JSON reader goes through :func:`decode_json` (or :func:`parse_json`): the nesting and
+the number of values are checked before any parser recurses or builds anything
+(:mod:`seawall.safety.nesting`), then msgspec decodes and type-checks in one pass in C
+against a struct (or ``Any``). A wrong type is reported as the field and the two
 types, ``FILE: field statements: expected list, got int``, whatever the reader.
 
 Multi-record inputs declare their records as ``msgspec.Raw`` in the envelope and decode each
@@ -19,7 +20,8 @@ from typing import Any, TypeVar, overload
 import msgspec
 
 from seawall.errors import InputError, UnsafeInputError
-from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
+from seawall.safety.limits import max_count
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_problem
 
 T = TypeVar("T")
 _TYPE_NAMES = {"array": "list", "object": "object", "str": "string", "null": "null"}
@@ -54,19 +56,24 @@ class JsonError(ValueError):
     """Not JSON, or not of the declared type; the message names the field."""
 
 
-class JsonDepthError(JsonError):
-    """Nested deeper than :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`."""
+class JsonLimitError(JsonError):
+    """Nested too deep, or too many values, to be parsed at all."""
 
 
 @overload
-def parse_json(data: bytes) -> Any: ...
+def parse_json(data: bytes, *, max_values: int | None = None) -> Any: ...
 @overload
-def parse_json(data: bytes, type: type[T]) -> T: ...
-def parse_json(data: bytes, type: Any = Any) -> Any:
+def parse_json(data: bytes, type: type[T], *, max_values: int | None = None) -> T: ...
+def parse_json(data: bytes, type: Any = Any, *, max_values: int | None = None) -> Any:
     """``data`` decoded as ``type``; :class:`JsonError` without a name, for readers of
-    records that report their own (an OSV record, an event line)."""
-    if json_too_deep(data):
-        raise JsonDepthError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+    records that report their own (an OSV record, an event line). Refused unparsed
+    (:class:`JsonLimitError`): nesting deeper than
+    :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`, more than ``max_values`` values
+    (default: the ``JSON_VALUES`` cap)."""
+    limit = max_values if max_values is not None else max_count("JSON_VALUES")
+    problem = json_problem(data, MAX_JSON_DEPTH, limit)
+    if problem:
+        raise JsonLimitError(problem)
     try:
         return msgspec.json.decode(data, type=type)
     except msgspec.ValidationError as exc:
@@ -80,11 +87,11 @@ def decode_json(data: bytes, name: str) -> Any: ...
 @overload
 def decode_json(data: bytes, name: str, type: type[T]) -> T: ...
 def decode_json(data: bytes, name: str, type: Any = Any) -> Any:
-    """``data`` decoded as ``type``. UnsafeInputError when it nests too deep, InputError
-    when it is not JSON or not of that type, both naming ``name``."""
+    """``data`` decoded as ``type``. UnsafeInputError when it nests too deep or holds too
+    many values, InputError when it is not JSON or not of that type, both naming ``name``."""
     try:
         return parse_json(data, type)
-    except JsonDepthError as exc:
+    except JsonLimitError as exc:
         raise UnsafeInputError(f"{name}: {exc}") from None
     except JsonError as exc:
         raise InputError(f"{name}: {exc}") from None

@@ -20,11 +20,12 @@ BYTES = {
     "VEX": 32 * MiB,  # an OpenVEX or CycloneDX VEX document
     "IGNORE": 4 * MiB,  # an --ignore-file
     "SBOM": 128 * MiB,  # an inventory given to `sbom match`
+    "SCAN_RESULTS": 512 * MiB,  # image-scan results given to `k8s scan --scan-results`
     "OSV_RECORD": 32 * MiB,  # one OSV record (file or zip member)
     "RULES": 8 * MiB,  # a runtime rule file
-    "INTEL": 256 * MiB,  # a threat-intelligence list or STIX bundle
+    "INTEL": 64 * MiB,  # a threat-intelligence list or STIX bundle
     "SETTINGS": 4 * MiB,  # policy settings
-    "EVENT_DOCUMENT": 256 * MiB,  # a whole-file Kubernetes audit EventList
+    "EVENT_DOCUMENT": 64 * MiB,  # a whole-file Kubernetes audit EventList
     "AUDIT_EVENT": 4 * MiB,  # one Kubernetes audit event (a line, a webhook body)
     "DOCKER_EVENT": MiB,  # one recorded Docker event line
     "AUDITD_LINE": 64 * 1024,  # one auditd log line
@@ -35,6 +36,8 @@ BYTES = {
 }
 COUNTS = {
     "MANIFEST_DOCUMENTS": 100_000,  # YAML documents in one manifest file
+    "JSON_VALUES": 4_000_000,  # values in one JSON document (a large SBOM: ~1 million)
+    "INTEL_INDICATORS": 2_000_000,  # indicators in one intel file (large feeds: ~100,000)
 }
 
 

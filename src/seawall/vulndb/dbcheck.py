@@ -14,7 +14,8 @@ forged header makes SQLite trust sizes that are not there. So, in order:
   memory-mapped I/O, and a schema that is not trusted to call functions;
 - its schema is exactly the expected one: the same tables with the same columns (names,
   types, defaults, keys, no generated columns), their automatic indexes and nothing else: no
-  view, trigger, extra table or index.
+  view, trigger, virtual, extra table or index;
+- a bundle (read whole by ``db import``) also passes ``PRAGMA quick_check``.
 
 Every problem is a :class:`DatabaseRefused` naming it; the store reports it as a corrupt
 database.
@@ -52,7 +53,7 @@ def check_header(path: Path) -> None:
             size = os.fstat(stream.fileno()).st_size
             header = stream.read(HEADER_BYTES)
     except InputError as exc:
-        raise DatabaseRefused(exc.message) from None
+        raise DatabaseRefused(exc.message.removeprefix(f"{path}: ")) from None
     if size > limit:
         raise DatabaseRefused(f"larger than {limit} bytes ({size})")
     if len(header) < HEADER_BYTES or not header.startswith(MAGIC):
@@ -75,10 +76,11 @@ def check_header(path: Path) -> None:
 
 
 def _layout(connection: sqlite3.Connection) -> dict[str, Any]:
-    """What the schema check compares: every schema object (type, name, table, whether it
-    has SQL of its own) and every table's columns as ``table_xinfo`` describes them."""
+    """What the schema check compares: every schema object (type, name, table, and whether
+    it is made by SQL of its own: an index that is not automatic, a virtual table) and every
+    table's columns as ``table_xinfo`` describes them."""
     objects = sorted(
-        (str(kind), str(name), str(table), sql is not None and kind == "index")
+        (str(kind), str(name), str(table), _made_by_hand(str(kind), sql))
         for kind, name, table, sql in connection.execute(
             "SELECT type, name, tbl_name, sql FROM sqlite_master"
         )
@@ -89,6 +91,12 @@ def _layout(connection: sqlite3.Connection) -> dict[str, Any]:
         if kind == "table"
     }
     return {"objects": objects, "columns": columns}
+
+
+def _made_by_hand(kind: str, sql: object) -> bool:
+    if kind == "index":
+        return sql is not None
+    return isinstance(sql, str) and sql.lstrip()[:14].upper() == "CREATE VIRTUAL"
 
 
 @functools.cache
@@ -111,6 +119,17 @@ def _check_schema(connection: sqlite3.Connection, schema: str) -> None:
     for table, columns in expected["columns"].items():
         if actual["columns"][table] != columns:
             raise DatabaseRefused(f"table {table!r} does not have the expected columns")
+
+
+def quick_check(connection: sqlite3.Connection) -> None:
+    """SQLite's own walk over every page (``PRAGMA quick_check``): for a bundle about to be
+    copied whole, where its cost (linear in the file) is paid once."""
+    try:
+        problems = [str(row[0]) for row in connection.execute("PRAGMA quick_check(5)")]
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseRefused(str(exc)) from None
+    if problems != ["ok"]:
+        raise DatabaseRefused("; ".join(problems)[:300])
 
 
 def open_database(path: Path, schema: str) -> sqlite3.Connection:

@@ -107,6 +107,7 @@ class Feeder:
         bundle is input: one that is corrupt or hostile is an InputError (exit 2)."""
         try:
             with AdvisoryStore.open(path) as bundle:
+                bundle.quick_check()
                 self.report.added += copy_store(bundle, self.builder)
                 kev, epss = bundle.enrichment()
         except StoreError as exc:

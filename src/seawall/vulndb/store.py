@@ -25,7 +25,7 @@ from seawall.errors import EnvironmentFailure
 from seawall.model import Advisory, Affected
 from seawall.safety.jsondoc import JsonError, parse_json
 from seawall.vulndb.codec import ChecksumError, Codec, crc
-from seawall.vulndb.dbcheck import DatabaseRefused, open_database
+from seawall.vulndb.dbcheck import DatabaseRefused, open_database, quick_check
 from seawall.vulndb.keys import normalise_package
 
 FORMAT = "1"
@@ -164,6 +164,13 @@ class AdvisoryStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def quick_check(self) -> None:
+        """Check every page of the file (a bundle, before it is copied); StoreError if bad."""
+        try:
+            quick_check(self._db)
+        except DatabaseRefused as exc:
+            raise corrupt(self.path, str(exc)) from None
 
     def __enter__(self) -> AdvisoryStore:
         return self

@@ -12,6 +12,10 @@ reported, so ignores cannot silently outlive their review.
 Documents are parsed from their content (:func:`parse_vex`, :func:`parse_ignore_file`), so a
 server can pass what was uploaded; :func:`load_vex` and :func:`load_ignore_file` read a file
 first. The scan engine takes the resulting :class:`Suppression` statements, never paths.
+
+Both are untrusted: regular files within the ``VEX`` and ``IGNORE`` caps, VEX decoded against
+declared types (a bad envelope refuses the document, naming the field; a bad statement is a
+warning in the report and is skipped), the ignore file through the safe YAML loader.
 """
 
 from __future__ import annotations

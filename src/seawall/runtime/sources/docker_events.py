@@ -34,8 +34,8 @@ from seawall.runtime.events import (
     url_hosts,
 )
 from seawall.runtime.timeutil import iso_from_epoch
-from seawall.safety.limits import max_bytes
-from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
+from seawall.safety.limits import max_bytes, max_count
+from seawall.safety.nesting import MAX_JSON_DEPTH, json_problem
 
 SOURCE = "docker"
 _INSPECT_CACHE = 2048
@@ -76,8 +76,9 @@ def parse_record(data: bytes, bad: BadInput) -> Event | None:
     if len(data) > max_bytes("DOCKER_EVENT"):
         bad("oversized Docker event", f"{len(data)} bytes")
         return None
-    if json_too_deep(data):
-        bad("deeply nested JSON", f"more than {MAX_JSON_DEPTH} levels")
+    problem = json_problem(data, MAX_JSON_DEPTH, max_count("JSON_VALUES"))
+    if problem:
+        bad("JSON beyond limits", problem)
         return None
     try:
         obj = msgspec.json.decode(data)
