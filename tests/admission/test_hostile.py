@@ -119,12 +119,18 @@ def test_oversized_headers_get_a_431(start_webhook: StartWebhook) -> None:
     still_healthy(webhook)
 
 
-def test_a_slow_client_is_cut_off(start_webhook: StartWebhook) -> None:
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_slow_client_is_cut_off(start_webhook: StartWebhook, part: str) -> None:
     webhook = start_webhook(PolicyEngine(NO_BUILTINS), read_timeout=1.0)
-    request = raw_post([JSON, ("Content-Length", "2")])
+    body = b" " * 100 + b"{}"
+    request = raw_post([JSON, ("Content-Length", str(len(body)))], body)
+    head, _, rest = request.partition(b"\r\n\r\n")
     with connect(webhook) as tls:
         started = time.monotonic()
-        for byte in request:  # a byte every 0.2 s: each recv is quick, the request is not
+        if part == "body":
+            tls.sendall(head + b"\r\n\r\n")  # the headers at once, then the body slowly
+        # A byte every 0.2 s: each recv is quick, the request as a whole is not.
+        for byte in request if part == "headers" else rest:
             if _closed(tls):
                 break
             tls.sendall(bytes([byte]))
