@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.errors import InputError
@@ -21,7 +21,17 @@ from seawall.policy.gatekeeper.budget import (
 )
 from seawall.policy.manifests import parse_manifests
 from seawall.policy.request import Review
-from tests.policy.hostile import HUNGRY, OWNER, SLOW, SLOW_CEL_TEMPLATE, library, pod
+from tests.policy.hostile import (
+    HUNGRY,
+    HUNGRY_REGO,
+    OWNER,
+    OWNER_REGO,
+    SLOW,
+    SLOW_CEL_TEMPLATE,
+    constraint_template,
+    library,
+    pod,
+)
 
 TIGHT = Budget(timeout=1.5, memory_mb=128, workers=1)
 
@@ -81,3 +91,32 @@ def test_a_bad_budget_variable_is_an_input_error(name: str, value: str) -> None:
         Budget.from_environment({name: value})
     except InputError as exc:
         assert name in str(exc)
+
+
+BROKEN_REGO = 'package k8sbroken\nviolation[{"msg": m}] { m := 1 / 0 }\n'
+KINDS = {"owner": OWNER_REGO, "hungry": HUNGRY_REGO, "broken": BROKEN_REGO}
+
+
+def renamed(rego: str, package: str) -> str:
+    """``rego`` in package ``package`` (each template of a library needs its own)."""
+    return f"package {package}\n" + rego.split("\n", 1)[1]
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=5))
+def test_each_outcome_of_a_batch_belongs_to_its_own_policy(kinds: list[str]) -> None:
+    names = [f"K8sT{i}{kind.title()}" for i, kind in enumerate(kinds)]
+    documents = [
+        constraint_template(name, renamed(KINDS[kind], name.lower()))
+        for name, kind in zip(names, kinds, strict=True)
+    ]
+    engine = PolicyEngine(library=library(*documents), builtin=False, budget=TIGHT)
+    found = evaluate(engine, pod())
+    for name, kind in zip(names, kinds, strict=True):
+        evidence = found[f"{name}/c"]
+        if kind == "owner":
+            assert evidence == "needs an owner label"
+        elif kind == "hungry":
+            assert f"{name}/c exceeded its budget (memory: 128 MB)" in evidence
+        else:
+            assert "policy error" in evidence and "budget" not in evidence
