@@ -4,6 +4,7 @@ templates of the batch, and the next evaluations, are answered as usual."""
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 
 import pytest
@@ -120,3 +121,17 @@ def test_each_outcome_of_a_batch_belongs_to_its_own_policy(kinds: list[str]) -> 
             assert f"{name}/c exceeded its budget (memory: 128 MB)" in evidence
         else:
             assert "policy error" in evidence and "budget" not in evidence
+
+
+def test_warming_starts_every_worker_only_when_there_are_templates() -> None:
+    budget = Budget(timeout=5, memory_mb=200, workers=2)  # a pool of its own
+    engine = PolicyEngine(library=library(OWNER), builtin=False, budget=budget)
+    before = len(multiprocessing.active_children())
+    engine.supervisor.warm([])
+    assert len(multiprocessing.active_children()) == before
+    engine.supervisor.warm(engine.library.templates.values())
+    assert len(multiprocessing.active_children()) == before + 2
+    assert evaluate(engine, pod())["K8sOwner/c"] == "needs an owner label"
+    assert len(multiprocessing.active_children()) == before + 2  # warm workers were reused
+    engine.supervisor.stop()
+    assert len(multiprocessing.active_children()) == before
