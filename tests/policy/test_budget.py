@@ -24,6 +24,7 @@ from seawall.policy.manifests import parse_manifests
 from seawall.policy.request import Review
 from tests.policy.hostile import (
     HUNGRY,
+    HUNGRY_CEL_TEMPLATE,
     HUNGRY_REGO,
     OWNER,
     OWNER_REGO,
@@ -40,6 +41,12 @@ TIGHT = Budget(timeout=1.5, memory_mb=128, workers=1)
 def evaluate(engine: PolicyEngine, text: str, review: Review | None = None) -> dict[str, str]:
     obj = parse_manifests(text, "pod")[0]
     return {d.finding.rule.id: d.finding.evidence for d in engine.evaluate(obj, review)}
+
+
+def test_a_cel_template_that_allocates_without_bound_exceeds_its_memory_budget() -> None:
+    engine = PolicyEngine(library=library(HUNGRY_CEL_TEMPLATE), builtin=False, budget=TIGHT)
+    found = evaluate(engine, pod(data=100_000))
+    assert "K8sHungryCel/c exceeded its budget (memory: 128 MB)" in found["K8sHungryCel/c"]
 
 
 def test_a_template_that_allocates_without_bound_exceeds_its_memory_budget() -> None:
