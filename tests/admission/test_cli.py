@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from seawall.policy.engine import PolicyEngine
@@ -161,3 +162,28 @@ def test_serve_with_a_missing_certificate_is_one_error_line(tmp_path: Path) -> N
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error:") and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--read-timeout=0", "read timeout must be a positive"),
+        ("--max-connections=0", "limits must be positive"),
+        ("--max-in-flight=-1", "limits must be positive"),
+    ],
+)
+def test_serve_refuses_limits_that_are_not_positive(
+    tmp_path: Path, option: str, message: str
+) -> None:
+    from seawall.admission.certs import issue
+
+    certs = issue(["localhost"])
+    (tmp_path / "tls.crt").write_bytes(certs.cert)
+    (tmp_path / "tls.key").write_bytes(certs.key)
+    result = seawall(
+        "admission", "serve", "--cert", str(tmp_path / "tls.crt"),
+        "--key", str(tmp_path / "tls.key"), option,
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: ") and message in line

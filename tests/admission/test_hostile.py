@@ -16,6 +16,8 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from seawall.policy.builtin import POD, BuiltinCheck, CheckContext, Violation
 from seawall.policy.engine import PolicyEngine
@@ -42,7 +44,8 @@ def connect(webhook: Webhook) -> ssl.SSLSocket:
 
 
 def exchange(webhook: Webhook, request: bytes) -> tuple[int, bytes]:
-    """Send raw bytes, read until the server closes or answers; the status and body."""
+    """Send raw bytes, read until the server closes or answers; the status (0 when it closed
+    without one) and body."""
     with connect(webhook) as tls:
         tls.sendall(request)
         received = b""
@@ -54,7 +57,7 @@ def exchange(webhook: Webhook, request: bytes) -> tuple[int, bytes]:
                 break
             received += chunk
     head, _, body = received.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
+    return (int(head.split(b" ", 2)[1]) if head else 0), body
 
 
 def _length(received: bytes) -> int:
@@ -112,6 +115,32 @@ def test_json_with_a_charset_is_accepted(start_webhook: StartWebhook) -> None:
     assert exchange(webhook, raw_post(headers, body))[0] == 200
 
 
+HEADER_NAMES = ["Content-Length", "content-length", "Transfer-Encoding", "Content-Type",
+                "Expect", "Connection", "X-Other"]  # fmt: skip
+HEADER_VALUES = st.one_of(
+    st.sampled_from(["0", "2", "-1", "1e3", "chunked", "application/json", "close", ""]),
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=20),
+)
+
+
+def test_arbitrary_headers_get_an_answer_or_a_close_never_a_crash(
+    start_webhook: StartWebhook,
+) -> None:
+    webhook = start_webhook(PolicyEngine(NO_BUILTINS), read_timeout=0.3)
+
+    @settings(max_examples=100, deadline=None)
+    @given(
+        st.lists(st.tuples(st.sampled_from(HEADER_NAMES), HEADER_VALUES), max_size=6),
+        st.binary(max_size=40),
+    )
+    def check(headers: list[tuple[str, str]], body: bytes) -> None:
+        code, _ = exchange(webhook, raw_post(headers, body))
+        assert code in (0, 400, 411, 413, 415, 417, 431), code
+
+    check()
+    still_healthy(webhook)
+
+
 def test_oversized_headers_get_a_431(start_webhook: StartWebhook) -> None:
     webhook = start_webhook(PolicyEngine(NO_BUILTINS))
     headers = [JSON, ("Content-Length", "2")] + [(f"X-Pad-{i}", "x" * 1000) for i in range(40)]
@@ -119,12 +148,18 @@ def test_oversized_headers_get_a_431(start_webhook: StartWebhook) -> None:
     still_healthy(webhook)
 
 
-def test_a_slow_client_is_cut_off(start_webhook: StartWebhook) -> None:
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_slow_client_is_cut_off(start_webhook: StartWebhook, part: str) -> None:
     webhook = start_webhook(PolicyEngine(NO_BUILTINS), read_timeout=1.0)
-    request = raw_post([JSON, ("Content-Length", "2")])
+    body = b" " * 100 + b"{}"
+    request = raw_post([JSON, ("Content-Length", str(len(body)))], body)
+    head, _, rest = request.partition(b"\r\n\r\n")
     with connect(webhook) as tls:
         started = time.monotonic()
-        for byte in request:  # a byte every 0.2 s: each recv is quick, the request is not
+        if part == "body":
+            tls.sendall(head + b"\r\n\r\n")  # the headers at once, then the body slowly
+        # A byte every 0.2 s: each recv is quick, the request as a whole is not.
+        for byte in request if part == "headers" else rest:
             if _closed(tls):
                 break
             tls.sendall(bytes([byte]))

@@ -26,6 +26,8 @@ OWNER_REGO = """package k8sowner
 violation[{"msg": "needs an owner label"}] { not input.review.object.metadata.labels.owner }
 """
 SLOW_CEL = "object.spec.containers.all(a, object.spec.containers.all(b, a == b || true))"
+# A copy of a long list per element of it: memory grows by megabytes per step.
+HUNGRY_CEL = "object.spec.data.map(a, object.spec.data + object.spec.data).size() > 0"
 
 
 def constraint_template(kind: str, rego: str = "", cel: str = "", namespace: str = "") -> str:
@@ -55,6 +57,7 @@ def constraint_template(kind: str, rego: str = "", cel: str = "", namespace: str
 HUNGRY = constraint_template("K8sHungry", HUNGRY_REGO)
 SLOW = constraint_template("K8sSlow", SLOW_REGO)
 SLOW_CEL_TEMPLATE = constraint_template("K8sSlowCel", cel=SLOW_CEL)
+HUNGRY_CEL_TEMPLATE = constraint_template("K8sHungryCel", cel=HUNGRY_CEL)
 OWNER = constraint_template("K8sOwner", OWNER_REGO)
 
 
@@ -66,9 +69,11 @@ def library(*documents: str) -> PolicyLibrary:
     return lib
 
 
-def pod(name: str = "p", containers: int = 1, namespace: str = "team") -> str:
+def pod(name: str = "p", containers: int = 1, namespace: str = "team", data: int = 0) -> str:
+    """A Pod with ``containers`` containers (and a ``spec.data`` list of ``data`` numbers)."""
     listed = ", ".join(f"{{name: c{i}, image: nginx}}" for i in range(containers))
+    numbers = f", data: [{', '.join(map(str, range(data)))}]" if data else ""
     return (
         f"apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {namespace}}}\n"
-        f"spec: {{containers: [{listed}]}}\n"
+        f"spec: {{containers: [{listed}]{numbers}}}\n"
     )

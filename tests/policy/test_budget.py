@@ -4,10 +4,11 @@ templates of the batch, and the next evaluations, are answered as usual."""
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.errors import InputError
@@ -21,7 +22,18 @@ from seawall.policy.gatekeeper.budget import (
 )
 from seawall.policy.manifests import parse_manifests
 from seawall.policy.request import Review
-from tests.policy.hostile import HUNGRY, OWNER, SLOW, SLOW_CEL_TEMPLATE, library, pod
+from tests.policy.hostile import (
+    HUNGRY,
+    HUNGRY_CEL_TEMPLATE,
+    HUNGRY_REGO,
+    OWNER,
+    OWNER_REGO,
+    SLOW,
+    SLOW_CEL_TEMPLATE,
+    constraint_template,
+    library,
+    pod,
+)
 
 TIGHT = Budget(timeout=1.5, memory_mb=128, workers=1)
 
@@ -29,6 +41,12 @@ TIGHT = Budget(timeout=1.5, memory_mb=128, workers=1)
 def evaluate(engine: PolicyEngine, text: str, review: Review | None = None) -> dict[str, str]:
     obj = parse_manifests(text, "pod")[0]
     return {d.finding.rule.id: d.finding.evidence for d in engine.evaluate(obj, review)}
+
+
+def test_a_cel_template_that_allocates_without_bound_exceeds_its_memory_budget() -> None:
+    engine = PolicyEngine(library=library(HUNGRY_CEL_TEMPLATE), builtin=False, budget=TIGHT)
+    found = evaluate(engine, pod(data=100_000))
+    assert "K8sHungryCel/c exceeded its budget (memory: 128 MB)" in found["K8sHungryCel/c"]
 
 
 def test_a_template_that_allocates_without_bound_exceeds_its_memory_budget() -> None:
@@ -81,3 +99,46 @@ def test_a_bad_budget_variable_is_an_input_error(name: str, value: str) -> None:
         Budget.from_environment({name: value})
     except InputError as exc:
         assert name in str(exc)
+
+
+BROKEN_REGO = 'package k8sbroken\nviolation[{"msg": m}] { m := 1 / 0 }\n'
+KINDS = {"owner": OWNER_REGO, "hungry": HUNGRY_REGO, "broken": BROKEN_REGO}
+
+
+def renamed(rego: str, package: str) -> str:
+    """``rego`` in package ``package`` (each template of a library needs its own)."""
+    return f"package {package}\n" + rego.split("\n", 1)[1]
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=5))
+def test_each_outcome_of_a_batch_belongs_to_its_own_policy(kinds: list[str]) -> None:
+    names = [f"K8sT{i}{kind.title()}" for i, kind in enumerate(kinds)]
+    documents = [
+        constraint_template(name, renamed(KINDS[kind], name.lower()))
+        for name, kind in zip(names, kinds, strict=True)
+    ]
+    engine = PolicyEngine(library=library(*documents), builtin=False, budget=TIGHT)
+    found = evaluate(engine, pod())
+    for name, kind in zip(names, kinds, strict=True):
+        evidence = found[f"{name}/c"]
+        if kind == "owner":
+            assert evidence == "needs an owner label"
+        elif kind == "hungry":
+            assert f"{name}/c exceeded its budget (memory: 128 MB)" in evidence
+        else:
+            assert "policy error" in evidence and "budget" not in evidence
+
+
+def test_warming_starts_every_worker_only_when_there_are_templates() -> None:
+    budget = Budget(timeout=5, memory_mb=200, workers=2)  # a pool of its own
+    engine = PolicyEngine(library=library(OWNER), builtin=False, budget=budget)
+    before = len(multiprocessing.active_children())
+    engine.supervisor.warm([])
+    assert len(multiprocessing.active_children()) == before
+    engine.supervisor.warm(engine.library.templates.values())
+    assert len(multiprocessing.active_children()) == before + 2
+    assert evaluate(engine, pod())["K8sOwner/c"] == "needs an owner label"
+    assert len(multiprocessing.active_children()) == before + 2  # warm workers were reused
+    engine.supervisor.stop()
+    assert len(multiprocessing.active_children()) == before

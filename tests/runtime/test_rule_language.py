@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -177,6 +178,7 @@ def test_lists_macros_and_nested_lists() -> None:
         ("undefined_macro", "neither a macro"),
         ("ka.response.code = abc", "is a number"),
         ("ka.verb matches '('", "bad regular expression"),
+        ("ka.verb matches 'a(?=b)'", "not an RE2 regular expression"),
         ("ka.sourceips in (not-an-ip)", "not an IP"),
         ("ka.verb = (a, b) and ka.response.code < (1, 2)", "takes one value"),
         ("ka.req.pod.host_network contains x", "does not apply"),
@@ -187,6 +189,13 @@ def test_load_time_errors_name_the_rule(condition: str, message: str) -> None:
         compile_one(condition).compile()
     assert "probe" in str(info.value)
     assert message in str(info.value)
+
+
+def test_a_catastrophic_regex_matches_in_linear_time() -> None:
+    started = time.perf_counter()
+    hostile = event(user={"username": "a" * 5000 + "!", "groups": []})
+    assert not matches("ka.user.name matches '^([a-z0-9]+-?)+$'", hostile)
+    assert time.perf_counter() - started < 1
 
 
 def test_recursive_macro_is_an_error() -> None:

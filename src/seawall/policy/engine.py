@@ -174,7 +174,7 @@ class PolicyEngine:
             evaluation_input = template.evaluation_input(obj, constraint, review, engine)
             jobs.append(Job(template, engine, evaluation_input, rule.id))
             applicable.append((constraint, rule, None))
-        outcomes = iter(self.supervisor.run(jobs, review.deadline) if jobs else [])
+        outcomes = iter(self.supervisor.run(jobs, review.deadline))
         decisions: list[Decision] = []
         for constraint, rule, error in applicable:
             action = constraint.enforcement_action
@@ -187,9 +187,12 @@ class PolicyEngine:
             for violation in outcome:
                 message = str(violation.get("msg", ""))
                 finding = Finding(
-                    rule=rule, status=Status.FAIL, resource=resource, evidence=message,
+                    rule=rule,
+                    status=Status.FAIL,
+                    resource=resource,
+                    evidence=message,
                     message=message,
-                )  # fmt: skip
+                )
                 decisions.append(Decision(finding, action))
         return decisions
 

@@ -51,6 +51,15 @@ def serve(
     max_request_bytes: Annotated[
         int, typer.Option(help="Larger AdmissionReviews are refused with 413.")
     ] = 3 * 1024 * 1024,
+    read_timeout: Annotated[
+        float, typer.Option(help="Seconds a request may take to arrive once it starts.")
+    ] = 10.0,
+    max_connections: Annotated[
+        int, typer.Option(help="Connections open at once; more are closed on arrival.")
+    ] = 128,
+    max_in_flight: Annotated[
+        int, typer.Option(help="Reviews decided at once; more get a 503.")
+    ] = 16,
     exempt_namespace: Annotated[
         list[str] | None, typer.Option(help="Namespace whose objects are never checked.")
     ] = None,
@@ -89,7 +98,15 @@ def serve(
             exempt_namespaces=(*engine.settings.exempt_namespaces, *exempt_namespace),
         )
     try:
-        settings = AdmissionSettings(mode.value, failure_policy.value, timeout, max_request_bytes)
+        settings = AdmissionSettings(
+            mode.value,
+            failure_policy.value,
+            timeout,
+            max_request_bytes,
+            read_timeout,
+            max_connections,
+            max_in_flight,
+        )
         tls = tls_context(cert, key)
     except ValueError as exc:
         raise InputError(str(exc)) from None

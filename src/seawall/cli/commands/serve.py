@@ -62,6 +62,7 @@ def serve(
 
     from seawall.center.app import create_app
     from seawall.center.config import CenterConfig
+    from seawall.center.slowclients import SlowClientTimeout
     from seawall.errors import InputError
 
     if (tls_cert is None) != (tls_key is None):
@@ -80,6 +81,7 @@ def serve(
     )
     uvicorn.run(
         app,
+        http=SlowClientTimeout,  # a deadline for each request's headers (slowloris)
         host=host,
         port=port,
         log_level="warning",

@@ -89,9 +89,10 @@ class Supervisor:
 
     def warm(self, templates: Iterable[ConstraintTemplate]) -> None:
         """Start every worker now and have it compile ``templates`` (a server does this
-        before taking requests, so that the first ones pay no start-up)."""
+        before taking requests, so that the first ones pay no start-up). Without templates
+        there is nothing to evaluate, and no worker is started."""
         chosen = list(templates)
-        while self._idle.qsize() < self.budget.workers:
+        while chosen and self._idle.qsize() < self.budget.workers:
             fresh = _Worker(self.budget.memory_mb)
             fresh.send(chosen, [])
             self._idle.put(fresh)
