@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -161,6 +162,29 @@ def require(role: Role) -> Callable[[Principal], Principal]:
 MAX_ID = 2**31 - 1  # row ids are INTEGER columns: larger ones cannot exist
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="The row's id")]
 AssetId = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+
+
+def _iso_time(value: object) -> object:
+    """Only ISO 8601 text is a time here: pydantic would also take ``-564`` as seconds since
+    1970, which the documented ``date-time`` format does not allow."""
+    if isinstance(value, str) and value.lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("expected an ISO 8601 date-time, e.g. 2024-05-01T12:00:00Z")
+    return value
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A time without a zone is UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value
+
+
+Since = Annotated[
+    dt.datetime | None,
+    BeforeValidator(_iso_time),
+    AfterValidator(_utc),
+    Query(description="Only what happened at or after this time (ISO 8601; UTC if no zone)"),
+]
 
 Reader = Annotated[Principal, Depends(require(Role.READER))]
 Contributor = Annotated[Principal, Depends(require(Role.CONTRIBUTOR))]

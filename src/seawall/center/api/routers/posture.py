@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 
 from seawall.center import triage
-from seawall.center.api.deps import DB, Contributor, Id, Reader, now
+from seawall.center.api.deps import DB, Contributor, Id, Reader, Since, now
 from seawall.center.api.schemas import (
     AlertChange,
     AlertItem,
@@ -97,7 +97,7 @@ def list_alerts(
         str, Query(alias="status", max_length=40, pattern=r"^((new|acknowledged|dismissed),?)*$")
     ] = "",
     severity: Annotated[str, Query(max_length=60, pattern=r"^[a-zA-Z,]*$")] = "",
-    since: dt.datetime | None = None,
+    since: Since = None,
     rule: Annotated[str, Query(max_length=300)] = "",
     tactic: Annotated[str, Query(max_length=100)] = "",
     sort: Literal["time", "last_time", "severity"] = "time",
@@ -108,8 +108,6 @@ def list_alerts(
         levels = severity_levels(severity)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    if since is not None and since.tzinfo is None:
-        since = since.replace(tzinfo=dt.UTC)
     page = alerts.list_alerts(
         session,
         caller.scope,
