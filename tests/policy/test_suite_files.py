@@ -75,6 +75,12 @@ def test_the_suite_itself_may_not_be_a_fifo(tmp_path: Path) -> None:
     assert_one_line_refusal(result, "a FIFO")
 
 
+@pytest.mark.parametrize("target", ['"a\\0b.yaml"', "[template.yaml]", "''"])
+def test_a_path_that_is_not_a_file_name_is_one_line(suite: Path, target: str) -> None:
+    result = run_limited("policy", "verify", str(point(suite, "template", target)))
+    assert_one_line_refusal(result, "a test needs template, constraint and case object paths")
+
+
 def test_a_missing_file_is_one_line(suite: Path) -> None:
     result = run_limited("policy", "verify", str(point(suite, "constraint", "nope.yaml")))
     assert_one_line_refusal(result, "nope.yaml", "no such file")

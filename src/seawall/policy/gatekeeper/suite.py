@@ -91,7 +91,7 @@ def _documents(path: Path) -> list[Mapping[str, Any]]:
 
 def _inside(base: Path, name: Any, suite: Path) -> Path:
     """``name``, a path the suite at ``suite`` gives, within the suite's directory ``base``."""
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or "\0" in name:
         raise InputError(f"{suite}: a test needs template, constraint and case object paths")
     relative = PurePosixPath(name)
     if relative.is_absolute() or ".." in relative.parts:
