@@ -44,7 +44,8 @@ def evaluate(engine: PolicyEngine, text: str, review: Review | None = None) -> d
 
 
 def test_a_cel_template_that_allocates_without_bound_exceeds_its_memory_budget() -> None:
-    engine = PolicyEngine(library=library(HUNGRY_CEL_TEMPLATE), builtin=False, budget=TIGHT)
+    roomy = Budget(timeout=30, memory_mb=128, workers=1)  # cel-python is slow to fill it
+    engine = PolicyEngine(library=library(HUNGRY_CEL_TEMPLATE), builtin=False, budget=roomy)
     found = evaluate(engine, pod(data=100_000))
     assert "K8sHungryCel/c exceeded its budget (memory: 128 MB)" in found["K8sHungryCel/c"]
 
@@ -142,3 +143,16 @@ def test_warming_starts_every_worker_only_when_there_are_templates() -> None:
     assert len(multiprocessing.active_children()) == before + 2  # warm workers were reused
     engine.supervisor.stop()
     assert len(multiprocessing.active_children()) == before
+
+
+def test_a_scan_waits_for_a_template_out_of_time_only_once() -> None:
+    engine = PolicyEngine(library=library(SLOW, OWNER), builtin=False, budget=TIGHT)
+    objects = [parse_manifests(pod(f"p{i}"), "pods")[0] for i in range(4)]
+    started = time.monotonic()
+    findings = engine.findings(objects)
+    assert time.monotonic() - started < 4  # one time budget (1.5 s), not four
+    slow = [f.evidence for f in findings if f.rule.id == "K8sSlow/c"]
+    assert len(slow) == 4 and "exceeded its budget (time: 1.5s)" in slow[0]
+    assert all("not evaluated: K8sSlow/c exceeded its time budget on Pod team/p0" in e
+               for e in slow[1:])  # fmt: skip
+    assert sum(f.rule.id == "K8sOwner/c" for f in findings) == 4

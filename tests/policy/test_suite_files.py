@@ -4,12 +4,20 @@ hang, a read outside the suite or a traceback."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from seawall.errors import InputError
+from seawall.policy.gatekeeper.suite import run_suite
+from tests.policy.hostile import pod
 from tests.policy.support import GATEKEEPER
 from tests.support.limits import assert_one_line_refusal, run_limited
 
@@ -75,6 +83,12 @@ def test_the_suite_itself_may_not_be_a_fifo(tmp_path: Path) -> None:
     assert_one_line_refusal(result, "a FIFO")
 
 
+@pytest.mark.parametrize("target", ['"a\\0b.yaml"', "[template.yaml]", "''"])
+def test_a_path_that_is_not_a_file_name_is_one_line(suite: Path, target: str) -> None:
+    result = run_limited("policy", "verify", str(point(suite, "template", target)))
+    assert_one_line_refusal(result, "a test needs template, constraint and case object paths")
+
+
 def test_a_missing_file_is_one_line(suite: Path) -> None:
     result = run_limited("policy", "verify", str(point(suite, "constraint", "nope.yaml")))
     assert_one_line_refusal(result, "nope.yaml", "no such file")
@@ -90,3 +104,36 @@ def test_a_yaml_bomb_in_a_case_object_is_refused(suite: Path) -> None:
     (suite / "bomb.yaml").write_text(bomb)
     result = run_limited("policy", "verify", str(point(suite, "object", "bomb.yaml")), timeout=60)
     assert_one_line_refusal(result, "bomb.yaml", "nodes")
+
+
+NAMES = st.sampled_from(["template.yaml", "constraint.yaml", "pod.yaml", "../x.yaml", "/etc"])
+SUITE_KEYS = ["name", "template", "constraint", "cases", "object", "assertions", "violations"]
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.text(max_size=5), NAMES)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(SUITE_KEYS),
+            inner,
+            max_size=5,
+        ),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(VALUES, min_size=1, max_size=3))
+def test_any_suite_structure_runs_or_is_an_input_error(tests: object) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        base = Path(directory)
+        shutil.copy(SOURCE / "template.yaml", base / "template.yaml")
+        constraint = SOURCE / "samples" / "repo-must-be-openpolicyagent" / "constraint.yaml"
+        shutil.copy(constraint, base / "constraint.yaml")
+        (base / "pod.yaml").write_text(pod())
+        suite = {"kind": "Suite", "apiVersion": "test.gatekeeper.sh/v1alpha1", "tests": tests}
+        (base / "suite.yaml").write_text(json.dumps(suite))
+        with contextlib.suppress(InputError):
+            for result in run_suite(base / "suite.yaml"):
+                assert isinstance(result.passed, bool)

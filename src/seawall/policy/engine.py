@@ -18,7 +18,7 @@ import msgspec
 from seawall.model import Finding, Resource, Rule, Status
 from seawall.policy.builtin import BuiltinCheck, CheckContext, Violation, builtin_checks
 from seawall.policy.discovery import ApiResource, relevant
-from seawall.policy.gatekeeper.budget import Budget
+from seawall.policy.gatekeeper.budget import Budget, BudgetExceeded
 from seawall.policy.gatekeeper.match import (
     NamespaceUnknown,
     kinds_match,
@@ -101,11 +101,18 @@ class PolicyEngine:
         return bool(namespace) and namespace in self.settings.exempt_namespaces
 
     def evaluate(
-        self, obj: KubeObject, review: Review | None = None, *, passes: bool = False
+        self,
+        obj: KubeObject,
+        review: Review | None = None,
+        *,
+        passes: bool = False,
+        given_up: dict[str, str] | None = None,
     ) -> list[Decision]:
         """Every decision on ``obj`` (empty when it complies or its namespace is exempt).
         With ``passes``, each policy that applied and found nothing gives a ``pass`` finding
-        too, so that reports can count healthy resources."""
+        too, so that reports can count healthy resources. ``given_up`` (policy id -> why),
+        shared by the evaluations of a batch, records templates that ran out of time, which
+        the rest of the batch does not wait for again."""
         if self.exempt(obj):
             return []
         review = review or Review()
@@ -136,14 +143,16 @@ class PolicyEngine:
                     )
                     action_here = "warn" if violation.status is Status.WARN else action
                     decisions.append(Decision(finding, action_here))
-        decisions.extend(self._constraints(obj, review, passes))
+        decisions.extend(self._constraints(obj, review, passes, given_up))
         return decisions
 
     @staticmethod
     def _passed(rule: Rule, resource: Resource) -> Finding:
         return Finding(rule=rule, status=Status.PASS, resource=resource)
 
-    def _constraints(self, obj: KubeObject, review: Review, passes: bool) -> list[Decision]:
+    def _constraints(
+        self, obj: KubeObject, review: Review, passes: bool, given_up: dict[str, str] | None
+    ) -> list[Decision]:
         """The decisions of the constraints that apply to ``obj``; their templates are
         evaluated together, in one batch, by the supervisor's workers."""
         old_labels = []
@@ -169,6 +178,9 @@ class PolicyEngine:
                 continue
             if not matches(constraint.match, obj, review.namespace_object, old_labels):
                 continue
+            if given_up is not None and rule.id in given_up:
+                applicable.append((constraint, rule, RuntimeError(given_up[rule.id])))
+                continue
             template = self.library.templates[constraint.kind]
             engine = template.engine(self.engine_preference)
             evaluation_input = template.evaluation_input(obj, constraint, review, engine)
@@ -181,6 +193,10 @@ class PolicyEngine:
             outcome: Outcome = error or next(outcomes)
             if isinstance(outcome, Exception):
                 decisions.append(self._error(rule, resource, outcome, action))
+                if given_up is not None and _out_of_time(outcome):
+                    given_up[rule.id] = (
+                        f"not evaluated: {rule.id} exceeded its time budget on {resource.label}"
+                    )
                 continue
             if passes and not outcome:
                 decisions.append(Decision(self._passed(rule, resource), action))
@@ -211,13 +227,23 @@ class PolicyEngine:
 
     def findings(self, objects: Iterable[KubeObject], *, passes: bool = False) -> list[Finding]:
         """Findings for a batch of objects (manifests or a cluster listing); the batch's
-        Namespaces give namespaceSelectors the labels of their namespace."""
+        Namespaces give namespaceSelectors the labels of their namespace. A template that runs
+        out of time on one object is an error on the others without being run again: a
+        runaway costs a scan its time budget once, not once per object."""
         batch = list(objects)
         namespaces = {o.name: o.raw for o in batch if o.kind == "Namespace"}
+        given_up: dict[str, str] = {}
         return [
             d.finding
             for obj in batch
             for d in self.evaluate(
-                obj, Review(namespace_object=namespaces.get(obj.namespace)), passes=passes
+                obj,
+                Review(namespace_object=namespaces.get(obj.namespace)),
+                passes=passes,
+                given_up=given_up,
             )
         ]
+
+
+def _out_of_time(error: Exception) -> bool:
+    return isinstance(error, BudgetExceeded) and error.resource == "time"

@@ -89,9 +89,17 @@ def _documents(path: Path) -> list[Mapping[str, Any]]:
     return found
 
 
+def _list(parent: Mapping[str, Any], field: str, suite: Path) -> list[Any]:
+    """``parent[field]``, a list (or nothing)."""
+    value = parent.get(field) or []
+    if not isinstance(value, list):
+        raise InputError(f"{suite}: {field} must be a list")
+    return value
+
+
 def _inside(base: Path, name: Any, suite: Path) -> Path:
     """``name``, a path the suite at ``suite`` gives, within the suite's directory ``base``."""
-    if not isinstance(name, str) or not name:
+    if not isinstance(name, str) or not name or "\0" in name:
         raise InputError(f"{suite}: a test needs template, constraint and case object paths")
     relative = PurePosixPath(name)
     if relative.is_absolute() or ".." in relative.parts:
@@ -143,7 +151,7 @@ def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
     suite = documents[0]
     suite_name = str(as_mapping(suite.get("metadata")).get("name") or path.parent.name)
     base = path.parent
-    for test in suite.get("tests") or []:
+    for test in _list(suite, "tests", path):
         test = as_mapping(test)
         test_name = str(test.get("name", "test"))
         library = _library(
@@ -153,7 +161,7 @@ def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
             raise InputError(f"{path}: test {test_name} needs one template and one constraint")
         template = next(iter(library.templates.values()))
         engines = [engine] if engine else list(template.engines)
-        for case in test.get("cases") or []:
+        for case in _list(test, "cases", path):
             case = as_mapping(case)
             case_name = str(case.get("name", "case"))
             if test.get("skip") or case.get("skip"):
