@@ -59,7 +59,7 @@ def start_webhook(certificates: Path, tmp_path: Path) -> Iterator[StartWebhook]:
             decider,
             tls_context(certificates / "tls.crt", certificates / "tls.key"),
         )
-        server.start_background()
+        server.start_background("webhook")
         verify = ssl.create_default_context(cafile=str(certificates / "ca.crt"))
         client = httpx.Client(
             base_url=f"https://localhost:{server.port}", verify=verify, timeout=10

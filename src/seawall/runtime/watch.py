@@ -11,10 +11,8 @@ from the start time.
 from __future__ import annotations
 
 import contextlib
-import http.server
 import logging
 import queue
-import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +23,7 @@ from typing import Any
 from seawall.contract.envelope import Asset
 from seawall.errors import EnvironmentFailure, InputError
 from seawall.model import Alert
+from seawall.runtime import webhook
 from seawall.runtime.alerts import AlertFolder, Detector, JsonLinesOutput, Output, WebhookOutput
 from seawall.runtime.badinput import BadInput
 from seawall.runtime.events import Event
@@ -34,7 +33,6 @@ from seawall.runtime.sources import auditd, k8s_audit
 from seawall.safety.limits import max_bytes
 
 DEFAULT_AUDITD_LOG = Path("/var/log/audit/audit.log")
-MAX_WEBHOOK_BODY = 32 * 1024 * 1024
 QUEUE_SIZE = 50_000
 log = logging.getLogger("seawall.runtime")
 
@@ -160,46 +158,18 @@ class Watcher:
         self.sources.append("Docker Engine events")
 
     def add_webhook(self, address: str, cert: Path | None, key: Path | None) -> None:
-        host, _, port = address.rpartition(":")
-        if not port.isdigit():
-            raise InputError(
-                f"bad --audit-webhook {address!r}", hint="use HOST:PORT, e.g. 0.0.0.0:8765"
-            )
-        watcher = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = self.headers.get("Content-Length", "")
-                if not length.isdigit() or int(length) > MAX_WEBHOOK_BODY:
-                    watcher.bad("oversized or unsized webhook batch", length)
-                    self.send_response(413)
-                    self.end_headers()
-                    self.close_connection = True
-                    return
-                body = self.rfile.read(int(length))
-                watcher.offer(_WebhookBatch(body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return  # one line per batch would flood the log
-
-        try:
-            server = http.server.ThreadingHTTPServer((host or "127.0.0.1", int(port)), Handler)
-        except OSError as exc:
-            raise EnvironmentFailure(f"cannot listen on {address}: {exc.strerror}") from None
-        server.daemon_threads = True
-        if cert is not None:
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(cert, key)
-            server.socket = context.wrap_socket(server.socket, server_side=True)
-        self.webhook_port = server.server_address[1]
+        server = webhook.listen(
+            address,
+            cert,
+            key,
+            on_batch=lambda body: self.offer(_WebhookBatch(body)),
+            on_refused=lambda why: self.bad("refused webhook request", why),
+        )
+        self.webhook_port = server.port
         self._stoppers.append(server.shutdown)
         self._thread("audit-webhook", server.serve_forever)
-        self.sources.append(
-            f"Kubernetes audit webhook on {host or '127.0.0.1'}:{self.webhook_port}"
-        )
+        host = str(server.server_address[0])
+        self.sources.append(f"Kubernetes audit webhook on {host}:{self.webhook_port}")
 
     # -- consumer -------------------------------------------------------------------------
 
