@@ -2,9 +2,11 @@
 
 Each cap has a default no real input comes near (a large Helm chart renders to a few MB, a
 big image's SBOM to a few tens) and can be raised or lowered for one run with the
-environment variable ``SEAWALL_MAX_<KIND>_BYTES`` (``SEAWALL_MAX_MANIFEST_DOCUMENTS`` for the
-one count). A cap is read when an input is opened, so a test or a user can set it per
-process; a value that is not a positive integer is a usage error naming the variable.
+environment variable ``SEAWALL_MAX_<KIND>_BYTES`` (``SEAWALL_MAX_<KIND>`` for the counts:
+``SEAWALL_MAX_MANIFEST_DOCUMENTS``, ``SEAWALL_MAX_JSON_VALUES``,
+``SEAWALL_MAX_INTEL_INDICATORS``). A cap is read when an input is opened, so a test or a user
+can set it per process; a value that is not a positive integer is a usage error naming the
+variable.
 """
 
 from __future__ import annotations
