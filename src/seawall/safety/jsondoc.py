@@ -60,6 +60,19 @@ class JsonLimitError(JsonError):
     """Nested too deep, or too many values, to be parsed at all."""
 
 
+def _problem(data: bytes, max_values: int | None = None) -> str:
+    limit = max_values if max_values is not None else max_count("JSON_VALUES")
+    return json_problem(data, MAX_JSON_DEPTH, limit)
+
+
+def check_json(data: bytes, name: str) -> None:
+    """Refuse ``data`` as :func:`decode_json` would for its depth or size (UnsafeInputError
+    naming ``name``), without decoding it: for a reader with a decoder of its own."""
+    problem = _problem(data)
+    if problem:
+        raise UnsafeInputError(f"{name}: {problem}")
+
+
 @overload
 def parse_json(data: bytes, *, max_values: int | None = None) -> Any: ...
 @overload
@@ -70,8 +83,7 @@ def parse_json(data: bytes, type: Any = Any, *, max_values: int | None = None) -
     (:class:`JsonLimitError`): nesting deeper than
     :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`, more than ``max_values`` values
     (default: the ``JSON_VALUES`` cap)."""
-    limit = max_values if max_values is not None else max_count("JSON_VALUES")
-    problem = json_problem(data, MAX_JSON_DEPTH, limit)
+    problem = _problem(data, max_values)
     if problem:
         raise JsonLimitError(problem)
     try:
