@@ -34,7 +34,6 @@ from seawall.runtime.sources import auditd, k8s_audit
 from seawall.safety.limits import max_bytes
 
 DEFAULT_AUDITD_LOG = Path("/var/log/audit/audit.log")
-MAX_WEBHOOK_BODY = 32 * 1024 * 1024
 QUEUE_SIZE = 50_000
 log = logging.getLogger("seawall.runtime")
 
@@ -85,6 +84,7 @@ class Watcher:
         self.sources: list[str] = []
         self.webhook_port = 0
         self._parser = k8s_audit.AuditParser(self.bad)
+        self._parser.max_bytes = max_bytes("WEBHOOK_BODY")  # a batch: an EventList
 
     # -- producers ------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ class Watcher:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = self.headers.get("Content-Length", "")
-                if not length.isdigit() or int(length) > MAX_WEBHOOK_BODY:
+                if not length.isdigit() or int(length) > watcher._parser.max_bytes:
                     watcher.bad("oversized or unsized webhook batch", length)
                     self.send_response(413)
                     self.end_headers()

@@ -28,7 +28,8 @@ BYTES = {
     "INTEL": 64 * MiB,  # a threat-intelligence list or STIX bundle
     "SETTINGS": 4 * MiB,  # policy settings
     "EVENT_DOCUMENT": 64 * MiB,  # a whole-file Kubernetes audit EventList
-    "AUDIT_EVENT": 4 * MiB,  # one Kubernetes audit event (a line, a webhook body)
+    "AUDIT_EVENT": 4 * MiB,  # one Kubernetes audit event line
+    "WEBHOOK_BODY": 32 * MiB,  # one batch (an EventList) posted to the audit webhook
     "DOCKER_EVENT": MiB,  # one recorded Docker event line
     "AUDITD_LINE": 64 * 1024,  # one auditd log line
     "KEV": 64 * MiB,  # a CISA KEV catalog
