@@ -68,6 +68,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
             ["db", "import", "{deep}", "--kev", "{zero}", "--db", "{tmp}/n.db"],
             ["a character device"],
         ),
+        (["db", "import", "{deep}", "--db", "{zero}"], ["/dev/zero: a character device"]),
+        (["db", "import", "{deep}", "--db", "{fifo}"], ["a FIFO, not a regular file"]),
+        (["db", "export", "{zero}", "--db", "{deep}"], ["/dev/zero: a character device"]),
     ],
     ids=lambda value: (
         " ".join(value).replace("{", "").replace("}", "") if "{" in str(value) else ""
