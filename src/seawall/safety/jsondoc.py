@@ -6,9 +6,10 @@ the number of values are checked before any parser recurses or builds anything
 against a struct (or ``Any``). A wrong type is reported as the field and the two
 types, ``FILE: field statements: expected list, got int``, whatever the reader.
 
-Multi-record inputs declare their records as ``msgspec.Raw`` in the envelope and decode each
-with :func:`decode_json` too, so that one bad record is reported and skipped while a bad
-envelope refuses the whole input.
+Multi-record inputs declare their records as ``msgspec.Raw`` in the envelope and decode them
+one by one with :func:`decode_records`, so that one bad record is reported and skipped while
+a bad envelope refuses the whole input. A reader with a decoder of its own (the result
+contract's) calls :func:`check_json` first.
 """
 
 from __future__ import annotations
