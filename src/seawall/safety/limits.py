@@ -35,7 +35,7 @@ BYTES = {
     "KEV": 64 * MiB,  # a CISA KEV catalog
     "EPSS": 256 * MiB,  # an EPSS scores file, after gunzip
     "DATABASE": 8 * 1024 * MiB,  # an advisory database or bundle
-    "DATABASE_ROW": 64 * MiB,  # one value read from an advisory database
+    "DATABASE_ROW": 16 * MiB,  # one value of an advisory database, also once inflated
 }
 COUNTS = {
     "MANIFEST_DOCUMENTS": 100_000,  # YAML documents in one manifest file
