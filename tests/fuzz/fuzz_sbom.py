@@ -1,5 +1,5 @@
 """Fuzz target: an SBOM read back for ``sbom match`` (``seawall.vulndb.sbomfile``: CycloneDX
-JSON or Seawall's own). Anything but an InputError is a bug."""
+JSON, SPDX JSON or Seawall's own). Anything but an InputError is a bug."""
 
 from __future__ import annotations
 

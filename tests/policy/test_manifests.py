@@ -231,12 +231,19 @@ def test_real_manifests_read_as_pyyaml_reads_them() -> None:
         assert load_yaml(path.read_bytes()) == expected, path
 
 
-def test_scan_results_files_are_regular_and_bounded(tmp_path: Path) -> None:
+def test_scan_results_files_are_regular_and_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from seawall.policy.vulnerabilities import load_scan_results
     from tests.support.hostile import deep_json
 
     deep = tmp_path / "results.json"
     deep.write_bytes(deep_json())
+    wide = tmp_path / "wide.json"
+    wide.write_bytes(b'{"schema": "x", "results": [' + b"{}," * 100 + b"{}]}")
     for path, message in ((Path("/dev/zero"), "a character device"), (deep, "nested deeper")):
         with pytest.raises(InputError, match=message):
             load_scan_results([path])
+    monkeypatch.setenv("SEAWALL_MAX_JSON_VALUES", "100")
+    with pytest.raises(InputError, match="more than 100 values"):
+        load_scan_results([wide])

@@ -65,3 +65,15 @@ def test_an_eventlist_of_too_many_values_is_skipped_unbuilt(
     bad = BadInput()
     assert list(read_events(document, bad)) == []
     assert bad.counts == {"JSON beyond limits": 1}
+
+
+def test_a_followed_log_that_is_a_fifo_is_reported_once(tmp_path: Path) -> None:
+    from seawall.runtime.files import FileFollower
+
+    fifo = tmp_path / "audit.log"
+    os.mkfifo(fifo)
+    bad = BadInput()
+    follower = FileFollower(fifo, lambda line: None, bad, 1024, interval=0.01)
+    for _ in range(5):
+        assert follower._open(at_end=False) is None
+    assert bad.counts == {"unreadable log file": 1}

@@ -60,6 +60,9 @@ def rules_of(records: list[dict]) -> list[str]:
     return sorted(r["rule"].removeprefix("runtime/") for r in records)
 
 
+JSON = {"Content-Type": "application/json"}  # what the API server sends
+
+
 def sample(name: str) -> list[dict]:
     return [json.loads(x) for x in (K8S / name).read_text().splitlines()]
 
@@ -71,7 +74,8 @@ def test_audit_webhook_receives_eventlists(running, tmp_path: Path) -> None:
     batch = {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": items}
     with httpx.Client() as client:
         assert client.post(url, json=batch).status_code == 200
-        assert client.post(url, content=b"{not json").status_code == 200  # counted, not fatal
+        bad = client.post(url, content=b"{not json", headers=JSON)
+        assert bad.status_code == 200  # counted, not fatal
         assert client.post(url, json={"kind": 0}).status_code == 200
         batch2 = {
             "kind": "EventList",
@@ -97,7 +101,9 @@ def test_webhook_flood_is_answered_and_counted(running, tmp_path: Path) -> None:
 
     def flood() -> None:
         with httpx.Client() as client:
-            codes.extend(client.post(url, content=body).status_code for _ in range(150))
+            codes.extend(
+                client.post(url, content=body, headers=JSON).status_code for _ in range(150)
+            )
 
     threads = [threading.Thread(target=flood) for _ in range(4)]
     for t in threads:
@@ -106,8 +112,9 @@ def test_webhook_flood_is_answered_and_counted(running, tmp_path: Path) -> None:
         t.join(120)
     assert codes == [200] * 600
     with socket.create_connection(("127.0.0.1", watcher.webhook_port), timeout=10) as raw:
-        raw.sendall(b"POST /audit HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\nxx")
-        assert raw.recv(100).startswith(b"HTTP/1.0 413")
+        raw.sendall(b"POST /audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 67108864\r\n\r\nxx")
+        assert raw.recv(100).startswith(b"HTTP/1.1 413")
     with httpx.Client() as client:
         probe = {
             "kind": "EventList",
@@ -117,7 +124,63 @@ def test_webhook_flood_is_answered_and_counted(running, tmp_path: Path) -> None:
         assert client.post(url, json=probe).status_code == 200
     records = wait_for(tmp_path / "alerts.jsonl", lambda r: len(r) >= 1, timeout=60)
     assert rules_of(records) == ["k8s-exec-attach"]
-    assert "oversized or unsized webhook batch" in watcher.bad.counts
+    assert "refused webhook request" in watcher.bad.counts
+
+
+def _status(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(request)
+        return raw.recv(100).split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        (b"Content-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 2", b"400"),
+        (b"Content-Type: application/json\r\nContent-Length: 2\r\n"
+         b"Transfer-Encoding: chunked", b"400"),
+        (b"Content-Type: text/plain\r\nContent-Length: 2", b"415"),
+        (b"Content-Type: application/json", b"411"),
+        (b"Content-Type: application/json\r\nContent-Length: -2", b"400"),
+        (b"X-Big: " + b"a" * 40_000, b"431"),
+    ],
+)  # fmt: skip
+def test_webhook_refuses_smuggling_shapes_and_keeps_answering(
+    running, headers: bytes, status: bytes
+) -> None:
+    watcher = running(WatchConfig(audit_webhook="127.0.0.1:0"))
+    request = b"POST /audit HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n\r\n{}"
+    assert _status(watcher.webhook_port, request).split(b" ")[1] == status
+    with httpx.Client() as client:
+        assert client.get(f"http://127.0.0.1:{watcher.webhook_port}/healthz").status_code == 200
+
+
+def test_webhook_cuts_off_a_slow_client_and_a_silent_tls_one(running, tmp_path: Path) -> None:
+    """A client that trickles its request, and one that connects over TLS and says nothing,
+    hold neither the accept loop nor a thread for long: others are answered meanwhile."""
+    ca, cert, key = serving_certificate(tmp_path)
+    watcher = running(WatchConfig(audit_webhook="127.0.0.1:0", tls_cert=cert, tls_key=key))
+    port = watcher.webhook_port
+    silent = socket.create_connection(("127.0.0.1", port), timeout=30)  # no ClientHello
+    context = ssl.create_default_context(cafile=str(ca))
+    with httpx.Client(verify=context, timeout=5) as client:
+        assert client.get(f"https://127.0.0.1:{port}/healthz").status_code == 200
+    slow = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=30),
+                               server_hostname="127.0.0.1")  # fmt: skip
+    started = time.monotonic()
+    slow.sendall(b"POST /audit HTTP/1.1\r\n")
+    closed = False
+    while time.monotonic() - started < 25:
+        try:
+            slow.sendall(b"X: y\r\n")
+        except OSError:
+            closed = True
+            break
+        time.sleep(0.5)
+    assert closed, "a request trickled for 25 s was not cut off"
+    assert time.monotonic() - started < 15  # the read deadline is 10 s
+    slow.close()
+    silent.close()
 
 
 def test_audit_log_is_followed_from_its_end_across_rotation(running, tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ FIELDS = st.sampled_from([
     "bomFormat", "components", "purl", "properties", "schema", "inventory", "ignore", "id",
     "reason", "expires", "packages", "affected", "ranges", "events", "verb", "auditID",
     "objectRef", "user", "requestObject", "Type", "Action", "Actor", "event", "inspect",
+    "spdxVersion", "externalRefs", "referenceType", "referenceLocator", "primaryPackagePurpose",
 ])  # fmt: skip
 VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from seawall.errors import InputError, UnsafeInputError
-from seawall.safety.files import open_regular, read_regular
+from seawall.safety.files import open_regular, read_regular, refuse_replacing
 
 
 def test_a_regular_file_is_read(tmp_path: Path) -> None:
@@ -55,3 +55,12 @@ def test_open_regular_streams_a_regular_file_and_refuses_the_rest(tmp_path: Path
     for refused, message in ((fifo, "a FIFO"), (Path("/dev/zero"), "a character device")):
         with pytest.raises(InputError, match=message):
             open_regular(refused)
+
+
+def test_only_a_regular_file_or_nothing_is_replaced(tmp_path: Path) -> None:
+    refuse_replacing(tmp_path / "new.db")
+    (tmp_path / "old.db").write_bytes(b"x")
+    refuse_replacing(tmp_path / "old.db")
+    for path, message in ((Path("/dev/zero"), "a character device"), (tmp_path, "a directory")):
+        with pytest.raises(InputError, match=f"{path}: {message}, not a regular file"):
+            refuse_replacing(path)

@@ -68,6 +68,9 @@ def files(tmp_path: Path) -> dict[str, Path]:
             ["db", "import", "{deep}", "--kev", "{zero}", "--db", "{tmp}/n.db"],
             ["a character device"],
         ),
+        (["db", "import", "{deep}", "--db", "{zero}"], ["/dev/zero: a character device"]),
+        (["db", "import", "{deep}", "--db", "{fifo}"], ["a FIFO, not a regular file"]),
+        (["db", "export", "{zero}", "--db", "{deep}"], ["/dev/zero: a character device"]),
     ],
     ids=lambda value: (
         " ".join(value).replace("{", "").replace("}", "") if "{" in str(value) else ""
@@ -113,8 +116,10 @@ def test_odd_scalars_in_a_manifest_are_read_or_named(tmp_path: Path) -> None:
     [
         (["--vex"], {"statements": 1}, "field statements: expected list or null, got int"),
         ([], {"bomFormat": "CycloneDX", "components": 3}, "field components: expected list"),
+        ([], {"spdxVersion": "SPDX-2.3", "packages": "x"}, "field packages: expected list"),
+        (["--vex"], {"vulnerabilities": {}}, "field vulnerabilities: expected list"),
     ],
-    ids=["vex-statements", "cyclonedx-components"],
+    ids=["vex-statements", "cyclonedx-components", "spdx-packages", "cyclonedx-vex"],
 )
 def test_wrong_json_types_name_the_field(
     tmp_path: Path, args: list[str], document: object, needle: str

@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from seawall.errors import InputError, UnsafeInputError
-from seawall.safety.jsondoc import JsonLimitError, decode_json, decode_records, parse_json
+from seawall.safety.jsondoc import (
+    JsonLimitError,
+    check_json,
+    decode_json,
+    decode_records,
+    parse_json,
+)
 
 
 class _Statement(msgspec.Struct):
@@ -87,3 +93,11 @@ def test_arbitrary_structures_raise_only_input_errors(value: dict[str, object]) 
     for kind in (_Document, _Statement):
         with contextlib.suppress(InputError):
             decode_json(data, "F", kind)
+
+
+def test_check_json_refuses_without_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
+    check_json(b"[1, 2]", "F")
+    check_json(b"not json, left to the decoder", "F")
+    monkeypatch.setenv("SEAWALL_MAX_JSON_VALUES", "2")
+    with pytest.raises(UnsafeInputError, match="F: JSON of more than 2 values"):
+        check_json(b"[1, 2, 3]", "F")

@@ -146,3 +146,23 @@ JSONISH = st.recursive(
 @given(JSONISH)
 def test_what_pyyaml_writes_reads_back(value: object) -> None:
     assert load_yaml(yaml.safe_dump(value)) == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\n",
+        "a: &a {k: 1}\nb: &b {k: 2, j: 3}\nc:\n  <<: [*a, *b]\n  z: 0\n",
+        "x:\n  <<: {a: 1, c: 1}\n  <<: {b: 2, c: 2}\n",
+        "d: &d\n  <<: {a: 1}\n  b: 2\ne: *d\n",
+        'x: {"<<": {a: 1}}\n',
+    ],
+)
+def test_merge_keys_merge_as_pyyaml_merges_them(text: str) -> None:
+    assert load_yaml(text) == [yaml.safe_load(text)]
+
+
+def test_a_merge_of_anything_but_mappings_is_an_error() -> None:
+    for text in ("x:\n  <<: 3\n", "x:\n  <<: [{a: 1}, 1]\n"):
+        with pytest.raises(YamlError, match="<< merges a mapping"):
+            load_yaml(text)

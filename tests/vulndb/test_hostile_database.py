@@ -3,6 +3,7 @@ schema, limits), and every problem one StoreError (an InputError for a bundle)."
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from seawall.errors import InputError
 from seawall.vulndb.importer import import_paths
@@ -192,3 +195,32 @@ def test_a_bundle_with_a_damaged_page_is_refused_before_it_is_copied(
         store.quick_check()
     with pytest.raises(InputError, match=r"^bundle .*bundle\.db is corrupt"):
         import_paths(tmp_path / "new.db", [hostile])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 8192) | st.integers(min_value=0), st.binary(min_size=1, max_size=8)
+        ),
+        max_size=6,
+    )
+)
+def test_any_damage_is_a_store_error_or_nothing(
+    good_db: Path, tmp_path: Path, damage: list[tuple[int, bytes]]
+) -> None:
+    content = bytearray(good_db.read_bytes())
+    for offset, data in damage:
+        at = offset % len(content)
+        content[at : at + len(data)] = data
+    hostile = tmp_path / "damaged.db"
+    hostile.write_bytes(bytes(content[: len(good_db.read_bytes())]))
+    with contextlib.suppress(StoreError), AdvisoryStore.open(hostile) as store:
+        store.verify()
+        store.status()
+        store.quick_check()
+        for advisory_id in ("GHSA-0", "GHSA-7", "nope"):
+            with contextlib.suppress(KeyError):
+                store.advisory(advisory_id)

@@ -79,7 +79,7 @@ def test_legacy_seawall_inventory_is_read(tmp_path: Path) -> None:
          "field metadata: expected object or null, got list"),
         (deep_json(), "JSON nested deeper than 64 levels"),
         (b'{"bomFormat": "CycloneDX", "components": [' + deep_json() + b"]}", "nested deeper"),
-        ({"what": "else"}, "neither a Seawall JSON inventory nor a CycloneDX SBOM"),
+        ({"what": "else"}, "neither a Seawall JSON inventory nor a CycloneDX or SPDX SBOM"),
         (b"\xff", "not valid JSON"),
     ],
     ids=["components-int", "metadata-list", "deep", "deep-component", "unknown", "binary"],
@@ -150,3 +150,46 @@ def test_seawall_cyclonedx_reads_back_package_for_package() -> None:
     assert [(p.ecosystem, p.name, p.version, p.path) for p in read.packages] == [
         (p.ecosystem, p.name, p.version, p.path) for p in packages
     ]
+
+
+def test_seawall_spdx_reads_back_package_for_package() -> None:
+    from seawall.model import OSInfo
+    from seawall.report.spdx import inventory_to_spdx
+    from seawall.vulndb.sbomfile import parse_inventory
+
+    packages = (
+        Package(ecosystem=Ecosystem.DEB, name="openssl", version="3.0.11-1~deb12u2",
+                path="var/lib/dpkg/status", source_name="openssl", arch="amd64",
+                purl="pkg:deb/debian/openssl@3.0.11-1~deb12u2?arch=amd64&distro=debian-12"),
+        Package(ecosystem=Ecosystem.NPM, name="left-pad", version="1.3.0",
+                path="app/package-lock.json", purl="pkg:npm/left-pad@1.3.0"),
+        Package(ecosystem=Ecosystem.NPM, name="no-purl", version="1.0.0", path="x"),
+    )  # fmt: skip
+    inventory = Inventory(
+        image=ImageInfo(reference="app:1", source="docker"),
+        distro=OSInfo(id="debian", version_id="12"),
+        packages=packages,
+    )
+    read = parse_inventory(inventory_to_spdx(inventory).encode(), "sbom.spdx.json")
+    assert read.image.reference == "app:1" and read.image.source == "spdx"
+    assert read.distro == OSInfo(id="debian", version_id="12")
+    assert [(p.ecosystem, p.name, p.version, p.path) for p in read.packages] == [
+        (p.ecosystem, p.name, p.version, p.path) for p in packages[:2]
+    ]
+    assert read.warnings == ("1 packages without a usable purl were skipped",)
+
+
+def test_a_malformed_spdx_package_is_reported_and_skipped(tmp_path: Path) -> None:
+    document = {"spdxVersion": "SPDX-2.3", "packages": [
+        {"name": "a", "externalRefs": [{"referenceType": "purl",
+                                        "referenceLocator": "pkg:pypi/a@1.0"}]},
+        {"name": "b", "externalRefs": "pkg:pypi/b@1.0"},
+    ]}  # fmt: skip
+    inventory = load_inventory(write(tmp_path, document))
+    assert [p.name for p in inventory.packages] == ["a"]
+    assert inventory.warnings == (
+        f"{tmp_path / 'sbom.json'}: package 2: field externalRefs: expected list or null,"
+        " got string; skipped",
+    )
+    with pytest.raises(InputError, match="field packages: expected list or null, got int"):
+        load_inventory(write(tmp_path, {"spdxVersion": "SPDX-2.3", "packages": 1}))

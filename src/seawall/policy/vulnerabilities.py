@@ -19,7 +19,7 @@ from seawall.errors import InputError
 from seawall.image.reference import parse_reference
 from seawall.model import Severity, Status
 from seawall.safety.files import read_regular
-from seawall.safety.jsondoc import decode_json
+from seawall.safety.jsondoc import check_json, decode_json
 from seawall.safety.limits import max_bytes
 
 
@@ -103,6 +103,7 @@ def load_scan_results(paths: Sequence[Path]) -> ScanLookup:
     for path in paths:
         data = read_regular(path, max_bytes("SCAN_RESULTS"))
         for number, document in enumerate(_documents(data, str(path)), start=1):
+            check_json(document, f"{path} (document {number})")
             envelope = decode(document, f"{path} (document {number})")
             if envelope.kind is not Kind.IMAGE_SCAN:
                 where = f"{path} (document {number})"

@@ -56,6 +56,7 @@ class FileFollower:
         self.interval = interval
         self.from_start = from_start
         self.stopped = threading.Event()
+        self._refused = ""  # why the path could not be opened last time
         # Opened (and positioned at the end) now, not when the thread starts: only lines
         # written after the watcher was built are new, however late its thread runs.
         self._opened = self._open(at_end=not from_start)
@@ -64,9 +65,11 @@ class FileFollower:
         try:
             stream = open_regular(self.path)
         except InputError as exc:
-            if self.path.exists():
+            if self.path.exists() and exc.message != self._refused:  # once, not every retry
                 self.bad("unreadable log file", exc.message)
+            self._refused = exc.message
             return None
+        self._refused = ""
         if at_end:
             stream.seek(0, os.SEEK_END)
         return stream, os.fstat(stream.fileno()).st_ino

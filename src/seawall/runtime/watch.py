@@ -83,6 +83,7 @@ class Watcher:
         self.sources: list[str] = []
         self.webhook_port = 0
         self._parser = k8s_audit.AuditParser(self.bad)
+        self._parser.max_bytes = max_bytes("WEBHOOK_BODY")  # a batch: an EventList
 
     # -- producers ------------------------------------------------------------------------
 

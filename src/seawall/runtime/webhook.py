@@ -5,7 +5,7 @@ enqueues the body, so the API server is answered at once whatever the detector i
 decoding happens on the consumer thread. Anyone who can reach the port can send anything,
 so the server is a :class:`~seawall.safety.httpserver.BoundedServer`: capped connections,
 requests read within a deadline, one ``Content-Length`` of ``application/json`` up to
-:data:`MAX_BATCH_BYTES`.
+``$SEAWALL_MAX_WEBHOOK_BODY_BYTES`` (32 MiB).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from pathlib import Path
 
 from seawall.errors import EnvironmentFailure, InputError
 from seawall.safety.httpserver import BoundedHandler, BoundedServer
-
-MAX_BATCH_BYTES = 32 * 1024 * 1024
+from seawall.safety.limits import max_bytes
 
 
 class _Handler(BoundedHandler):
@@ -51,7 +50,7 @@ class AuditWebhookServer(BoundedServer):
         on_batch: Callable[[bytes], None],
         on_refused: Callable[[str], None],
     ) -> None:
-        super().__init__(address, _Handler, tls, max_body_bytes=MAX_BATCH_BYTES)
+        super().__init__(address, _Handler, tls, max_body_bytes=max_bytes("WEBHOOK_BODY"))
         self.on_batch = on_batch
         self.on_refused = on_refused
 

@@ -77,3 +77,17 @@ def read_regular(path: Path | str, limit: int, what: str = "") -> bytes:
     if data is None or len(data) > limit:
         raise UnsafeInputError(f"{name}: larger than {limit} bytes")
     return data
+
+
+def refuse_replacing(path: Path, what: str = "") -> None:
+    """Refuse ``path`` as a file to be replaced whole (written beside, then renamed over)
+    unless it is missing or a regular file: renaming over ``/dev/zero`` as root replaces
+    the device."""
+    try:
+        mode = Path(path).stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"{what or path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{what or path}: {describe(mode)}, not a regular file")

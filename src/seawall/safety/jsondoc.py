@@ -6,9 +6,10 @@ the number of values are checked before any parser recurses or builds anything
 against a struct (or ``Any``). A wrong type is reported as the field and the two
 types, ``FILE: field statements: expected list, got int``, whatever the reader.
 
-Multi-record inputs declare their records as ``msgspec.Raw`` in the envelope and decode each
-with :func:`decode_json` too, so that one bad record is reported and skipped while a bad
-envelope refuses the whole input.
+Multi-record inputs declare their records as ``msgspec.Raw`` in the envelope and decode them
+one by one with :func:`decode_records`, so that one bad record is reported and skipped while
+a bad envelope refuses the whole input. A reader with a decoder of its own (the result
+contract's) calls :func:`check_json` first.
 """
 
 from __future__ import annotations
@@ -60,6 +61,19 @@ class JsonLimitError(JsonError):
     """Nested too deep, or too many values, to be parsed at all."""
 
 
+def _problem(data: bytes, max_values: int | None = None) -> str:
+    limit = max_values if max_values is not None else max_count("JSON_VALUES")
+    return json_problem(data, MAX_JSON_DEPTH, limit)
+
+
+def check_json(data: bytes, name: str) -> None:
+    """Refuse ``data`` as :func:`decode_json` would for its depth or size (UnsafeInputError
+    naming ``name``), without decoding it: for a reader with a decoder of its own."""
+    problem = _problem(data)
+    if problem:
+        raise UnsafeInputError(f"{name}: {problem}")
+
+
 @overload
 def parse_json(data: bytes, *, max_values: int | None = None) -> Any: ...
 @overload
@@ -70,8 +84,7 @@ def parse_json(data: bytes, type: Any = Any, *, max_values: int | None = None) -
     (:class:`JsonLimitError`): nesting deeper than
     :data:`~seawall.safety.nesting.MAX_JSON_DEPTH`, more than ``max_values`` values
     (default: the ``JSON_VALUES`` cap)."""
-    limit = max_values if max_values is not None else max_count("JSON_VALUES")
-    problem = json_problem(data, MAX_JSON_DEPTH, limit)
+    problem = _problem(data, max_values)
     if problem:
         raise JsonLimitError(problem)
     try:

@@ -2,9 +2,11 @@
 
 Each cap has a default no real input comes near (a large Helm chart renders to a few MB, a
 big image's SBOM to a few tens) and can be raised or lowered for one run with the
-environment variable ``SEAWALL_MAX_<KIND>_BYTES`` (``SEAWALL_MAX_MANIFEST_DOCUMENTS`` for the
-one count). A cap is read when an input is opened, so a test or a user can set it per
-process; a value that is not a positive integer is a usage error naming the variable.
+environment variable ``SEAWALL_MAX_<KIND>_BYTES`` (``SEAWALL_MAX_<KIND>`` for the counts:
+``SEAWALL_MAX_MANIFEST_DOCUMENTS``, ``SEAWALL_MAX_JSON_VALUES``,
+``SEAWALL_MAX_INTEL_INDICATORS``). A cap is read when an input is opened, so a test or a user
+can set it per process; a value that is not a positive integer is a usage error naming the
+variable.
 """
 
 from __future__ import annotations
@@ -26,13 +28,14 @@ BYTES = {
     "INTEL": 64 * MiB,  # a threat-intelligence list or STIX bundle
     "SETTINGS": 4 * MiB,  # policy settings
     "EVENT_DOCUMENT": 64 * MiB,  # a whole-file Kubernetes audit EventList
-    "AUDIT_EVENT": 4 * MiB,  # one Kubernetes audit event (a line, a webhook body)
+    "AUDIT_EVENT": 4 * MiB,  # one Kubernetes audit event line
+    "WEBHOOK_BODY": 32 * MiB,  # one batch (an EventList) posted to the audit webhook
     "DOCKER_EVENT": MiB,  # one recorded Docker event line
     "AUDITD_LINE": 64 * 1024,  # one auditd log line
     "KEV": 64 * MiB,  # a CISA KEV catalog
     "EPSS": 256 * MiB,  # an EPSS scores file, after gunzip
     "DATABASE": 8 * 1024 * MiB,  # an advisory database or bundle
-    "DATABASE_ROW": 64 * MiB,  # one value read from an advisory database
+    "DATABASE_ROW": 16 * MiB,  # one value of an advisory database, also once inflated
 }
 COUNTS = {
     "MANIFEST_DOCUMENTS": 100_000,  # YAML documents in one manifest file

@@ -12,6 +12,7 @@ instead of PyYAML's composer and constructor, so that:
   timestamps, binary, sets and ``!!python/...`` tags are never built (a timestamp stays
   the string it was, so ``built: 2024-13-45`` is an annotation like any other); an explicit
   ``!!int abc`` or an integer of thousands of digits is a clear error, not a crash;
+- merge keys (``<<: *defaults``) merge as PyYAML and go-yaml merge them;
 - ``strings=True`` keeps every plain scalar a string but booleans and null (lockfiles: a
   version ``5.4`` stays ``"5.4"``).
 
@@ -52,6 +53,7 @@ _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-
 _STR_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp",
                        "tag:yaml.org,2002:binary", "!"})  # fmt: skip
 _NO_KEY = object()
+_MERGE = object()  # the plain key ``<<``: merge the mappings it names, as PyYAML and go-yaml do
 
 
 class YamlError(ValueError):
@@ -126,6 +128,27 @@ def _tagged(text: str, tag: str, event: yaml.Event) -> Any:
     raise YamlError(f"{_line(event)}unsupported tag {tag[:60]}")
 
 
+def _plain(event: yaml.Event) -> bool:
+    return isinstance(event, yaml.ScalarEvent) and event.tag is None and not event.style
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _merged(mapping: dict[Any, Any], event: yaml.Event) -> dict[Any, Any]:
+    """``mapping`` with the mappings of its ``<<`` key merged in: its own keys win, and of
+    a list of mappings the earlier ones."""
+    sources = _listed(mapping.pop(_MERGE))
+    if not all(isinstance(source, dict) for source in sources):
+        raise YamlError(f"{_line(event)}<< merges a mapping or a list of mappings")
+    merged: dict[Any, Any] = {}
+    for source in reversed(sources):
+        merged.update(source)
+    merged.update(mapping)
+    return merged
+
+
 def load_yaml(
     data: bytes | str,
     *,
@@ -153,7 +176,10 @@ def load_yaml(
         elif keys[-1] is _NO_KEY:
             if isinstance(value, dict | list):
                 raise YamlError(f"{_line(event)}mapping keys must be scalars")
-            keys[-1] = value
+            keys[-1] = _MERGE if value == "<<" and _plain(event) else value
+        elif keys[-1] is _MERGE and _MERGE in parent:  # a second <<: the first one wins
+            parent[_MERGE] = [*_listed(parent[_MERGE]), *_listed(value)]
+            keys[-1] = _NO_KEY
         else:
             parent[keys[-1]] = value
             keys[-1] = _NO_KEY
@@ -184,6 +210,8 @@ def load_yaml(
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 keys.pop()
                 value = containers.pop()
+                if isinstance(value, dict) and _MERGE in value:
+                    value = _merged(value, event)
                 anchor, started = open_anchors.pop()
                 if anchor:
                     anchors[anchor] = (value, nodes - started + 1)

@@ -11,7 +11,8 @@ forged header makes SQLite trust sizes that are not there. So, in order:
   (when the header vouches for it) that the file holds;
 - it is opened read-only and immutable, with SQLite's limits lowered: no value longer than
   the ``DATABASE_ROW`` cap (reading one is an error, not an allocation), no ATTACH, no
-  memory-mapped I/O, and a schema that is not trusted to call functions;
+  memory-mapped I/O, a schema that is not trusted to call functions, and text that is not
+  UTF-8 an error like any other;
 - its schema is exactly the expected one: the same tables with the same columns (names,
   types, defaults, keys, no generated columns), their automatic indexes and nothing else: no
   view, trigger, virtual, extra table or index;
@@ -39,6 +40,11 @@ from seawall.safety.limits import max_bytes
 HEADER_BYTES = 100
 MAGIC = b"SQLite format 3\x00"
 _UTF8 = 1
+
+
+# What reading a damaged file can raise: SQLite's errors, and Python's when SQLite's message
+# quotes bytes of the file that are not UTF-8 (a damaged name in the schema)
+DB_ERRORS = (sqlite3.DatabaseError, UnicodeDecodeError)
 
 
 class DatabaseRefused(ValueError):
@@ -121,12 +127,20 @@ def _check_schema(connection: sqlite3.Connection, schema: str) -> None:
             raise DatabaseRefused(f"table {table!r} does not have the expected columns")
 
 
+def _text(data: bytes) -> str:
+    """Text values as str; bytes that are not UTF-8 are a database error, not a crash."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise sqlite3.DataError("a text value that is not UTF-8") from None
+
+
 def quick_check(connection: sqlite3.Connection) -> None:
     """SQLite's own walk over every page (``PRAGMA quick_check``): for a bundle about to be
     copied whole, where its cost (linear in the file) is paid once."""
     try:
         problems = [str(row[0]) for row in connection.execute("PRAGMA quick_check(5)")]
-    except sqlite3.DatabaseError as exc:
+    except DB_ERRORS as exc:
         raise DatabaseRefused(str(exc)) from None
     if problems != ["ok"]:
         raise DatabaseRefused("; ".join(problems)[:300])
@@ -138,6 +152,7 @@ def open_database(path: Path, schema: str) -> sqlite3.Connection:
     check_header(path)
     uri = f"file:{quote(str(path.resolve()))}?mode=ro&immutable=1"
     connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    connection.text_factory = _text
     try:
         connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max_bytes("DATABASE_ROW"))
         connection.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
@@ -145,7 +160,7 @@ def open_database(path: Path, schema: str) -> sqlite3.Connection:
         connection.execute("PRAGMA mmap_size = 0")
         connection.execute("PRAGMA cell_size_check = ON")
         _check_schema(connection, schema)
-    except (sqlite3.DatabaseError, DatabaseRefused) as exc:
+    except (*DB_ERRORS, DatabaseRefused) as exc:
         connection.close()
         raise DatabaseRefused(str(exc)) from None
     return connection

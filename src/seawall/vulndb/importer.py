@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 
 from seawall.errors import InputError
+from seawall.safety.files import refuse_replacing
 from seawall.vulndb.enrich import read_epss, read_kev
 from seawall.vulndb.inputs import Item, Record, Skipped, Special, iter_path
 from seawall.vulndb.osv import RecordError, decode
@@ -167,6 +168,7 @@ def rebuild(
 ) -> ImportReport:
     """Write a new store at ``target``: the old one's advisories (except those filed under
     ``replaced`` ecosystems; none if ``fresh``) plus what ``feed`` adds; swap it in."""
+    refuse_replacing(target)
     report = ImportReport()
     with update_lock(target):
         old = None

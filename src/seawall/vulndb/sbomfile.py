@@ -1,14 +1,16 @@
 """Read a stored inventory back: a result envelope (``sbom -f json`` or ``image scan -f
-json``), or a CycloneDX JSON SBOM (Seawall's or another tool's, through the components'
-purls).
+json``), or a CycloneDX or SPDX 2.3 JSON SBOM (Seawall's or another tool's, through the
+packages' purls).
 
-The file is untrusted: a regular file within the ``SBOM`` cap, its nesting checked before
-it is parsed, and decoded against declared types in one pass. A wrong envelope (``components:
-3``) refuses the file, naming the field; a malformed component is reported and skipped.
+The file is untrusted: a regular file within the ``SBOM`` cap, its nesting and size checked
+before it is parsed, and decoded against declared types in one pass. A wrong envelope
+(``components: 3``) refuses the file, naming the field; a malformed component or package is
+reported and skipped.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
@@ -40,6 +42,21 @@ class _Component(msgspec.Struct):
     properties: list[_Property] | None = None
 
 
+class _ExternalRef(msgspec.Struct):
+    referenceType: str = ""
+    referenceLocator: str = ""
+
+
+class _SpdxPackage(msgspec.Struct):
+    """An SPDX package (the fields Seawall reads)."""
+
+    name: str = ""
+    versionInfo: str = ""
+    primaryPackagePurpose: str = ""
+    sourceInfo: str = ""
+    externalRefs: list[_ExternalRef] | None = None
+
+
 class _Named(msgspec.Struct):
     name: str = ""
 
@@ -60,9 +77,11 @@ class _Document(msgspec.Struct):
     are decoded one by one."""
 
     bomFormat: object = None
+    spdxVersion: object = None
     schema: object = None
-    components: list[msgspec.Raw] | None = None
+    components: list[msgspec.Raw] | None = None  # CycloneDX
     metadata: _Metadata | None = None
+    packages: list[msgspec.Raw] | None = None  # SPDX
     inventory: msgspec.Raw = _NULL  # Seawall 0.1's inventory/v1
     report: _Report | None = None  # Seawall 0.1's scan/v1
 
@@ -89,8 +108,9 @@ def _distro(purl: PackageURL) -> OSInfo | None:
     return OSInfo(id=name or purl.namespace, version_id=version)
 
 
-def _package(component: _Component) -> tuple[Package, OSInfo | None] | None:
-    text = component.purl
+def _package(text: str, properties: dict[str, str]) -> tuple[Package, OSInfo | None] | None:
+    """The package a purl names (with Seawall's properties, when it wrote them), and the
+    distribution of an OS package; None when the purl is not one Seawall matches."""
     if not text:
         return None
     try:
@@ -100,7 +120,6 @@ def _package(component: _Component) -> tuple[Package, OSInfo | None] | None:
     ecosystem = _TYPES.get(purl.type)
     if ecosystem is None or not purl.version:
         return None
-    properties = {p.name: p.value for p in component.properties or ()}
     qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
     version = purl.version
     if ecosystem is Ecosystem.RPM and qualifiers.get("epoch"):
@@ -121,32 +140,74 @@ def _package(component: _Component) -> tuple[Package, OSInfo | None] | None:
     return package, _distro(purl) if ecosystem.is_os else None
 
 
-def _from_cyclonedx(document: _Document, name: str) -> Inventory:
+def _assemble(
+    image: ImageInfo,
+    distro: OSInfo | None,
+    purls: Iterable[tuple[str, dict[str, str]]],
+    malformed: list[str],
+    entries: str,
+) -> Inventory:
+    """The inventory of the packages ``purls`` name (purl, properties); the distribution,
+    if not given, from the first OS package; warnings for the ``entries`` (components,
+    packages) skipped."""
     packages: list[Package] = []
-    distro: OSInfo | None = None
     skipped = 0
-    components, malformed = decode_records(document.components or (), _Component, name, "component")
-    for component in components:
-        if component.type == "operating-system" and component.name:
-            distro = OSInfo(id=component.name, version_id=component.version)
-            continue
-        found = _package(component)
+    for text, properties in purls:
+        found = _package(text, properties)
         if found is None:
             skipped += 1
             continue
         packages.append(found[0])
         distro = distro or found[1]
-    root = document.metadata.component if document.metadata else None
     warnings = malformed[:MAX_REPORTED]
     if len(malformed) > MAX_REPORTED:
-        warnings.append(f"{len(malformed) - MAX_REPORTED} more malformed components skipped")
+        warnings.append(f"{len(malformed) - MAX_REPORTED} more malformed {entries} skipped")
     if skipped:
-        warnings.append(f"{skipped} components without a usable purl were skipped")
-    return Inventory(
-        image=ImageInfo(reference=(root.name if root else "") or name, source="cyclonedx"),
-        distro=distro,
-        packages=tuple(packages),
-        warnings=tuple(warnings),
+        warnings.append(f"{skipped} {entries} without a usable purl were skipped")
+    return Inventory(image=image, distro=distro, packages=tuple(packages), warnings=tuple(warnings))
+
+
+def _from_cyclonedx(document: _Document, name: str) -> Inventory:
+    components, malformed = decode_records(document.components or (), _Component, name, "component")
+    systems = [c for c in components if c.type == "operating-system" and c.name]
+    distro = OSInfo(id=systems[-1].name, version_id=systems[-1].version) if systems else None
+    root = document.metadata.component if document.metadata else None
+    return _assemble(
+        ImageInfo(reference=(root.name if root else "") or name, source="cyclonedx"),
+        distro,
+        (
+            (c.purl or "", {p.name: p.value for p in c.properties or ()})
+            for c in components
+            if c not in systems
+        ),
+        malformed,
+        "components",
+    )
+
+
+def _from_spdx(document: _Document, name: str) -> Inventory:
+    packages, malformed = decode_records(document.packages or (), _SpdxPackage, name, "package")
+    images = [p.name for p in packages if p.primaryPackagePurpose == "CONTAINER" and p.name]
+    systems = [p for p in packages if p.primaryPackagePurpose == "OPERATING-SYSTEM" and p.name]
+    distro = OSInfo(id=systems[-1].name, version_id=systems[-1].versionInfo) if systems else None
+    return _assemble(
+        ImageInfo(reference=images[0] if images else name, source="spdx"),
+        distro,
+        (
+            (
+                next(
+                    (r.referenceLocator for r in p.externalRefs or () if r.referenceType == "purl"),
+                    "",
+                ),
+                {"seawall:package:path": p.sourceInfo.removeprefix("declared in /")}
+                if p.sourceInfo.startswith("declared in /")
+                else {},
+            )
+            for p in packages
+            if p.primaryPackagePurpose not in ("CONTAINER", "OPERATING-SYSTEM")
+        ),
+        malformed,
+        "packages",
     )
 
 
@@ -161,6 +222,8 @@ def parse_inventory(data: bytes, name: str) -> Inventory:
     document = decode_json(data, name, _Document)
     if document.bomFormat == "CycloneDX":
         return _from_cyclonedx(document, name)
+    if isinstance(document.spdxVersion, str) and document.spdxVersion.startswith("SPDX-2"):
+        return _from_spdx(document, name)
     if document.schema == SCHEMA_ID:
         envelope = decode(data, name)
         if envelope.inventory is None:
@@ -173,6 +236,6 @@ def parse_inventory(data: bytes, name: str) -> Inventory:
     if stored.startswith(b"{"):
         return decode_json(stored, f"{name}: malformed Seawall inventory", Inventory)
     raise InputError(
-        f"{name}: neither a Seawall JSON inventory nor a CycloneDX SBOM",
+        f"{name}: neither a Seawall JSON inventory nor a CycloneDX or SPDX SBOM",
         hint="write one with `seawall sbom IMAGE -f json` or `-f cyclonedx`",
     )

@@ -25,7 +25,7 @@ from seawall.errors import EnvironmentFailure
 from seawall.model import Advisory, Affected
 from seawall.safety.jsondoc import JsonError, parse_json
 from seawall.vulndb.codec import ChecksumError, Codec, crc
-from seawall.vulndb.dbcheck import DatabaseRefused, open_database, quick_check
+from seawall.vulndb.dbcheck import DB_ERRORS, DatabaseRefused, open_database, quick_check
 from seawall.vulndb.keys import normalise_package
 
 FORMAT = "1"
@@ -123,7 +123,7 @@ def _contents(path: Path, connection: sqlite3.Connection) -> tuple[dict[str, str
             raise corrupt(path, "no compression dictionary")
         if str(crc(row[0])) != meta.get("crc.dictionary"):
             raise corrupt(path, "the compression dictionary fails its checksum")
-    except sqlite3.DatabaseError as exc:
+    except DB_ERRORS as exc:
         raise corrupt(path, str(exc)) from None
     return meta, row[0]
 
@@ -188,7 +188,7 @@ class AdvisoryStore:
         """Every row of ``sql``, each checked against ``types``."""
         try:
             return [self._typed(row, types) for row in self._db.execute(sql, args)]
-        except sqlite3.DatabaseError as exc:
+        except DB_ERRORS as exc:
             raise corrupt(self.path, str(exc)) from None
 
     def _affected(self, ecosystem: str, release: str, package: str) -> list[tuple[str, Affected]]:
@@ -235,7 +235,7 @@ class AdvisoryStore:
         try:
             for row in self._db.execute(sql):
                 yield self._typed(row, types)
-        except sqlite3.DatabaseError as exc:
+        except DB_ERRORS as exc:
             raise corrupt(self.path, str(exc)) from None
 
     def rows(self) -> Iterator[tuple[str, str, str, int, bytes]]:

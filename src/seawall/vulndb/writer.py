@@ -25,6 +25,7 @@ import msgspec
 
 from seawall.errors import EnvironmentFailure
 from seawall.model import Advisory
+from seawall.safety.files import refuse_replacing
 from seawall.vulndb.codec import Codec, crc, encode_affected, raw_advisory, train
 from seawall.vulndb.keys import normalise_package, split_ecosystem
 from seawall.vulndb.store import FORMAT, SCHEMA, AdvisoryStore, SourceInfo, now_iso
@@ -338,6 +339,7 @@ class StoreBuilder:
 def export_bundle(store: Path, dest: Path) -> None:
     """Write a compact copy of ``store`` to ``dest`` (via a temp name, then renamed): the
     single file ``seawall db import`` takes on an offline site."""
+    refuse_replacing(dest)
     with AdvisoryStore.open(store) as opened:
         opened.verify()  # never carry a corrupt store to a site that cannot re-download
     temp = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.tmp")

@@ -206,7 +206,10 @@ def sbom(
 
 def match(
     sbom_file: Annotated[
-        Path, typer.Argument(metavar="SBOM", help="A Seawall JSON or CycloneDX inventory.")
+        Path,
+        typer.Argument(
+            metavar="SBOM", help="A Seawall JSON inventory, or a CycloneDX or SPDX JSON SBOM."
+        ),
     ],
     format: Annotated[ScanFormat, typer.Option("--format", "-f", help="Output format.")] = (
         ScanFormat.table
