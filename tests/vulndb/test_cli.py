@@ -81,7 +81,7 @@ def test_errors_are_one_line_with_exit_codes(tmp_path: Path) -> None:
     corrupt = tmp_path / "c.db"
     corrupt.write_bytes(b"SQLite format 3\x00" + b"\x01" * 4000)
     result = seawall("db", "status", "--db", str(corrupt))
-    assert result.returncode == 3 and "corrupt" in result.stderr
+    assert result.returncode == 2 and "corrupt" in result.stderr
     assert "Traceback" not in result.stderr
     unknown = seawall("db", "update", "-e", "cobol", "--db", str(tmp_path / "x.db"))
     assert unknown.returncode == 2 and "unknown ecosystem" in unknown.stderr

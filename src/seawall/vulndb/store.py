@@ -58,6 +58,14 @@ class StoreError(EnvironmentFailure):
     """The advisory database is missing, corrupt or of an unknown format."""
 
 
+class CorruptDatabaseError(StoreError):
+    """A file is where the advisory database should be, but not one Seawall can trust: bad
+    input (exit 2), like any hostile file, while a missing database is the environment's
+    (exit 3: run ``db update``)."""
+
+    exit_code = 2
+
+
 def default_db_path() -> Path:
     """``$SEAWALL_DB``, else ``~/.cache/seawall/db/advisories.db``."""
     env = os.environ.get("SEAWALL_DB")
@@ -99,7 +107,9 @@ class StoreStatus(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def corrupt(path: Path, detail: str) -> StoreError:
-    return StoreError(f"advisory database {path} is corrupt or unreadable: {detail}", hint=_HINT)
+    return CorruptDatabaseError(
+        f"advisory database {path} is corrupt or unreadable: {detail}", hint=_HINT
+    )
 
 
 def now_iso() -> str:
