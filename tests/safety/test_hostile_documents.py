@@ -21,6 +21,7 @@ from tests.support.hostile import alias_bomb, deep_json
 from tests.support.limits import assert_one_line_refusal, run_limited
 from tests.vulndb.conftest import osv, write_zip
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 POD = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c, image: x}]}\n"
 SBOM = json.dumps({"bomFormat": "CycloneDX", "components": []})
 
@@ -136,10 +137,16 @@ def test_wrong_json_types_name_the_field(
 
 def test_nested_event_lines_are_skipped_and_the_rest_is_read(tmp_path: Path) -> None:
     events = tmp_path / "audit.jsonl"
-    events.write_bytes(b'{"kind": "Event", "x": ' + deep_json() + b"}\n")
+    good = (FIXTURES / "runtime" / "k8s-audit" / "exec_pod.json").read_bytes().strip()
+    events.write_bytes(b'{"kind": "Event", "x": ' + deep_json() + b"}\n" + good + b"\n")
     result = run_limited("runtime", "replay", str(events), timeout=60)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 1, result.stderr  # the good line's alert
+    assert "1 events, 1 alerts" in result.stderr
     assert "1 JSON beyond limits" in result.stderr and "Traceback" not in result.stderr
+    events.write_bytes(b'{"kind": "Event", "x": ' + deep_json() + b"}\n")  # nothing else
+    assert_one_line_refusal(
+        run_limited("runtime", "replay", str(events), timeout=60), "no event could be read"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -91,8 +91,17 @@ def read_events(path: Path, bad: BadInput) -> Iterator[Event]:
 
 
 def replay(paths: list[Path], detector: Detector, bad: BadInput) -> list[Alert]:
-    """Evaluate every event of ``paths`` from start to end; the folded alerts."""
+    """Evaluate every event of ``paths`` from start to end; the folded alerts.
+
+    When not one record of any file could be read, the input is refused (InputError): it is
+    not an event file, whatever its first line looked like. (Bad records among good ones
+    are counted in ``bad`` and skipped.)"""
+    events = 0
     for path in paths:
         for event in read_events(path, bad):
+            events += 1
             detector.process(event)
+    if not events and bad.total():
+        named = str(paths[0]) if len(paths) == 1 else f"{len(paths)} files"
+        raise InputError(f"{named}: no event could be read: {bad.summary(details=True)}")
     return detector.folder.drain()

@@ -188,6 +188,17 @@ def rebuild(
     return report
 
 
+def _refuse_unreadable(paths: list[Path], records: int, example: list[str]) -> None:
+    """An import none of whose records could be read is refused as a whole (nothing is
+    imported): it is not what the user meant to import. (Some bad records among good ones
+    are reported and skipped.)"""
+    if records == 1 and example:
+        raise InputError(example[0])
+    named = str(paths[0]) if len(paths) == 1 else f"{len(paths)} inputs"
+    why = f"; the first: {example[0]}" if example else ""
+    raise InputError(f"{named}: none of the {records} records could be read{why}")
+
+
 def import_paths(
     target: Path,
     paths: Iterable[Path],
@@ -200,12 +211,16 @@ def import_paths(
     inputs = list(paths)
 
     def feed(feeder: Feeder) -> None:
+        records = 0
         for path in inputs:
             seen = feeder.items(iter_path(path))
+            records += seen
             if seen:
                 feeder.source(f"import:{path.resolve()}", "import", path, seen)
         for kind, extra in (("kev", kev), ("epss", epss)):
             if extra is not None:
                 feeder.special(Special(kind, extra))
+        if records and feeder.report.malformed == records:
+            _refuse_unreadable(inputs, records, feeder.report.examples[:1])
 
     return rebuild(target, feed, progress=progress)

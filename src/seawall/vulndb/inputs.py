@@ -82,7 +82,13 @@ def iter_path(path: Path) -> Iterator[Item]:
     if path.is_dir():
         yield from _iter_dir(path)
         return
-    yield from _iter_file(path, path.name, classify(path))
+    kind = classify(path)
+    if not kind:  # named on purpose, so not skipped quietly as in a directory
+        raise InputError(
+            f"{path}: not an OSV record (.json, .yaml), an OSV zip, a Seawall bundle, "
+            "a KEV catalog or an EPSS file"
+        )
+    yield from _iter_file(path, path.name, kind)
 
 
 def _iter_file(path: Path, label: str, kind: str) -> Iterator[Item]:

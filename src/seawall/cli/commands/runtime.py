@@ -87,7 +87,7 @@ def replay(
     from seawall.runtime.replay import replay as run_replay
 
     ruleset = load_detection(rules or [], intel or [])
-    bad = BadInput()
+    bad = BadInput(announce=False)  # summarized below, with the first of each kind
     detector = Detector(ruleset, AlertFolder(fold_window), _context(cluster))
     alerts = run_replay(files, detector, bad)
     envelope = alerts_envelope(sensor_asset(cluster), alerts)
@@ -99,7 +99,7 @@ def replay(
     send(envelope, upload, token)
     note = f"{detector.events} events, {len(alerts)} alerts"
     if bad.total():
-        note += f"; skipped: {bad.summary()}"
+        note += f"; skipped: {bad.summary(details=True)}"
     stderr.print(note, highlight=False, soft_wrap=True)
     if alerts:
         raise typer.Exit(1)
