@@ -97,6 +97,16 @@ class Supervisor:
             fresh.send(chosen, [])
             self._idle.put(fresh)
 
+    def check(self, templates: Iterable[ConstraintTemplate]) -> list[str]:
+        """Why each of ``templates`` that does not compile within the budget does not."""
+        chosen = list(templates)
+        outcomes = self.run([Job(t, worker.CHECK, (), f"template {t.name}") for t in chosen])
+        return [
+            f"{t.where}: {outcome}"
+            for t, outcome in zip(chosen, outcomes, strict=True)
+            if isinstance(outcome, Exception)
+        ]
+
     def run(self, jobs: Sequence[Job], deadline: float | None = None) -> list[Outcome]:
         """The outcome of each job, in order. ``deadline`` (``time.monotonic()``) bounds
         the whole batch besides each evaluation's own budget."""
