@@ -57,6 +57,8 @@ def _compile(raw: Any, where: str) -> Programs | str:
     """The template's programs, or why they do not compile."""
     try:
         return ConstraintTemplate(raw, where).compile()
+    except MemoryError:
+        raise
     except Exception as exc:
         return str(exc)
 
@@ -69,7 +71,7 @@ def _evaluate(programs: Programs | str, engine: str, evaluation_input: Any) -> t
     try:
         return "ok", programs[engine].violations(*evaluation_input)
     except MemoryError:
-        return "memory", ""
+        raise
     except Exception as exc:  # the policy's own failure: reported, the worker carries on
         name = type(exc).__name__
         return "error", str(exc) if name == "RuntimeError" else f"{name}: {exc}"
@@ -88,9 +90,12 @@ def serve(connection: Connection, memory_mb: int) -> None:
             return
         sources.update((key, (raw, where)) for key, raw, where in loads)
         for key, engine, evaluation_input in jobs:
-            if key not in compiled:
-                compiled[key] = _compile(*sources.pop(key))
-            status, value = _evaluate(compiled[key], engine, evaluation_input)
+            try:
+                if key not in compiled:
+                    compiled[key] = _compile(*sources.pop(key))
+                status, value = _evaluate(compiled[key], engine, evaluation_input)
+            except MemoryError:  # compiling or evaluating: the budget is spent either way
+                status, value = "memory", ""
             connection.send((status, value))
             if status == "memory":
                 return
