@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from hypothesis import given, settings
@@ -220,7 +221,7 @@ def test_reviews_beyond_the_cap_get_a_fast_503(start_webhook: StartWebhook) -> N
     webhook = start_webhook(engine, max_in_flight=1)
 
     def one(_: int) -> int:
-        with webhook.client.__class__(base_url=webhook.url, verify=webhook.context) as client:
+        with httpx.Client(base_url=webhook.url, verify=webhook.context) as client:
             return client.post("/validate", json=review(POD_OBJECT)).status_code
 
     with ThreadPoolExecutor(3) as pool:

@@ -22,6 +22,10 @@ violation[{"msg": "never"}] {
   x + y + z < 0
 }
 """
+# regorus parses nested arrays in time exponential in their depth (16 levels: 1.5 s).
+NESTED_REGO = (
+    'package k8snested\nviolation[{"msg": m}] { m := ' + "[" * 40 + "1" + "]" * 40 + " }\n"
+)
 OWNER_REGO = """package k8sowner
 violation[{"msg": "needs an owner label"}] { not input.review.object.metadata.labels.owner }
 """
@@ -55,6 +59,7 @@ def constraint_template(kind: str, rego: str = "", cel: str = "", namespace: str
 
 
 HUNGRY = constraint_template("K8sHungry", HUNGRY_REGO)
+NESTED = constraint_template("K8sNested", NESTED_REGO)
 SLOW = constraint_template("K8sSlow", SLOW_REGO)
 SLOW_CEL_TEMPLATE = constraint_template("K8sSlowCel", cel=SLOW_CEL)
 HUNGRY_CEL_TEMPLATE = constraint_template("K8sHungryCel", cel=HUNGRY_CEL)

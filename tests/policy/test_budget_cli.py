@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from seawall.admission.certs import issue
-from tests.policy.hostile import HUNGRY, OWNER, pod
+from tests.policy.hostile import HUNGRY, NESTED, OWNER, pod
 from tests.support.limits import assert_one_line_refusal, run_limited
 
 SMALL = {"SEAWALL_POLICY_MEMORY_MB": "128", "SEAWALL_POLICY_TIMEOUT": "5"}
@@ -32,6 +32,25 @@ def test_scan_reports_the_policy_over_budget_and_goes_on(tmp_path: Path) -> None
     text = json.dumps(json.loads(result.stdout))
     assert "policy K8sHungry/c exceeded its budget (memory: 128 MB)" in text
     assert "needs an owner label" in text  # the other constraint was evaluated
+
+
+def test_a_template_whose_compilation_runs_away_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(NESTED)
+    (tmp_path / "pod.yaml").write_text(pod())
+    result = run_limited(
+        "k8s", "scan", "--policy", str(tmp_path / "policy.yaml"), str(tmp_path / "pod.yaml"),
+        env={"SEAWALL_POLICY_TIMEOUT": "1"}, timeout=60,
+    )  # fmt: skip
+    assert_one_line_refusal(result, "template k8snested exceeded its budget (time: 1s)")
+
+
+def test_a_template_that_does_not_compile_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(OWNER.replace("not input", "not not not"))
+    (tmp_path / "pod.yaml").write_text(pod())
+    result = run_limited(
+        "k8s", "scan", "--policy", str(tmp_path / "policy.yaml"), str(tmp_path / "pod.yaml")
+    )
+    assert_one_line_refusal(result, "k8sowner: Rego does not compile")
 
 
 def test_a_bad_budget_variable_is_one_error_line(tmp_path: Path) -> None:

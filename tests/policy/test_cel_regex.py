@@ -90,3 +90,15 @@ def test_re2_finds_what_python_re_finds_for_common_syntax(pattern: str, text: st
     assert (found is None) == (expected is None)
     if expected is not None and found is not None:
         assert found.group(0) == expected.group(0)
+
+
+@given(st.text(max_size=60), st.text(max_size=200))
+def test_any_pattern_compiles_or_is_a_regex_error_and_searches_any_text(
+    pattern: str, text: str
+) -> None:
+    try:
+        regex = compile_re2(pattern)
+    except RegexError as exc:
+        assert "RE2" in str(exc)
+    else:
+        regex.search(text)

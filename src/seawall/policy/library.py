@@ -6,6 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from seawall.errors import InputError
+from seawall.policy.gatekeeper.budget import Budget
+from seawall.policy.gatekeeper.supervisor import supervisor_for
 from seawall.policy.gatekeeper.template import Constraint, ConstraintTemplate
 from seawall.policy.manifests import load_manifests
 from seawall.policy.objects import KubeObject
@@ -34,13 +36,17 @@ class PolicyLibrary:
         return False
 
     def check(self) -> None:
-        """Every constraint needs its template."""
+        """Every constraint needs its template, and every template must compile (in a
+        worker, within the budget of ``SEAWALL_POLICY_*``)."""
         for constraint in self.constraints:
             if constraint.kind not in self.templates:
                 raise InputError(
                     f"constraint {constraint.kind}/{constraint.name} has no ConstraintTemplate",
                     hint="pass the template file or directory too",
                 )
+        problems = supervisor_for(Budget.from_environment()).check(self.templates.values())
+        if problems:
+            raise InputError(problems[0])
 
     @classmethod
     def load(cls, paths: Iterable[str]) -> PolicyLibrary:

@@ -103,6 +103,7 @@ class BoundedHandler(BaseHTTPRequestHandler):
         if isinstance(self.request, ssl.SSLSocket):
             self.request.do_handshake()
         super().setup()
+        self.rfile.close()  # the plain reader setup() made; the socket stays open
         self.rfile = RequestReader(self.request, self.server.read_timeout)
 
     def handle_one_request(self) -> None:

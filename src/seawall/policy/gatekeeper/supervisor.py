@@ -91,11 +91,22 @@ class Supervisor:
         """Start every worker now and have it compile ``templates`` (a server does this
         before taking requests, so that the first ones pay no start-up). Without templates
         there is nothing to evaluate, and no worker is started."""
-        chosen = list(templates)
-        while chosen and self._idle.qsize() < self.budget.workers:
+        checks = _checks(templates)
+        while checks and self._idle.qsize() < self.budget.workers:
             fresh = _Worker(self.budget.memory_mb)
-            fresh.send(chosen, [])
+            if not self._run_on(fresh, checks, None, []):
+                fresh.stop()  # a template that cannot compile: its evaluations will say so
+                return
             self._idle.put(fresh)
+
+    def check(self, templates: Iterable[ConstraintTemplate]) -> list[str]:
+        """Why each of ``templates`` that does not compile within the budget does not."""
+        checks = _checks(templates)
+        return [
+            f"{job.template.where}: {outcome}"
+            for job, outcome in zip(checks, self.run(checks), strict=True)
+            if isinstance(outcome, Exception)
+        ]
 
     def run(self, jobs: Sequence[Job], deadline: float | None = None) -> list[Outcome]:
         """The outcome of each job, in order. ``deadline`` (``time.monotonic()``) bounds
@@ -182,6 +193,11 @@ class Supervisor:
                 self._idle.get_nowait().stop()
             except queue.Empty:
                 return
+
+
+def _checks(templates: Iterable[ConstraintTemplate]) -> list[Job]:
+    """Jobs that only compile ``templates``."""
+    return [Job(t, worker.CHECK, (), f"template {t.name}") for t in templates]
 
 
 def _remaining(deadline: float | None) -> float | None:

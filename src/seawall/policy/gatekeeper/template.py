@@ -80,11 +80,11 @@ def _engines(target: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
 
 
 class ConstraintTemplate:
-    """A template and the engines it carries. Programs are compiled here only to check them
-    (``check``); they run in worker processes, which compile them once each from ``raw``
-    (``key`` names the template to them)."""
+    """A template and the engines it carries. Its programs are compiled, checked and run in
+    worker processes (:mod:`seawall.policy.gatekeeper.supervisor`), from ``raw``: compiling
+    is work a hostile template can make endless too. ``key`` names it to the workers."""
 
-    def __init__(self, raw: Mapping[str, Any], where: str, *, check: bool = True) -> None:
+    def __init__(self, raw: Mapping[str, Any], where: str) -> None:
         self.key = next(_KEYS)
         self.raw, self.where = raw, where
         metadata, spec = as_mapping(raw.get("metadata")), as_mapping(raw.get("spec"))
@@ -107,8 +107,6 @@ class ConstraintTemplate:
                 f"{where}: template {self.name} has no Rego or K8sNativeValidation code"
             )
         self.engines = tuple(self._sources)
-        if check:
-            self.compile()  # compile errors surface at load time; the programs are dropped
 
     def compile(self) -> dict[str, RegoProgram | CelProgram]:
         """One program per engine (InputError if one does not compile)."""
