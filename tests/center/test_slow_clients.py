@@ -1,6 +1,7 @@
 """``seawall serve``'s HTTP protocol against slow clients, on a real uvicorn server: a
 connection that sends nothing, or trickles a request's headers, is closed at the header
-deadline; a request whose headers are in may take its time."""
+deadline; one that trickles its body, at the body deadline; a request that is in may take
+its time to be answered."""
 
 from __future__ import annotations
 
@@ -20,13 +21,17 @@ from seawall.center.slowclients import SlowClientTimeout
 
 class _Quick(SlowClientTimeout):
     header_timeout = 0.5
+    body_timeout = 1.0
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] != "http":
         return
+    if scope["method"] == "POST":
+        while (await receive()).get("more_body"):
+            pass
     if scope["path"] == "/slow":
-        await asyncio.sleep(1.5)  # longer than the header deadline
+        await asyncio.sleep(1.5)  # longer than either deadline
     await send({"type": "http.response.start", "status": 200, "headers": []})
     await send({"type": "http.response.body", "body": b"ok"})
 
@@ -82,3 +87,16 @@ def test_a_request_whose_headers_are_in_may_take_its_time(port: int) -> None:
     with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
         assert client.get("/slow").text == "ok"
         assert client.get("/").text == "ok"
+
+
+def test_a_trickled_body_is_cut_off_at_the_body_deadline(port: int) -> None:
+    head = b"POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 400\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port)) as connection:
+        connection.sendall(head)
+        assert 0.9 < _closed_after(connection, b"x" * 400) < 4
+
+
+def test_a_whole_upload_may_wait_for_its_answer(port: int) -> None:
+    with httpx.Client(timeout=10) as client:
+        answer = client.post(f"http://127.0.0.1:{port}/slow", content=b"x" * 100_000)
+    assert answer.status_code == 200 and answer.text == "ok"

@@ -1,54 +1,66 @@
-"""uvicorn's HTTP/1.1 protocol with a deadline for each request's headers.
+"""uvicorn's HTTP/1.1 protocol with deadlines for each request's headers and body.
 
 uvicorn closes an idle keep-alive connection between requests (``timeout_keep_alive``), but
-not a new connection that sends nothing, nor one that trickles a request's headers a byte
-at a time (slowloris): each holds a place under ``limit_concurrency`` for as long as it
-likes, and enough of them turn every other client away with 503s. Here the headers of a
-request must arrive within :attr:`SlowClientTimeout.header_timeout` of the connection
-opening or of the previous response, or the connection is closed. (h11 already bounds
-their size.)
+not a new connection that sends nothing, nor one that trickles a request a byte at a time
+(slowloris, or its slow-body variant): each holds a place under ``limit_concurrency`` for as
+long as it likes, and enough of them turn every other client away with 503s. Here a
+request's headers must arrive within :attr:`SlowClientTimeout.header_timeout` of the
+connection opening or of the previous response, and its body within
+:attr:`SlowClientTimeout.body_timeout` of its headers, or the connection is closed. (h11
+already bounds the headers' size; the application bounds the body's.) The application may
+take as long as it needs to answer once the request is in.
 """
 
 from __future__ import annotations
 
 import asyncio
 
+import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 
 class SlowClientTimeout(H11Protocol):
     header_timeout = 10.0  # seconds
-    _head_timer: asyncio.TimerHandle | None = None
+    body_timeout = 120.0  # an upload of the largest body the center takes, on a slow link
+    _timer: asyncio.TimerHandle | None = None
+    _awaiting_body = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._start_head_timer()
+        self._wait(self.header_timeout, awaiting_body=False)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        self._start_head_timer()
+        self._wait(self.header_timeout, awaiting_body=False)
 
     def handle_events(self) -> None:
         super().handle_events()
-        if self._in_request() and self._head_timer is not None:
-            self._head_timer.cancel()  # the headers are in: the application has the request
-            self._head_timer = None
+        if self._timer is None or not self._in_request():
+            return
+        if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED):
+            self._cancel()  # the whole request is in: the application has it
+        elif not self._awaiting_body:
+            self._wait(self.body_timeout, awaiting_body=True)  # headers in, body to come
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
+        self._cancel()
         super().connection_lost(exc)
 
     def _in_request(self) -> bool:
         cycle = getattr(self, "cycle", None)
         return cycle is not None and not cycle.response_complete
 
-    def _start_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-        self._head_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+    def _wait(self, seconds: float, *, awaiting_body: bool) -> None:
+        self._cancel()
+        self._awaiting_body = awaiting_body
+        self._timer = self.loop.call_later(seconds, self._too_slow)
 
-    def _headers_too_slow(self) -> None:
-        self._head_timer = None
-        if not self._in_request():
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _too_slow(self) -> None:
+        self._timer = None
+        if self._awaiting_body or not self._in_request():
             self.transport.close()
