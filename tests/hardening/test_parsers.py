@@ -4,6 +4,7 @@ daemon.json, audit rules, /etc/group and /etc/passwd; plus check selection and t
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from seawall.hardening.docker.daemonconfig import (
     read_cmdline,
 )
 from seawall.hardening.docker.errors import Unassessable
-from seawall.hardening.docker.hostfiles import parse_group, parse_passwd
+from seawall.hardening.docker.hostfiles import HostFiles, parse_group, parse_passwd
 from seawall.rules import catalog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -187,3 +188,18 @@ def test_catalog_is_what_the_generator_writes(tmp_path: Path) -> None:
                     str(out)], check=True, capture_output=True)  # fmt: skip
     built = (REPO / "src" / "seawall" / "rules" / "cis-docker.yaml").read_text()
     assert yaml.safe_load(out.read_text()) == yaml.safe_load(built)
+
+
+def test_host_files_that_are_not_regular_are_unassessable_not_a_hang(tmp_path: Path) -> None:
+    """A FIFO where daemon.json belongs would block the audit forever, a directory where
+    /etc/group belongs is no file: the check that needs it is unassessable, the rest of the
+    audit goes on. (Links resolve inside the host root, so /dev/zero cannot be reached.)"""
+    (tmp_path / "etc" / "docker").mkdir(parents=True)
+    os.mkfifo(tmp_path / "etc" / "docker" / "daemon.json")
+    (tmp_path / "etc" / "group").mkdir()
+    files = HostFiles(tmp_path)
+    with pytest.raises(Unassessable, match="a FIFO, not a regular file"):
+        files.read_text("/etc/docker/daemon.json")
+    with pytest.raises(Unassessable, match="a directory"):
+        files.read_text("/etc/group")
+    assert files.read_text("/etc/passwd") is None

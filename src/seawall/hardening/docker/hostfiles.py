@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 
+from seawall.errors import InputError, UnsafeInputError
 from seawall.hardening.docker.errors import Unassessable
+from seawall.safety.files import read_regular
 
 MAX_TEXT_BYTES = 4 << 20
 _MAX_LINKS = 40
@@ -134,16 +136,17 @@ class HostFiles:
         return self._stats[path]
 
     def read_text(self, path: str) -> str | None:
-        """The text of ``path``, None if it does not exist; Unassessable if unreadable."""
+        """The text of ``path``, None if it does not exist; Unassessable if unreadable or
+        not a regular file (a FIFO would block the audit forever, a device never end)."""
+        resolved = self.resolve(path)
         try:
-            with self.resolve(path).open("rb") as handle:
-                data = handle.read(MAX_TEXT_BYTES + 1)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as exc:
-            raise Unassessable(f"cannot read {path}: {exc.strerror}") from None
-        if len(data) > MAX_TEXT_BYTES:
-            raise Unassessable(f"{path} is larger than {MAX_TEXT_BYTES >> 20} MiB")
+            data = read_regular(resolved, MAX_TEXT_BYTES, path)
+        except UnsafeInputError:
+            raise Unassessable(f"{path} is larger than {MAX_TEXT_BYTES >> 20} MiB") from None
+        except InputError as exc:
+            if not resolved.exists():
+                return None
+            raise Unassessable(f"cannot read {exc.message}") from None
         return data.decode("utf-8", "replace")
 
     def list_dir(self, path: str) -> list[str]:
