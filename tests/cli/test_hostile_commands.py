@@ -97,6 +97,8 @@ COMMANDS: list[tuple[str, tuple[str, ...]]] = [
      ("missing", "fifo", "device", "deep-json", "wrong-type-json", "garbage")),
     ("k8s scan {pod} --config {f}", ("missing", "fifo", "device", "alias-bomb", "deep-yaml")),
     ("k8s scan {pod} --policy {f}", ("missing", "fifo", "device", "alias-bomb", "deep-yaml")),
+    ("k8s scan --kubeconfig {f}",
+     ("missing", "fifo", "device", "directory", "alias-bomb", "deep-yaml", "bad-scalar")),
     ("runtime replay {f}", ("missing", "fifo", "device", "directory", "deep-json")),
     ("db import {f} --db {newdb}", ("missing", "fifo", "device", "deep-json", "garbage")),
 ]  # fmt: skip

@@ -9,14 +9,21 @@ two exceptions: :class:`ApiFailure` (the server answered with an error Status) a
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 
 from seawall.errors import InputError
+from seawall.safety.files import read_regular
 from seawall.safety.jsondoc import JsonError, parse_json
+from seawall.safety.limits import max_bytes
+from seawall.safety.yaml import read_yaml
+
+if TYPE_CHECKING:
+    from lightkube import KubeConfig
 
 SERVICE_ACCOUNT = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 PAGE_SIZE = 500
@@ -120,6 +127,24 @@ class KubeApi:
         self._http.close()
 
 
+def _default_kubeconfig() -> Path:
+    """``$KUBECONFIG`` (its first file, as kubectl merges them), else ``~/.kube/config``."""
+    paths = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    return Path(paths[0] if paths else "~/.kube/config").expanduser()
+
+
+def _read_kubeconfig(path: Path) -> KubeConfig:
+    """The kubeconfig at ``path``, read as any untrusted YAML (a regular file within the
+    settings cap, aliases within the budget) before lightkube interprets it."""
+    from lightkube import KubeConfig
+
+    name = f"kubeconfig {path}"
+    documents = read_yaml(read_regular(path.expanduser(), max_bytes("SETTINGS"), name), name)
+    if len(documents) != 1 or not isinstance(documents[0], dict):
+        raise InputError(f"{name}: not a kubeconfig (one YAML mapping)")
+    return KubeConfig.from_dict(documents[0], fname=path)
+
+
 def connect(
     kubeconfig: Path | None = None,
     context: str | None = None,
@@ -136,10 +161,8 @@ def connect(
     try:
         if in_cluster:
             config = KubeConfig.from_service_account(service_account)
-        elif kubeconfig is not None:
-            config = KubeConfig.from_file(kubeconfig)
         else:
-            config = KubeConfig.from_env()
+            config = _read_kubeconfig(kubeconfig or _default_kubeconfig())
         single = config.get(context_name=context)
         if single is None:
             raise ConfigError("no current context")
