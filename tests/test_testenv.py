@@ -124,7 +124,8 @@ def test_push_open_registry(
     reply = http.get(_tags_url(registry, ref))
     assert reply.status_code == 200
     repo, tag = _repo_and_tag(ref)
-    assert reply.json() == {"name": repo, "tags": [tag]}
+    # (a registry reused across runs holds earlier runs' tags too)
+    assert reply.json()["name"] == repo and tag in reply.json()["tags"]
     # The manifest digest the registry serves is the one the engine recorded on push.
     manifest = http.head(
         f"{registry.url}/v2/{repo}/manifests/{tag}", headers={"Accept": MANIFEST_V2}
@@ -146,7 +147,8 @@ def test_push_basic_registry(
     assert http.get(url, auth=(registry_basic.user or "", "wrong-password")).status_code == 401
     reply = http.get(url, auth=registry_basic.auth)
     assert reply.status_code == 200
-    assert reply.json() == {"name": "basic/tiny", "tags": [_repo_and_tag(ref)[1]]}
+    assert reply.json()["name"] == "basic/tiny"
+    assert _repo_and_tag(ref)[1] in reply.json()["tags"]
 
 
 def test_push_token_registry(
@@ -174,7 +176,8 @@ def test_push_token_registry(
     token = granted.json()["token"]
     reply = http.get(url, headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200
-    assert reply.json() == {"name": "token/tiny", "tags": [_repo_and_tag(ref)[1]]}
+    assert reply.json()["name"] == "token/tiny"
+    assert _repo_and_tag(ref)[1] in reply.json()["tags"]
     # The token is scoped: it does not open another repository.
     other = http.get(
         f"{registry_token.url}/v2/basic/tiny/tags/list",

@@ -35,7 +35,13 @@ def summary(inventory: Inventory) -> set[tuple[str, str, str, int]]:
 
 
 def workers() -> set[int | None]:
-    return {child.pid for child in multiprocessing.active_children()}
+    """The reader's worker processes (the policy engine's, named ``seawall-policy``, may be
+    alive from other tests in this process)."""
+    return {
+        child.pid
+        for child in multiprocessing.active_children()
+        if child.name != "seawall-policy"
+    }
 
 
 @pytest.fixture

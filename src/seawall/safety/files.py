@@ -24,6 +24,10 @@ _KINDS = {
 }
 
 
+class MissingFileError(InputError):
+    """The file does not exist (for readers to whom a missing file is no error)."""
+
+
 def describe(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
@@ -38,8 +42,8 @@ def open_descriptor(path: Path | str, what: str = "") -> int:
     name = what or str(path)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise InputError(f"{name}: no such file") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise MissingFileError(f"{name}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{name}: a directory, not a file") from None
     except OSError as exc:

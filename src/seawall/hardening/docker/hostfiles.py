@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from seawall.errors import InputError, UnsafeInputError
 from seawall.hardening.docker.errors import Unassessable
-from seawall.safety.files import read_regular
+from seawall.safety.files import MissingFileError, read_regular
 
 MAX_TEXT_BYTES = 4 << 20
 _MAX_LINKS = 40
@@ -86,7 +86,8 @@ class HostFiles:
         self._stats: dict[str, FileInfo | None] = {}
 
     def resolve(self, path: str) -> Path:
-        """The real location of host ``path``, following links without leaving the root."""
+        """The real location of host ``path``, following links without leaving the root;
+        Unassessable when a directory on the way cannot be searched."""
         parts = list(PurePosixPath("/", path).parts[1:])
         current = PurePosixPath("/")
         links = 0
@@ -99,11 +100,15 @@ class HostFiles:
                 continue
             candidate = current / part
             real = self.root / str(candidate).lstrip("/")
-            if real.is_symlink():
+            try:
+                link = real.readlink() if real.is_symlink() else None
+            except OSError as exc:  # a directory on the way that this user may not search
+                raise Unassessable(f"cannot resolve {path}: {exc.strerror}") from None
+            if link is not None:
                 links += 1
                 if links > _MAX_LINKS:
                     raise Unassessable(f"{path}: too many symbolic links")
-                target = PurePosixPath(real.readlink())
+                target = PurePosixPath(link)
                 if target.is_absolute():
                     current = PurePosixPath("/")
                 parts = list(target.parts[1:] if target.is_absolute() else target.parts) + parts
@@ -138,14 +143,13 @@ class HostFiles:
     def read_text(self, path: str) -> str | None:
         """The text of ``path``, None if it does not exist; Unassessable if unreadable or
         not a regular file (a FIFO would block the audit forever, a device never end)."""
-        resolved = self.resolve(path)
         try:
-            data = read_regular(resolved, MAX_TEXT_BYTES, path)
+            data = read_regular(self.resolve(path), MAX_TEXT_BYTES, path)
+        except MissingFileError:
+            return None
         except UnsafeInputError:
             raise Unassessable(f"{path} is larger than {MAX_TEXT_BYTES >> 20} MiB") from None
         except InputError as exc:
-            if not resolved.exists():
-                return None
             raise Unassessable(f"cannot read {exc.message}") from None
         return data.decode("utf-8", "replace")
 
