@@ -15,7 +15,8 @@ def iso_from_epoch(seconds: float) -> str:
         stamp = dt.datetime.fromtimestamp(seconds, dt.UTC)
     except (OverflowError, OSError, ValueError):
         return ""
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat, not strftime: glibc writes the year 999 as "999", which no parser reads back
+    return stamp.isoformat(timespec="microseconds").removesuffix("+00:00") + "Z"
 
 
 def epoch_from_iso(text: str) -> float:
