@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seawall.inventory.analyzer import Analyzer
-from seawall.inventory.analyzers._lang import MAX_YAML_DEPTH, load_yaml_documents
 from seawall.inventory.analyzers.cargo import CargoLockAnalyzer
 from seawall.inventory.analyzers.composer import ComposerAnalyzer
 from seawall.inventory.analyzers.dotnet import DotnetDepsAnalyzer
@@ -29,6 +28,7 @@ from seawall.inventory.analyzers.npm import (
 )
 from seawall.inventory.analyzers.python import PythonMetadataAnalyzer
 from seawall.model import Package
+from seawall.safety.yaml import MAX_DEPTH, load_yaml
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "inventory"
 
@@ -133,8 +133,8 @@ def test_mutated_real_files(
     ids=["flow-sequences", "block-sequences", "flow-mappings"],
 )
 def test_deep_yaml_is_refused_without_recursion(document: bytes) -> None:
-    with pytest.raises(ValueError, match=f"deeper than {MAX_YAML_DEPTH}"):
-        load_yaml_documents(io.BytesIO(document))
+    with pytest.raises(ValueError, match=f"deeper than {MAX_DEPTH}"):
+        load_yaml(document, strings=True)
 
 
 @pytest.mark.parametrize(

@@ -153,12 +153,15 @@ def load_yaml(
     data: bytes | str,
     *,
     strings: bool = False,
+    aliases: bool = True,
     max_depth: int = MAX_DEPTH,
     max_nodes: int = MAX_NODES,
     max_documents: int | None = None,
 ) -> list[Any]:
     """Every document of a YAML stream as dicts, lists and scalars (see the module); at most
-    ``max_documents`` of them when given (counted as they start, before they are built)."""
+    ``max_documents`` of them when given (counted as they start, before they are built).
+    ``aliases=False`` refuses any alias, for formats whose writers never emit one (pnpm
+    lockfiles): one there is a sign of a crafted file."""
     documents: list[Any] = []
     containers: list[dict[Any, Any] | list[Any]] = []
     keys: list[object] = []  # the pending key of each open mapping
@@ -217,6 +220,8 @@ def load_yaml(
                     anchors[anchor] = (value, nodes - started + 1)
                 attach(value, event)
             elif isinstance(event, yaml.AliasEvent):
+                if not aliases:
+                    raise YamlError(f"{_line(event)}aliases are not allowed in this file")
                 if event.anchor not in anchors:
                     raise YamlError(f"{_line(event)}unknown alias *{event.anchor}")
                 value, size = anchors[event.anchor]

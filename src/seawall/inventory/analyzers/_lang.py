@@ -1,17 +1,16 @@
 """Helpers shared by the language-package analyzers (npm, Composer, gems, Cargo, ...).
 
-They decode the file formats those analyzers share (JSON, YAML) with bounded cost, read the
+They decode JSON (YAML goes through :func:`seawall.safety.yaml.load_yaml`), read the
 licence fields that npm and Composer write in the same loose shapes, and drop the duplicate
 records that lockfiles contain (one per platform, per range that resolved to one version).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any, BinaryIO
 
 import msgspec
-import yaml
 
 from seawall.model import Ecosystem, Package
 
@@ -19,88 +18,6 @@ from seawall.model import Ecosystem, Package
 def load_json(data: BinaryIO) -> Any:
     """Decode a JSON document; malformed input raises ValueError (``msgspec.DecodeError``)."""
     return msgspec.json.decode(data.read())
-
-
-# Lockfiles nest a handful of levels; anything deeper is hostile (PyYAML's C composer recurses
-# in Cython and crashes the interpreter on a few hundred thousand nested "[").
-MAX_YAML_DEPTH = 64
-_PLAIN_VALUES = {
-    "true": True,
-    "True": True,
-    "TRUE": True,
-    "false": False,
-    "False": False,
-    "FALSE": False,
-    "null": None,
-    "Null": None,
-    "NULL": None,
-    "~": None,
-    "": None,
-}
-_NO_KEY = object()
-# libyaml's parser when PyYAML was built with it (the PyPI wheels are); PyYAML's own parser
-# (a state machine too, only slower) otherwise.
-_YAML_LOADER: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = getattr(
-    yaml, "CSafeLoader", yaml.SafeLoader
-)
-
-
-def _events(document: bytes) -> Iterator[yaml.Event]:
-    """libyaml's events for ``document``; the parser's own nesting limit (newer libyaml builds
-    stop at 1,000 flow levels while scanning ahead, before Seawall sees an event) is reported
-    as Seawall's depth error, so the message does not depend on the library version."""
-    try:
-        yield from yaml.parse(document, Loader=_YAML_LOADER)
-    except yaml.YAMLError as exc:
-        if "nesting depth" in str(exc):
-            raise ValueError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels") from None
-        raise
-
-
-def load_yaml_documents(data: BinaryIO) -> list[Any]:
-    """Every document of a YAML stream as dicts, lists, strings, booleans and None.
-
-    Built from libyaml's event stream with an explicit stack instead of PyYAML's composer and
-    constructor, so that hostile input stays cheap: nesting deeper than ``MAX_YAML_DEPTH``,
-    aliases (the "billion laughs") and non-scalar mapping keys raise ValueError. Lockfile
-    writers (pnpm uses js-yaml with ``noRefs``) emit none of these. Plain scalars other than
-    booleans and null stay strings (``lockfileVersion: 5.4`` is ``"5.4"``); merge keys
-    (``<<``) are ordinary keys.
-    """
-    documents: list[Any] = []
-    containers: list[dict[Any, Any] | list[Any]] = []
-    keys: list[object] = []  # the pending key of each open mapping
-
-    def attach(value: Any) -> None:
-        if not containers:
-            documents.append(value)
-            return
-        parent = containers[-1]
-        if isinstance(parent, list):
-            parent.append(value)
-        elif keys[-1] is _NO_KEY:
-            if isinstance(value, (dict, list)):
-                raise ValueError("YAML mapping keys must be scalars")
-            keys[-1] = value
-        else:
-            parent[keys[-1]] = value
-            keys[-1] = _NO_KEY
-
-    for event in _events(data.read()):
-        if isinstance(event, yaml.ScalarEvent):
-            plain = not event.style and event.tag is None
-            attach(_PLAIN_VALUES.get(event.value, event.value) if plain else event.value)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            if len(containers) >= MAX_YAML_DEPTH:
-                raise ValueError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels")
-            containers.append({} if isinstance(event, yaml.MappingStartEvent) else [])
-            keys.append(_NO_KEY)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            keys.pop()
-            attach(containers.pop())
-        elif isinstance(event, yaml.AliasEvent):
-            raise ValueError("YAML aliases are not supported in lockfiles")
-    return documents
 
 
 def text(value: object) -> str:

@@ -35,12 +35,12 @@ from seawall.inventory.analyzer import Analyzer, AnalyzerOutput, register
 from seawall.inventory.analyzers._lang import (
     license_list,
     load_json,
-    load_yaml_documents,
     package,
     text,
     unique,
 )
 from seawall.model import Ecosystem, Package
+from seawall.safety.yaml import load_yaml
 
 _LOCAL_PROTOCOLS = ("file:", "link:", "portal:", "workspace:")
 
@@ -224,7 +224,10 @@ class PnpmLockAnalyzer(Analyzer):
         return not _in_node_modules(path)
 
     def analyze(self, path: str, data: BinaryIO) -> AnalyzerOutput:
-        documents = [d for d in load_yaml_documents(data) if isinstance(d, dict)]
+        # versions stay text (``lockfileVersion: 5.4``); pnpm writes no aliases (js-yaml's
+        # noRefs); a bad document is a YamlError (a ValueError)
+        lock_documents = load_yaml(data.read(), strings=True, aliases=False)
+        documents = [d for d in lock_documents if isinstance(d, dict)]
         if not documents:
             raise ValueError("pnpm lockfile is not a YAML mapping")
         lock = documents[-1]
