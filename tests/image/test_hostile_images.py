@@ -365,9 +365,9 @@ def test_deeply_nested_index_json(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "needle"),
     [
-        ("RepoTags", 5, "field [0].RepoTags: expected list | null, got int"),
-        ("Layers", "x", "field [0].Layers: expected list, got str"),
-        ("Config", ["a"], "field [0].Config: expected str, got array"),
+        ("RepoTags", 5, "field [0].RepoTags: expected list or null, got int"),
+        ("Layers", "x", "field [0].Layers: expected list, got string"),
+        ("Config", ["a"], "field [0].Config: expected string, got list"),
     ],
 )
 def test_wrong_types_in_manifest_json(
@@ -384,9 +384,9 @@ def test_wrong_types_in_manifest_json(
 @pytest.mark.parametrize(
     ("field", "value", "needle"),
     [
-        ("rootfs", [], "field rootfs: expected object | null, got array"),
-        ("history", {"a": 1}, "field history: expected list | null, got object"),
-        ("architecture", 5, "field architecture: expected str, got int"),
+        ("rootfs", [], "field rootfs: expected object or null, got list"),
+        ("history", {"a": 1}, "field history: expected list or null, got object"),
+        ("architecture", 5, "field architecture: expected string, got int"),
     ],
 )
 def test_wrong_types_in_the_image_config(

@@ -14,7 +14,7 @@ import msgspec
 
 from seawall.errors import ImageFormatError, InputError, UnsafeInputError
 from seawall.model import ImageInfo, LayerInfo
-from seawall.safety.nesting import MAX_JSON_DEPTH, json_too_deep
+from seawall.safety.jsondoc import JsonError, JsonLimitError, parse_json
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -90,9 +90,6 @@ class ImageConfig(msgspec.Struct, kw_only=True):
 
 
 T = TypeVar("T")
-_MISTYPED = re.compile(
-    r"^Expected `(?P<want>[^`]+)`, got `(?P<got>[^`]+)`(?: - at `\$(?P<at>.*)`)?$"
-)
 
 
 def decode_json(data: bytes, into: type[T], what: str) -> T:
@@ -101,24 +98,12 @@ def decode_json(data: bytes, into: type[T], what: str) -> T:
     a field of the wrong type ("manifest.json: field [0].RepoTags: expected list, got int")."""
     if len(data) > MAX_JSON:
         raise ImageFormatError(f"{what} is {len(data)} bytes; refusing more than {MAX_JSON}")
-    if json_too_deep(data):
-        raise UnsafeInputError(f"{what}: JSON nested more than {MAX_JSON_DEPTH} levels deep")
     try:
-        return msgspec.json.decode(data, type=into)
-    except msgspec.ValidationError as exc:
-        raise ImageFormatError(f"{what}: {_explain(str(exc))}") from None
-    except msgspec.DecodeError as exc:
-        raise ImageFormatError(f"{what} is not valid JSON: {exc}") from None
-
-
-def _explain(message: str) -> str:
-    """msgspec's "Expected `array`, got `int` - at `$[0].RepoTags`", in words."""
-    match = _MISTYPED.match(message)
-    if match is None:
-        return message
-    want = match["want"].replace("array", "list")
-    where = f"field {match['at'].lstrip('.')}: " if match["at"] else ""
-    return f"{where}expected {want}, got {match['got']}"
+        return parse_json(data, into)
+    except JsonLimitError as exc:
+        raise UnsafeInputError(f"{what}: {exc}") from None
+    except JsonError as exc:
+        raise ImageFormatError(f"{what}: {exc}") from None
 
 
 def load_json(data: bytes, what: str) -> dict[str, Any]:
