@@ -34,8 +34,8 @@ from seawall.runtime.events import (
     url_hosts,
 )
 from seawall.runtime.timeutil import iso_from_epoch
-from seawall.safety.limits import max_bytes, max_count
-from seawall.safety.nesting import MAX_JSON_DEPTH, json_problem
+from seawall.safety.jsondoc import JsonError, JsonLimitError, parse_json
+from seawall.safety.limits import max_bytes
 
 SOURCE = "docker"
 _INSPECT_CACHE = 2048
@@ -76,13 +76,12 @@ def parse_record(data: bytes, bad: BadInput) -> Event | None:
     if len(data) > max_bytes("DOCKER_EVENT"):
         bad("oversized Docker event", f"{len(data)} bytes")
         return None
-    problem = json_problem(data, MAX_JSON_DEPTH, max_count("JSON_VALUES"))
-    if problem:
-        bad("JSON beyond limits", problem)
-        return None
     try:
-        obj = msgspec.json.decode(data)
-    except (msgspec.DecodeError, RecursionError) as exc:
+        obj = parse_json(data)
+    except JsonLimitError as exc:
+        bad("JSON beyond limits", str(exc))
+        return None
+    except JsonError as exc:
         bad("malformed JSON", str(exc))
         return None
     if isinstance(obj, dict) and isinstance(obj.get("event"), dict):
