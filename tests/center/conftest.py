@@ -112,9 +112,7 @@ MakeCenter = Callable[..., Center]
 
 
 @pytest.fixture
-def make_center(
-    database_url: str, advisory_db: Path, tmp_path: Path
-) -> Iterator[MakeCenter]:
+def make_center(database_url: str, advisory_db: Path, tmp_path: Path) -> Iterator[MakeCenter]:
     made: list[Center] = []
 
     def make(*, background: bool = False, **settings: object) -> Center:

@@ -122,6 +122,26 @@ TABLE: dict[str, Call] = {
     f"GET {API}/scans": Call(READER),
     f"GET {API}/status": Call(READER),
     f"GET {API}/export/{{what}}": Call(READER, path=f"{API}/export/findings"),
+    # watched registries and jobs (a registry's notifications carry its secret, no token)
+    f"GET {API}/registries": Call(READER),
+    f"POST {API}/registries": Call(
+        OWNER, body=lambda: {"url": f"https://{_unique('registry')}.example:5000"}
+    ),
+    f"GET {API}/registries/{{registry_id}}": Call(READER, path=f"{API}/registries/999999"),
+    f"PATCH {API}/registries/{{registry_id}}": Call(
+        OWNER, path=f"{API}/registries/999999", body=lambda: {"rescan_pulled_days": 7}
+    ),
+    f"DELETE {API}/registries/{{registry_id}}": Call(OWNER, path=f"{API}/registries/999999"),
+    f"POST {API}/registries/{{registry_id}}/scan": Call(
+        CONTRIBUTOR, path=f"{API}/registries/999999/scan", body=lambda: {"image": "app:1"}
+    ),
+    f"POST {API}/registries/{{registry_id}}/events": Call(
+        PUBLIC, path=f"{API}/registries/999999/events", body=lambda: {"events": []}
+    ),
+    f"GET {API}/jobs": Call(READER),
+    f"GET {API}/jobs/{{job_id}}": Call(READER, path=f"{API}/jobs/999999"),
+    f"POST {API}/jobs/{{job_id}}/cancel": Call(CONTRIBUTOR, path=f"{API}/jobs/999999/cancel"),
+    f"POST {API}/jobs/{{job_id}}/retry": Call(CONTRIBUTOR, path=f"{API}/jobs/999999/retry"),
     # the dashboard
     "GET /login": Call(PUBLIC),
     "POST /login": Call(PUBLIC, body=_login_form),

@@ -7,83 +7,27 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.support.advisorydb import DEMO_IMAGE, demo_database
+from tests.support.centerproc import PASSWORD, Server, free_port, running_center, seawall
 from tests.support.envelopes import DEMO_CONFIG, K8S_AUDIT, WORKLOADS
-
-PASSWORD = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def seawall(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:  # fmt: skip
-    return subprocess.run(
-        [sys.executable, "-m", "seawall", *args],
-        capture_output=True, text=True, input=stdin, timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )  # fmt: skip
-
-
-@dataclass
-class Server:
-    url: str
-    data_dir: Path
-    db: Path
-    token: str
-    process: subprocess.Popen[str]
-
-    def get(self, path: str, token: str | None = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token or self.token}"}
-        return httpx.get(self.url + path, headers=headers, timeout=30)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("center")
-    data_dir, db = base / "data", demo_database(base / "advisories")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seawall", "serve", "--port", str(port), "--data-dir",
-         str(data_dir), "--db", str(db)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-        if process.poll() is not None:
-            raise AssertionError(process.stderr.read() if process.stderr else "serve died")
-    made = seawall("admin", "create-user", "alice", "--role", "owner", "--password-stdin",
-                   "--data-dir", str(data_dir), stdin=PASSWORD + "\n")  # fmt: skip
-    assert made.returncode == 0, made.stderr
-    token = seawall("admin", "create-token", "ci", "--role", "contributor", "--expires", "90d",
-                    "--data-dir", str(data_dir))  # fmt: skip
-    assert token.returncode == 0, token.stderr
-    assert "shown only once" in token.stderr
-    value = token.stdout.strip()
-    assert value.startswith("swt_") and len(value) > 40
-    yield Server(url, data_dir, db, value, process)
-    process.terminate()
-    process.wait(30)
+    with running_center(base / "data", demo_database(base / "advisories")) as running:
+        value = running.token
+        assert value.startswith("swt_") and len(value) > 40
+        yield running
 
 
 def upload_args(server: Server) -> list[str]:

@@ -150,9 +150,9 @@ def test_a_workload_running_a_vulnerable_image(center: Center, advisory_db) -> N
     post(client, envelopes.demo_scan(advisory_db))  # the image arrives: the link resolves
     rec = client.get("/api/v1/recommendations/running-vulnerable-images").json()
     assert rec["unhealthy"] == 1
-    resources = client.get(
-        "/api/v1/recommendations/running-vulnerable-images/resources"
-    ).json()["items"]
+    resources = client.get("/api/v1/recommendations/running-vulnerable-images/resources").json()[
+        "items"
+    ]
     assert [(r["name"], r["where"]) for r in resources] == [("demo", "prod / shop")]
     image = client.get(f"/api/v1/images/{DEMO_CONFIG}").json()
     assert [(p["type"], p["where"]) for p in image["runs_on"]] == [("workload", "prod / shop")]

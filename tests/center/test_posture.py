@@ -40,9 +40,9 @@ def test_recommendations_and_score_follow_the_fleet(center: Center, advisory_db)
     assert recs["resource-limits"] == (2, 0)  # 5.11 fails on both
     assert recs["root-containers"] == (0, 2)  # 4.1 passes on both
     assert recs["running-vulnerable-images"] == (1, 0)  # web runs the demo image
-    unhealthy = client.get(
-        "/api/v1/recommendations/privileged-containers/resources"
-    ).json()["items"]
+    unhealthy = client.get("/api/v1/recommendations/privileged-containers/resources").json()[
+        "items"
+    ]
     assert [(r["name"], r["where"], r["detail"]) for r in unhealthy] == [
         ("web", "build-01", "Privileged=true")
     ]
@@ -79,9 +79,12 @@ def test_an_image_below_the_threshold_is_healthy(center: Center, advisory_db) ->
     assert changed.status_code == 200, changed.text
     assert owner.get(f"/api/v1/images/{DEMO_CONFIG}").json()["healthy"] is False
     assert recommendations(owner)["image-vulnerabilities"] == (1, 0)
-    assert center.client("reader").put(
-        "/api/v1/settings", json={"health_threshold": "high"}
-    ).status_code == 403
+    assert (
+        center.client("reader")
+        .put("/api/v1/settings", json={"health_threshold": "high"})
+        .status_code
+        == 403
+    )
 
 
 @both_backends
@@ -147,9 +150,12 @@ def test_alerts_are_acknowledged_and_dismissed_with_a_reason(center: Center) -> 
     assert done.json()["status_by"].startswith("token:")
     open_ = client.get("/api/v1/alerts", params={"status": "new,acknowledged"}).json()
     assert open_["total"] == 5
-    assert center.client("reader").patch(
-        f"/api/v1/alerts/{alert['id']}", json={"status": "new"}
-    ).status_code == 403
+    assert (
+        center.client("reader")
+        .patch(f"/api/v1/alerts/{alert['id']}", json={"status": "new"})
+        .status_code
+        == 403
+    )
 
 
 def test_stored_inventories_are_rematched_when_the_database_changes(

@@ -162,4 +162,3 @@ def test_pages_answer_over_many_rows(center: Center, capsys: pytest.CaptureFixtu
               f"{ALERTS} alerts in {filled:.0f} s; median page times:")  # fmt: skip
         for path, seconds in {**timings, **unindexed}.items():
             print(f"  {seconds * 1000:7.1f} ms  {path}")
-

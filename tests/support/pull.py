@@ -12,12 +12,15 @@ from pathlib import Path
 
 import httpx
 
-ACCEPT = ("application/vnd.docker.distribution.manifest.v2+json, "
-          "application/vnd.oci.image.manifest.v1+json")
+ACCEPT = (
+    "application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json"
+)
 
 
-def pull_to_oci_layout(base_url: str, repository: str, tag: str, target: Path,
-                       auth: tuple[str, str] | None = None) -> Path:
+def pull_to_oci_layout(
+    base_url: str, repository: str, tag: str, target: Path, auth: tuple[str, str] | None = None
+) -> Path:
     """Write ``repository:tag`` from the open registry at ``base_url`` as an OCI layout."""
     blobs = target / "blobs" / "sha256"
     blobs.mkdir(parents=True, exist_ok=True)
@@ -33,9 +36,17 @@ def pull_to_oci_layout(base_url: str, repository: str, tag: str, target: Path,
             blob = client.get(f"/blobs/{descriptor['digest']}")
             blob.raise_for_status()
             (blobs / descriptor["digest"][7:]).write_bytes(blob.content)
-    index = {"schemaVersion": 2, "manifests": [{
-        "mediaType": media_type, "digest": digest, "size": len(manifest),
-        "annotations": {"org.opencontainers.image.ref.name": tag}}]}
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {
+                "mediaType": media_type,
+                "digest": digest,
+                "size": len(manifest),
+                "annotations": {"org.opencontainers.image.ref.name": tag},
+            }
+        ],
+    }
     (target / "index.json").write_text(json.dumps(index))
     (target / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     return target

@@ -22,9 +22,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seawall import __version__
 from seawall.center.api.deps import known_query
-from seawall.center.api.routers import admin, export, findings, ingest, inventory, posture
+from seawall.center.api.routers import (
+    admin,
+    export,
+    findings,
+    ingest,
+    inventory,
+    jobs,
+    posture,
+    registries,
+)
 from seawall.center.config import CenterConfig
-from seawall.center.jobs import Worker
+from seawall.center.jobs.runner import Worker
 from seawall.center.pages import BadCursor
 from seawall.center.queries.common import NotFound
 from seawall.center.runtime import Center
@@ -229,6 +238,7 @@ CONFLICTS = {
     ("post", "/api/v1/ingest"),
     ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{user_id}"),
+    ("post", "/api/v1/registries"),
 }
 
 
@@ -244,7 +254,7 @@ def _document_errors(document: dict[str, Any]) -> None:
             if (method, path) in CONFLICTS:
                 codes["409"] = "It conflicts with what is stored (a name taken, a fingerprint "
                 "of another asset)"
-            if path == f"{API}/ingest":
+            if path in (f"{API}/ingest", f"{API}/registries/{{registry_id}}/events"):
                 codes["415"] = "The body is not application/json"
             for code, description in codes.items():
                 responses[code] = {"description": description, "content": error}
@@ -267,7 +277,7 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
         finally:
             if center.worker is not None:
                 center.worker.stop()
-            engine.dispose()
+            center.close()
 
     app = FastAPI(
         title="Seawall center",
@@ -278,7 +288,7 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.center = center
-    for module in (ingest, inventory, findings, posture, admin, export):
+    for module in (ingest, inventory, findings, posture, admin, export, registries, jobs):
         app.include_router(module.router, prefix=API, dependencies=[Depends(known_query)])
 
     @app.get("/healthz", include_in_schema=False)

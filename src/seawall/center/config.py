@@ -48,6 +48,11 @@ class CenterConfig:
     login_attempts: int = 5  # failures per user or address before a lock-out
     login_lockout_seconds: float = 300.0
     match_interval_seconds: float = 60.0  # how often the advisory database is checked
+    job_threads: int = 2  # jobs (image scans, listings) run at once in this process; 0: none
+    scan_workers: int = 2  # processes reading large layers for those jobs
+    lease_seconds: float = 60.0  # a job whose worker was silent this long is taken back
+    scheduled_cap: int = 1  # scheduled jobs (rescans, listings) running at once, per center
+    broker_url: str = ""  # amqp://...: jobs go to `seawall worker` processes over Celery
 
     @property
     def url(self) -> str:

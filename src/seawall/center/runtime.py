@@ -1,10 +1,10 @@
-"""What a running center holds: its configuration, database engine and session factory, and
-the background worker. One per application; nothing here is a module global, so several
-centers (tests, workers) live side by side in one process."""
+"""What a running center holds: its configuration, database engine and session factory, the
+image scanner of its jobs, and the background worker. One per application; nothing here is
+a module global, so several centers (tests, workers) live side by side in one process."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from seawall.center.config import CenterConfig
 
 if TYPE_CHECKING:
-    from seawall.center.jobs import Worker
+    from seawall.center.jobs.runner import Worker
+    from seawall.center.scanner import ImageScanner, LazyScanner
 
 
 @dataclass
@@ -22,3 +23,17 @@ class Center:
     engine: Engine
     sessions: sessionmaker[Session]
     worker: Worker | None = None
+    _scanner: LazyScanner = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        from seawall.center.scanner import LazyScanner
+
+        self._scanner = LazyScanner(self.config.advisory_db, self.config.scan_workers)
+
+    def scanner(self) -> ImageScanner:
+        """The image scanner, started on first use; :meth:`close` stops it."""
+        return self._scanner.get()
+
+    def close(self) -> None:
+        self._scanner.close()
+        self.engine.dispose()

@@ -375,3 +375,81 @@ class StatusOut(Model):
     assets: dict[str, int]
     principal: dict[str, Any]
     jobs: dict[str, Any]
+
+
+JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+
+
+class RegistryCreate(Model):
+    url: str = Field(min_length=8, max_length=500, description="http(s)://host[:port]")
+    username: str = Field("", max_length=200)
+    password: str = Field("", max_length=4000, description="Stored encrypted, never returned")
+    center_url: str = Field(
+        "",
+        max_length=500,
+        description="The center's address as the registry reaches it "
+        "(for the notifications block); default: the address this request came to",
+    )
+
+
+class RegistryChange(Model):
+    username: str | None = Field(None, max_length=200)
+    password: str | None = Field(None, max_length=4000)
+    rescan_pushed_days: int | None = Field(None, ge=0, le=3650)
+    rescan_pulled_days: int | None = Field(None, ge=0, le=3650)
+    rescan_running: bool | None = None
+    catalog_minutes: int | None = Field(None, ge=0, le=100_000)
+
+
+class WatchedRegistry(Model):
+    id: int
+    name: str
+    url: str
+    username: str
+    has_password: bool
+    insecure: bool
+    rescan_pushed_days: int
+    rescan_pulled_days: int
+    rescan_running: bool
+    catalog_minutes: int
+    created_at: dt.datetime
+    created_by: str
+    last_event_at: dt.datetime | None
+    last_catalog_at: dt.datetime | None
+    last_error: str
+    images: int = Field(0, description="Manifests known in its repositories")
+
+
+class RegistryAdded(WatchedRegistry):
+    secret: str = Field(description="The notification secret: shown once")
+    notifications: str = Field(description="The block to paste into the registry's config.yml")
+
+
+class NotificationReceipt(Model):
+    events: int
+    queued: int
+    skipped: list[str]
+
+
+class ScanRequest(Model):
+    image: str = Field(
+        min_length=1, max_length=500, description="repository[:tag] or repository@digest"
+    )
+
+
+class JobItem(Model):
+    id: int
+    kind: str
+    title: str
+    state: JobState
+    priority: int
+    attempts: int
+    max_attempts: int
+    error: str
+    result: dict[str, Any]
+    requested_by: str
+    created_at: dt.datetime
+    not_before: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    worker: str

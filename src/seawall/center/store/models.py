@@ -32,6 +32,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    column,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
@@ -405,3 +406,91 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class RegistryRow(Base):
+    """A registry the center watches: where it is, how to log in (the password encrypted
+    with the center's secret key), the hash of the secret its notifications must carry, and
+    which of its images are rescanned."""
+
+    __tablename__ = "registries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)  # host[:port], as in references
+    url: Mapped[str] = mapped_column(String(500))
+    username: Mapped[str] = mapped_column(String(200), default="")
+    password: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # Fernet token, or empty
+    secret_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the notification secret
+    insecure: Mapped[bool] = mapped_column(Boolean, default=False)  # plain HTTP / unverified TLS
+    rescan_pushed_days: Mapped[int] = mapped_column(Integer, default=90)
+    rescan_pulled_days: Mapped[int] = mapped_column(Integer, default=30)
+    rescan_running: Mapped[bool] = mapped_column(Boolean, default=True)
+    catalog_minutes: Mapped[int] = mapped_column(Integer, default=60)  # 0: never list
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    last_event_at: Mapped[dt.datetime | None]
+    last_catalog_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class RegistryImage(Base):
+    """One manifest in one repository of a watched registry, as its events and listings tell
+    it: when it was last pushed, pulled and scanned, and whether it was deleted. Event times
+    only move forward, so duplicate and out-of-order events change nothing."""
+
+    __tablename__ = "registry_images"
+    __table_args__ = (Index("ix_registry_images_pulled", "registry_id", "pulled_at"),)
+
+    registry_id: Mapped[int] = mapped_column(
+        ForeignKey("registries.id", ondelete="CASCADE"), primary_key=True
+    )
+    repository: Mapped[str] = mapped_column(String(300), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(80), primary_key=True)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    media_type: Mapped[str] = mapped_column(String(120), default="")
+    pushed_at: Mapped[dt.datetime | None]
+    pulled_at: Mapped[dt.datetime | None]
+    deleted_at: Mapped[dt.datetime | None]
+    scanned_at: Mapped[dt.datetime | None]
+    scanned_with: Mapped[str] = mapped_column(String(64), default="")  # analyzer fingerprint
+
+
+class JobRow(Base):
+    """One unit of background work (scan an image, list a registry, ...), from queued to
+    done, failed or cancelled. The row is the truth about the job: workers claim it with a
+    lease, extend the lease while they work, and write their result in the transaction that
+    marks it done, so a result is stored once however often the job ran."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_due", "state", "priority", "not_before", "id"),
+        Index("ix_jobs_created", "created_at"),
+        # one active job per key: a second push of the same digest joins the first
+        Index(
+            "ux_jobs_active_key",
+            "key",
+            unique=True,
+            sqlite_where=column("state").in_(("queued", "running")),
+            postgresql_where=column("state").in_(("queued", "running")),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    key: Mapped[str] = mapped_column(String(400))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    priority: Mapped[int] = mapped_column(SmallInteger)  # lower runs first
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=4)
+    not_before: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    worker: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requested_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime]
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    dispatched_at: Mapped[dt.datetime | None]  # handed to the task queue (scale-out only)

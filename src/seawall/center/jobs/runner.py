@@ -1,26 +1,34 @@
-"""Background work of the embedded center, on one thread of the server process.
+"""Background work of the embedded center, on threads of the server process.
 
+- Jobs: ``config.job_threads`` threads claim due jobs from the job table (image scans
+  queued by registry pushes, manual scans) and run them (:mod:`.execution`); with a broker
+  configured, ``seawall worker`` processes run them instead and these threads stay idle.
 - Matching: stored inventories not yet matched with the current advisory database (an
   uploaded SBOM, or every image after ``seawall db update`` changed the database) are matched
   and their results ingested like any scan; nothing is pulled from a registry. Each image
   is one transaction, so an interruption loses nothing and repeating one changes nothing.
-- Daily: expired exceptions are lifted, the secure score of every scope in use is recorded
-  for the trend, expired sessions are forgotten.
+- Upkeep: jobs whose worker died are taken back; daily, expired exceptions are lifted, the
+  secure score of every scope in use is recorded for the trend, expired sessions forgotten.
 
-Woken after an upload that needs matching, else every ``match_interval_seconds``.
+Woken after an upload that needs matching or a job queued, else every
+``match_interval_seconds``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
 
 from seawall.center.exceptions import expire
 from seawall.center.ingest import ingest, load_inventory
+from seawall.center.jobs import queue
+from seawall.center.jobs.execution import Handler, execute
 from seawall.center.posture import score
 from seawall.center.runtime import Center
 from seawall.center.security.logins import forget_expired
@@ -32,38 +40,66 @@ from seawall.errors import SeawallError
 log = logging.getLogger(__name__)
 SYSTEM = Principal(name="seawall:matcher", role=Role.OWNER, scope=EVERYTHING)
 BATCH = 50
+IDLE_POLL_SECONDS = 1.0  # how often idle job threads look for due jobs (retries come due)
+
+
+def policy_of(center: Center) -> queue.QueuePolicy:
+    return queue.QueuePolicy(
+        lease_seconds=center.config.lease_seconds, scheduled_cap=center.config.scheduled_cap
+    )
 
 
 class Worker:
-    def __init__(self, center: Center) -> None:
+    def __init__(self, center: Center, handlers: Mapping[str, Handler] | None = None) -> None:
+        from seawall.center.jobs.handlers import HANDLERS
+
         self.center = center
+        self.handlers = HANDLERS if handlers is None else handlers
+        self.policy = policy_of(center)
+        self.name = f"center:{os.uname().nodename}:{os.getpid()}"
         self._wake = threading.Event()
+        self._work = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._last_daily = ""
         self.matched = 0
         self.failed = 0
+        self.jobs_run = 0
         self.last_error = ""
         self.database = ""  # built_at of the advisory database last used
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="seawall-jobs", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name="seawall-upkeep", daemon=True)]
+        if not self.center.config.broker_url:
+            self._threads += [
+                threading.Thread(
+                    target=self._run_jobs, args=(n,), name=f"seawall-job-{n}", daemon=True
+                )
+                for n in range(self.center.config.job_threads)
+            ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
+        self._work.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
 
     def wake(self) -> None:
         self._wake.set()
 
+    def jobs_queued(self) -> None:
+        """A job was queued: an idle job thread takes it now rather than at its next poll."""
+        self._work.set()
+
     def status(self) -> dict[str, Any]:
         return {
-            "running": self._thread is not None and self._thread.is_alive(),
+            "running": bool(self._threads) and self._threads[0].is_alive(),
             "matched": self.matched,
             "failed": self.failed,
+            "jobs_run": self.jobs_run,
             "last_error": self.last_error,
             "advisory_database": self.database,
         }
@@ -78,10 +114,36 @@ class Worker:
             self._wake.wait(self.center.config.match_interval_seconds)
             self._wake.clear()
 
+    def _run_jobs(self, number: int) -> None:
+        worker = f"{self.name}:{number}"
+        while not self._stop.is_set():
+            try:
+                ran = self.run_one(worker)
+            except Exception as exc:  # the database may be back at the next poll
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("job thread failed")
+                ran = False
+            if not ran:
+                self._work.wait(IDLE_POLL_SECONDS)
+                self._work.clear()
+
+    def run_one(self, worker: str) -> bool:
+        """Run the most urgent due job, if any; True if one was claimed."""
+        with self.center.sessions() as session:
+            job_id = queue.next_due(session, _now(), self.policy)
+        if job_id is None:
+            return False
+        outcome = execute(self.center, job_id, worker, self.handlers, self.policy)
+        self.jobs_run += outcome != ""
+        return True
+
     def tick(self) -> None:
-        """One round: match what needs it, then the daily work once a day."""
+        """One round: take back lost jobs, match what needs it, the daily work once a day."""
+        with self.center.sessions() as session, session.begin():
+            if queue.recover(session, _now(), self.policy):
+                self._work.set()
         self.match_pending()
-        today = dt.datetime.now(dt.UTC).date().isoformat()
+        today = _now().date().isoformat()
         if today != self._last_daily:
             self.daily()
             self._last_daily = today
@@ -141,7 +203,7 @@ class Worker:
         return 1
 
     def daily(self) -> None:
-        now = dt.datetime.now(dt.UTC)
+        now = _now()
         with self.center.sessions() as session, session.begin():
             expire(session, now)
             forget_expired(session, now)
@@ -151,3 +213,7 @@ class Worker:
                     scopes.add(Scope.of(selectors or []))
             for scope in scopes:
                 score.record(session, scope, score.compute(session, scope), now.date())
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,164 @@
+"""Scan on push, for real: a center (``seawall serve``), Debian's ``docker-registry``
+configured with the ``notifications:`` block ``seawall registry add`` printed, and
+``docker push`` from the test Docker Engine. The pushed image appears in the center,
+scanned, within seconds; forged notifications change nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.support.advisorydb import DEMO_IMAGE, demo_database
+from tests.support.centerproc import Server, free_port, running_center, seawall
+from tests.support.envelopes import DEMO_CONFIG
+from tests.support.testenv import SeawallTestEnv
+
+EVENTS = "application/vnd.docker.distribution.events.v1+json"
+
+
+@dataclass
+class WatchedRegistry:
+    host: str
+    id: int
+    secret: str
+    process: subprocess.Popen[bytes]
+
+
+def _start_registry(
+    root: Path, port: int, notifications: dict[str, object]
+) -> subprocess.Popen[bytes]:
+    config = {
+        "version": 0.1,
+        "log": {"level": "info", "formatter": "text"},
+        "storage": {
+            "filesystem": {"rootdirectory": str(root / "data")},
+            "delete": {"enabled": True},
+        },
+        "http": {"addr": f"127.0.0.1:{port}", "secret": "test-only-secret"},
+        **notifications,
+    }
+    (root / "config.yml").write_text(yaml.safe_dump(config))
+    log = (root / "registry.log").open("wb")
+    process = subprocess.Popen(
+        ["docker-registry", "serve", str(root / "config.yml")], stdout=log, stderr=log
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v2/", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.terminate()
+    raise AssertionError((root / "registry.log").read_text())
+
+
+@pytest.fixture(scope="module")
+def center(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    base = tmp_path_factory.mktemp("center")
+    with running_center(base / "data", demo_database(base / "advisories"), role="owner") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def registry(center: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WatchedRegistry]:
+    port = free_port()
+    added = seawall("registry", "add", f"http://127.0.0.1:{port}", "--center", center.url,
+                    "--token", center.token)  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    assert "shown only once" in " ".join(added.stderr.split())
+    block = yaml.safe_load(added.stdout)
+    endpoint = block["notifications"]["endpoints"][0]
+    assert endpoint["url"].startswith(center.url + "/api/v1/registries/")
+    secret = endpoint["headers"]["Seawall-Registry-Secret"][0]
+    registry_id = int(endpoint["url"].split("/")[-2])
+    process = _start_registry(tmp_path_factory.mktemp("registry"), port, block)
+    yield WatchedRegistry(f"127.0.0.1:{port}", registry_id, secret, process)
+    process.terminate()
+    process.wait(30)
+
+
+def _wait_for(what: str, probe: object, seconds: float = 60) -> object:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()  # type: ignore[operator]
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {seconds} s")
+
+
+def test_a_pushed_image_is_scanned_and_shown(
+    center: Server, registry: WatchedRegistry, testenv: SeawallTestEnv
+) -> None:
+    testenv.docker("load", "--quiet", "--input", str(DEMO_IMAGE))
+    reference = f"{registry.host}/shop/demo:1.0"
+    testenv.docker("tag", "seawall/demo:1.0", reference)
+    pushed = time.monotonic()
+    testenv.docker("push", "--quiet", reference)
+
+    def scanned() -> object:
+        answer = center.get(f"/api/v1/images/{DEMO_CONFIG}")
+        return answer.json() if answer.status_code == 200 else None
+
+    image = _wait_for("the pushed image in the center", scanned)
+    elapsed = time.monotonic() - pushed
+    print(f"docker push -> scanned and visible: {elapsed:.1f} s")
+    assert isinstance(image, dict)
+    assert any(r.startswith(f"{registry.host}/shop/demo") for r in image["references"])
+    assert image["counts"]["total"] == 4 and image["healthy"] is False
+    jobs = center.get("/api/v1/jobs?state=done").json()["items"]
+    assert [job["title"] for job in jobs] == [f"scan {reference}@{_digest(registry, 'shop/demo')}"]
+    assert jobs[0]["requested_by"] == f"registry:{registry.host}"
+    watched = center.get(f"/api/v1/registries/{registry.id}").json()
+    assert watched["images"] == 1 and watched["last_event_at"]
+    # the same push again, and the pull it takes to check: no second scan
+    testenv.docker("push", "--quiet", reference)
+    testenv.docker("pull", "--quiet", reference)
+    time.sleep(2)
+    assert len(center.get("/api/v1/jobs").json()["items"]) == 1
+
+
+def test_forged_and_malformed_notifications_change_nothing(
+    center: Server, registry: WatchedRegistry
+) -> None:
+    url = f"{center.url}/api/v1/registries/{registry.id}/events"
+    event = {"events": [{"action": "push", "timestamp": "2026-12-04T00:00:00Z", "target": {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "repository": "forged/app",
+        "digest": "sha256:" + "ab" * 32, "tag": "1"}}]}  # fmt: skip
+    before = center.get("/api/v1/jobs").json()["total"]
+    unsigned = httpx.post(url, json=event, headers={"Content-Type": EVENTS})
+    wrong = httpx.post(url, json=event, headers={"Seawall-Registry-Secret": "nope"})
+    other = httpx.post(f"{center.url}/api/v1/registries/999/events", json=event,
+                       headers={"Seawall-Registry-Secret": registry.secret})  # fmt: skip
+    assert [r.status_code for r in (unsigned, wrong, other)] == [401, 401, 401]
+    signed = {"Seawall-Registry-Secret": registry.secret, "Content-Type": EVENTS}
+    garbage = httpx.post(url, content=b"{not json", headers=signed)
+    nested = httpx.post(url, content=b'{"events": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+                        headers=signed)  # fmt: skip
+    huge = httpx.post(url, content=b" " * (2 * 1024 * 1024), headers=signed)
+    assert [r.status_code for r in (garbage, nested, huge)] == [422, 422, 413]
+    bad_record = httpx.post(url, headers=signed, json={"events": [
+        {"action": "push", "target": {"repository": "../../etc", "digest": "sha256:" + "0" * 64,
+                                      "mediaType": "application/vnd.oci.image.manifest.v1+json"}},
+        "not an event",
+    ]})  # fmt: skip
+    assert bad_record.status_code == 200
+    assert bad_record.json()["queued"] == 0 and len(bad_record.json()["skipped"]) == 2
+    assert center.get("/api/v1/jobs").json()["total"] == before
+
+
+def _digest(registry: WatchedRegistry, repository: str) -> str:
+    answer = httpx.head(
+        f"http://{registry.host}/v2/{repository}/manifests/1.0",
+        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json, "
+                 "application/vnd.oci.image.manifest.v1+json"},
+    )  # fmt: skip
+    return answer.headers["Docker-Content-Digest"]
