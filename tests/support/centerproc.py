@@ -40,6 +40,7 @@ class Server:
     db: Path
     token: str
     process: subprocess.Popen[str]
+    database: str = ""
 
     def get(self, path: str, token: str | None = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token or self.token}"}
@@ -51,10 +52,18 @@ class Server:
 
     def create_token(self, role: str, name: str) -> str:
         made = seawall("admin", "create-token", name, "--role", role, "--expires", "90d",
-                       "--data-dir", str(self.data_dir))  # fmt: skip
+                       *self.where())  # fmt: skip
         assert made.returncode == 0, made.stderr
         assert "shown only once" in " ".join(made.stderr.split())
         return made.stdout.strip()
+
+    def where(self) -> list[str]:
+        """The data options of ``seawall admin`` for this center."""
+        return [
+            "--data-dir",
+            str(self.data_dir),
+            *(["--database", self.database] * bool(self.database)),
+        ]
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
@@ -72,23 +81,28 @@ def wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 60) 
 
 @contextmanager
 def running_center(
-    data_dir: Path, db: Path, *extra: str, role: str = "contributor", port: int = 0
+    data_dir: Path,
+    db: Path,
+    *extra: str,
+    role: str = "contributor",
+    port: int = 0,
+    database: str = "",
 ) -> Iterator[Server]:
     """``seawall serve`` on ``data_dir`` until the block ends; the first call there creates an
     owner (alice) and every call a token of ``role``."""
     port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "seawall", "serve", "--port", str(port), "--data-dir",
-         str(data_dir), "--db", str(db), *extra],
+         str(data_dir), "--db", str(db), *(["--database", database] * bool(database)), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)
+        server = Server(url, data_dir, db, "", process, database)
         made = seawall("admin", "create-user", "alice", "--role", "owner", "--password-stdin",
-                       "--data-dir", str(data_dir), stdin=PASSWORD + "\n")  # fmt: skip
+                       *server.where(), stdin=PASSWORD + "\n")  # fmt: skip
         assert made.returncode == 0 or "already" in made.stderr, made.stderr
-        server = Server(url, data_dir, db, "", process)
         server.token = server.create_token(role, f"{role}-{port}-{time.monotonic_ns()}")
         yield server
     finally:

@@ -59,6 +59,7 @@ class Worker:
         self.name = f"center:{os.uname().nodename}:{os.getpid()}"
         self._wake = threading.Event()
         self._work = threading.Event()
+        self._queued = threading.Event()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_daily = ""
@@ -69,7 +70,10 @@ class Worker:
         self.database = ""  # built_at of the advisory database last used
 
     def start(self) -> None:
-        self._threads = [threading.Thread(target=self._run, name="seawall-upkeep", daemon=True)]
+        self._threads = [
+            threading.Thread(target=self._run, name="seawall-upkeep", daemon=True),
+            threading.Thread(target=self._keep_queue, name="seawall-queue", daemon=True),
+        ]
         if not self.center.config.broker_url:
             self._threads += [
                 threading.Thread(
@@ -84,6 +88,7 @@ class Worker:
         self._stop.set()
         self._wake.set()
         self._work.set()
+        self._queued.set()
         for thread in self._threads:
             thread.join(timeout=30)
 
@@ -91,8 +96,10 @@ class Worker:
         self._wake.set()
 
     def jobs_queued(self) -> None:
-        """A job was queued: an idle job thread takes it now rather than at its next poll."""
+        """A job was queued: an idle job thread (or the dispatcher) takes it now rather than
+        at its next poll."""
         self._work.set()
+        self._queued.set()
 
     def status(self) -> dict[str, Any]:
         return {
@@ -127,6 +134,36 @@ class Worker:
                 self._work.wait(IDLE_POLL_SECONDS)
                 self._work.clear()
 
+    def _keep_queue(self) -> None:
+        """Every second (or when a job was queued): take back the jobs of dead workers and,
+        with a broker, publish due jobs to it."""
+        dispatcher = None
+        if self.center.config.broker_url:
+            from seawall.center.jobs.distributed import Dispatcher
+
+            dispatcher = Dispatcher(self.center, self.policy)
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.keep_queue(dispatcher)
+                except Exception as exc:  # the database or broker may be back next time
+                    self.last_error = f"{type(exc).__name__}: {exc}"
+                    log.warning("queue upkeep failed: %s", exc)
+                self._queued.wait(IDLE_POLL_SECONDS)
+                self._queued.clear()
+        finally:
+            if dispatcher is not None:
+                dispatcher.close()
+
+    def keep_queue(self, dispatcher: Any = None) -> None:
+        with self.center.sessions() as session, session.begin():
+            recovered = queue.recover(session, _now(), self.policy)
+        if recovered:
+            log.warning("took back %d job(s) of workers that stopped answering", recovered)
+            self._work.set()
+        if dispatcher is not None:
+            dispatcher.dispatch(_now())
+
     def run_one(self, worker: str) -> bool:
         """Run the most urgent due job, if any; True if one was claimed."""
         with self.center.sessions() as session:
@@ -138,10 +175,7 @@ class Worker:
         return True
 
     def tick(self) -> None:
-        """One round: take back lost jobs, match what needs it, the daily work once a day."""
-        with self.center.sessions() as session, session.begin():
-            if queue.recover(session, _now(), self.policy):
-                self._work.set()
+        """One round: match what needs it, the daily work once a day."""
         self.match_pending()
         today = _now().date().isoformat()
         if today != self._last_daily:

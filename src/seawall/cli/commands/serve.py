@@ -28,8 +28,44 @@ def register(app: typer.Typer) -> None:
     app.command()(serve)
 
 
-def center_config(data_dir: Path | None, database: str, db: Path | None = None) -> object:
-    """The center's configuration from the options ``serve`` and ``admin`` share."""
+BrokerOpt = Annotated[
+    str,
+    typer.Option(
+        "--broker",
+        envvar="SEAWALL_BROKER",
+        metavar="URL",
+        help="amqp://user:password@host:5672// : image scans and other jobs run on "
+        "`seawall worker` processes over RabbitMQ (default: in this process).",
+    ),
+]
+LeaseOpt = Annotated[
+    float,
+    typer.Option(
+        "--job-lease",
+        envvar="SEAWALL_JOB_LEASE",
+        min=1.0,
+        help="Seconds without a heartbeat after which a job is taken back from its worker.",
+    ),
+]
+AdvisoryDbOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--db",
+        help="Advisory database to match with (default: $SEAWALL_DB or "
+        "~/.cache/seawall/db/advisories.db).",
+    ),
+]
+
+
+def center_config(
+    data_dir: Path | None,
+    database: str,
+    db: Path | None = None,
+    broker: str = "",
+    job_lease: float = 60.0,
+) -> object:
+    """The center's configuration from the options ``serve``, ``worker`` and ``admin``
+    share."""
     from seawall.center.config import CenterConfig, default_data_dir
     from seawall.vulndb.store import default_db_path
 
@@ -37,6 +73,8 @@ def center_config(data_dir: Path | None, database: str, db: Path | None = None) 
         data_dir=data_dir or default_data_dir(),
         database_url=database,
         advisory_db=db or default_db_path(),
+        broker_url=broker,
+        lease_seconds=job_lease,
     )
 
 
@@ -45,13 +83,9 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
     data_dir: DataDirOpt = None,
     database: DatabaseOpt = "",
-    db: Annotated[
-        Path | None,
-        typer.Option(
-            help="Advisory database to match with (default: $SEAWALL_DB or "
-            "~/.cache/seawall/db/advisories.db)."
-        ),
-    ] = None,
+    db: AdvisoryDbOpt = None,
+    broker: BrokerOpt = "",
+    job_lease: LeaseOpt = 60.0,
     tls_cert: Annotated[
         Path | None, typer.Option(help="Serve HTTPS with this certificate.")
     ] = None,
@@ -67,7 +101,7 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise InputError("--tls-cert and --tls-key go together")
-    config = center_config(data_dir, database, db)
+    config = center_config(data_dir, database, db, broker, job_lease)
     assert isinstance(config, CenterConfig)
     app = create_app(config)
     scheme = "https" if tls_cert else "http"
