@@ -99,8 +99,11 @@ def test_a_worker_killed_mid_scan_loses_nothing_and_stores_once(
     testenv.docker("tag", "seawall/demo:1.0", f"{registry.host}/workers/demo:1.0")
     testenv.docker("push", "--quiet", f"{registry.host}/workers/demo:1.0")
     url = database_url.replace("postgresql+pg8000://", "postgresql://")
-    with running_center(tmp_path / "data", demo_database(tmp_path / "advisories"), "--broker",
-                        broker, "--job-lease", LEASE, role="owner", database=url) as server:  # fmt: skip
+    advisories = demo_database(tmp_path / "advisories")
+    options = ("--broker", broker, "--job-lease", LEASE)
+    with running_center(
+        tmp_path / "data", advisories, *options, role="owner", database=url
+    ) as server:
         workers = {name: _worker(server, broker, name) for name in ("first", "second")}
         try:
             added = server.post("/api/v1/registries", {"url": f"http://{slow_registry}"})
