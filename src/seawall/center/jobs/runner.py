@@ -175,12 +175,25 @@ class Worker:
         return True
 
     def tick(self) -> None:
-        """One round: match what needs it, the daily work once a day."""
+        """One round: match what needs it, queue the rescans the policy asks for, the daily
+        work once a day."""
         self.match_pending()
+        self.queue_rescans()
         today = _now().date().isoformat()
         if today != self._last_daily:
             self.daily()
             self._last_daily = today
+
+    def queue_rescans(self) -> int:
+        """Scheduled scans of registry images read with older analyzers (rescan policy)."""
+        from seawall.center.registries.rescan import queue_rescans
+        from seawall.inventory.cache import code_fingerprint
+
+        with self.center.sessions() as session, session.begin():
+            queued = queue_rescans(session, _now(), code_fingerprint())
+        if queued:
+            self.jobs_queued()
+        return queued
 
     def match_pending(self) -> int:
         """Match every stored inventory the current advisory database has not seen."""
