@@ -162,6 +162,7 @@ TABLE: dict[str, Call] = {
     "GET /exceptions": Call(PAGE),
     "GET /alerts": Call(PAGE),
     "GET /alerts/{alert_id}": Call(PAGE, path="/alerts/1"),
+    "GET /jobs": Call(PAGE),
     "GET /settings": Call(PAGE_OWNER),
     # the dashboard's forms: a signed-in user of the role, with the session's CSRF token
     "POST /alerts/{alert_id}/status": Call(

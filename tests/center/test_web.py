@@ -458,3 +458,27 @@ def test_lists_page_with_their_cursors(center: Center, advisory_db) -> None:
     later = re.findall(r'href="/findings/(\d+)"', second)
     assert len(rows) == 50 and later and not set(rows) & set(later)
     assert owner.get("/findings?cursor=garbage").status_code == 400
+
+
+@both_backends
+def test_the_jobs_page_shows_states_and_reasons(center: Center) -> None:
+    import datetime as dt
+
+    from seawall.center.jobs import queue
+
+    now = dt.datetime.now(dt.UTC)
+    with center.app.state.center.sessions() as session, session.begin():
+        for key, title in (("a", "scan r.example/app:1"), ("b", "scan r.example/gone:2")):
+            failing, _ = queue.enqueue(session, kind="scan_image", key=key, payload={},
+                                       priority=queue.PUSH, now=now, title=title)  # fmt: skip
+        session.flush()
+        assert queue.claim(session, failing.id, "w", now, queue.QueuePolicy())
+        queue.fail(session, failing.id, "w", now, "no such image in the registry",
+                   queue.QueuePolicy(), retryable=False)  # fmt: skip
+    reader = signed_in(center, "rita", "reader")
+    html = reader.get("/jobs").text
+    assert "scan r.example/app:1" in html and "Queued" in html
+    assert "no such image in the registry" in html and "Failed" in html
+    only_failed = reader.get("/jobs?state=failed").text
+    assert "scan r.example/gone:2" in only_failed and "scan r.example/app:1" not in only_failed
+    assert reader.get("/jobs?state=bogus").status_code == 422

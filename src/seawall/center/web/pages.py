@@ -548,6 +548,21 @@ def settings_context(session: Session, caller: Principal, request: Request) -> d
     }
 
 
+@router.get("/jobs", response_class=HTMLResponse)
+def jobs_page(
+    request: Request,
+    caller: Viewer,
+    session: DB,
+    state: Literal["", "queued", "running", "done", "failed", "cancelled"] = "",
+) -> Response:
+    """Background jobs (image scans of watched registries): their state and, when they
+    failed, why."""
+    from seawall.center.api.routers.jobs import list_jobs
+
+    listed = list_jobs(session, caller, state=state or None, kind=None, limit=PAGE)
+    return page(request, caller, "jobs.html", "jobs", jobs=listed.items, state=state)
+
+
 @router.get("/settings", response_class=HTMLResponse)
 def settings_page(
     request: Request,
