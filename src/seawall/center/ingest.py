@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from seawall.center import assets
+from seawall.center.notifications import problems
 from seawall.center.posture import evaluate
 from seawall.center.security.roles import Principal
 from seawall.center.settings import load as load_settings
@@ -234,6 +235,8 @@ def ingest(
     source = _source(session, envelope, now)
     if not principal.scope.permits(assets.tags_of(session, source.id)):
         raise outside
+    was_healthy = source.healthy
+    new_alerts: list[AlertRow] = []
     touched = _Touched(assets={source.id})
     change = None
     if envelope.kind in (Kind.INVENTORY, Kind.IMAGE_SCAN):
@@ -258,8 +261,9 @@ def ingest(
         source.last_scanned = now
     if envelope.kind is Kind.ALERTS:
         _rules(session, envelope)
-        _alerts(session, source, envelope, now)
+        new_alerts = _alerts(session, source, envelope, now)
     _settle(session, touched, now)
+    problems.after_ingest(session, source, was_healthy, new_alerts, now)
     scan = Scan(
         kind=envelope.kind.value,
         asset_id=source.id,
@@ -630,10 +634,13 @@ def _rules(session: Session, envelope: Envelope) -> None:
         session.execute(statement)
 
 
-def _alerts(session: Session, source: Asset, envelope: Envelope, now: dt.datetime) -> None:
-    """New alerts are stored; an alert sent again (its final count when its fold window
-    closed) updates its count and last time, never its status."""
+def _alerts(
+    session: Session, source: Asset, envelope: Envelope, now: dt.datetime
+) -> list[AlertRow]:
+    """New alerts are stored (and returned); an alert sent again (its final count when its
+    fold window closed) updates its count and last time, never its status."""
     namespaces: dict[str, Asset] = {}
+    new: list[AlertRow] = []
     for alert in envelope.alerts:
         target = source
         namespace = alert.resource.namespace
@@ -651,25 +658,26 @@ def _alerts(session: Session, source: Asset, envelope: Envelope, now: dt.datetim
             row.count = max(row.count, alert.count)
             row.last_time = max(row.last_time, last)
             continue
-        session.add(
-            AlertRow(
-                alert_id=alert.id[:100],
-                source_id=source.id,
-                asset_id=target.id,
-                rule_id=alert.rule[:300],
-                title=alert.title,
-                severity=int(severity_of(alert.severity)),
-                time=first,
-                last_time=last,
-                count=alert.count,
-                source=alert.source[:30],
-                tactic=alert.tactic[:100],
-                technique=alert.technique[:50],
-                resource=msgspec.to_builtins(alert.resource),
-                evidence=dict(alert.evidence),
-                remediation=alert.remediation,
-            )
+        row = AlertRow(
+            alert_id=alert.id[:100],
+            source_id=source.id,
+            asset_id=target.id,
+            rule_id=alert.rule[:300],
+            title=alert.title,
+            severity=int(severity_of(alert.severity)),
+            time=first,
+            last_time=last,
+            count=alert.count,
+            source=alert.source[:30],
+            tactic=alert.tactic[:100],
+            technique=alert.technique[:50],
+            resource=msgspec.to_builtins(alert.resource),
+            evidence=dict(alert.evidence),
+            remediation=alert.remediation,
         )
+        session.add(row)
+        new.append(row)
+    return new
 
 
 def _settle(session: Session, touched: _Touched, now: dt.datetime) -> None:

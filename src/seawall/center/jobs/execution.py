@@ -152,8 +152,15 @@ def _fail(
     *,
     retryable: bool,
 ) -> str:
+    from seawall.center.notifications import problems
+
     log.warning("job %s failed: %s", context.job_id, reason)
     with center.sessions() as session, session.begin():
-        return queue.fail(
-            session, context.job_id, context.worker, now(), reason, policy, retryable=retryable
+        at = now()
+        state = queue.fail(
+            session, context.job_id, context.worker, at, reason, policy, retryable=retryable
         )
+        job = session.get(JobRow, context.job_id)
+        if state == "failed" and job is not None:
+            problems.job_failed(session, job, at)
+        return state

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 SYSTEM = Principal(name="seawall:matcher", role=Role.OWNER, scope=EVERYTHING)
 BATCH = 50
 IDLE_POLL_SECONDS = 1.0  # how often idle job threads look for due jobs (retries come due)
+NOTIFY_POLL_SECONDS = 1.0  # how often the outbox is looked at
 
 
 def policy_of(center: Center) -> queue.QueuePolicy:
@@ -66,6 +67,7 @@ class Worker:
         self.matched = 0
         self.failed = 0
         self.jobs_run = 0
+        self.notifications_sent = 0
         self.last_error = ""
         self.database = ""  # built_at of the advisory database last used
 
@@ -73,6 +75,7 @@ class Worker:
         self._threads = [
             threading.Thread(target=self._run, name="seawall-upkeep", daemon=True),
             threading.Thread(target=self._keep_queue, name="seawall-queue", daemon=True),
+            threading.Thread(target=self._notify, name="seawall-notify", daemon=True),
         ]
         if not self.center.config.broker_url:
             self._threads += [
@@ -107,6 +110,7 @@ class Worker:
             "matched": self.matched,
             "failed": self.failed,
             "jobs_run": self.jobs_run,
+            "notifications_sent": self.notifications_sent,
             "last_error": self.last_error,
             "advisory_database": self.database,
         }
@@ -154,6 +158,18 @@ class Worker:
         finally:
             if dispatcher is not None:
                 dispatcher.close()
+
+    def _notify(self) -> None:
+        """Deliver the outbox every :data:`NOTIFY_POLL_SECONDS` (a channel that is slow
+        holds up only this thread)."""
+        from seawall.center.notifications.outbox import deliver_due
+
+        while not self._stop.wait(NOTIFY_POLL_SECONDS):
+            try:
+                self.notifications_sent += deliver_due(self.center, self.name, _now())
+            except Exception as exc:  # the database may be back next time
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("notification delivery failed: %s", exc)
 
     def keep_queue(self, dispatcher: Any = None) -> None:
         with self.center.sessions() as session, session.begin():

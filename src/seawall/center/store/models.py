@@ -494,3 +494,69 @@ class JobRow(Base):
     started_at: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
     dispatched_at: Mapped[dt.datetime | None]  # handed to the task queue (scale-out only)
+
+
+class NotificationChannelRow(Base):
+    """Where notifications go: a webhook, Slack or Teams URL, an SMTP server, a syslog
+    collector. ``settings`` holds what is not secret; ``secret`` (the webhook's signing key,
+    the SMTP password) is sealed with the center's key and never returned."""
+
+    __tablename__ = "notification_channels"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # webhook, slack, teams, email, syslog
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secret: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    templates: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name -> template text
+    mode: Mapped[str] = mapped_column(String(20), default="immediate")  # hourly, daily
+    max_per_hour: Mapped[int] = mapped_column(Integer, default=20)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    last_sent_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class NotificationRuleRow(Base):
+    """Which problems go to a channel: kinds, a minimum severity, a resource scope."""
+
+    __tablename__ = "notification_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="CASCADE"), index=True
+    )
+    kinds: Mapped[list[str]] = mapped_column(default=list)  # empty: every kind
+    min_severity: Mapped[int] = mapped_column(SmallInteger, default=0)
+    scope: Mapped[list[str]] = mapped_column(default=list)  # empty: everything
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OutboxRow(Base):
+    """A notification on its way to one channel, written in the transaction that found the
+    problem, so a restart loses nothing: pending until sent (or retired as a duplicate, or
+    failed after its attempts), claimed by one deliverer at a time."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        Index("ix_outbox_sent", "channel_id", "state", "sent_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(
+        ForeignKey("notification_channels.id", ondelete="CASCADE")
+    )
+    rule: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(String(30))
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    notification: Mapped[bytes] = mapped_column(LargeBinary)  # msgspec JSON
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime]
+    claimed_by: Mapped[str] = mapped_column(String(200), default="")
+    claimed_until: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    error: Mapped[str] = mapped_column(Text, default="")
