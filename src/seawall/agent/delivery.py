@@ -73,6 +73,7 @@ class Delivery:
         self.fatal: TokenRefused | None = None
         self.closing = False  # shutting down: everything goes to the spool
         self.delivered = 0
+        self.refused = 0  # envelopes the center refused for good (4xx), this run
         self._backoff = 0.0
         self._quiet_until = 0.0
         self._down_since = 0.0
@@ -90,19 +91,23 @@ class Delivery:
     # -- public ------------------------------------------------------------------------------
 
     def submit(self, body: bytes, what: str) -> Outcome:
-        """Deliver ``body`` (an encoded envelope, ``what`` names it in logs) now, or spool it."""
+        """Deliver ``body`` (an encoded envelope, ``what`` names it in logs) now, or spool it.
+        Each outcome is logged with the first 12 digits of the envelope's key."""
+        label = f"{what} [{hashlib.sha256(body).hexdigest()[:12]}]"
         with self._lock:
             if self._may_send() and len(self.spool):
                 self._drain()
             if not self._may_send() or len(self.spool):
-                return self._to_spool(body, what)
+                return self._to_spool(body, label)
             answer, reason = self._post(body)
             if answer is _Answer.OK:
+                log.info("%s delivered", label)
                 return Outcome.DELIVERED
             if answer is _Answer.REFUSED:
-                self.spool.reject_body(body, f"{what}: {reason}")
+                self.refused += 1
+                self.spool.reject_body(body, f"{label}: {reason}")
                 return Outcome.REJECTED
-            return self._to_spool(body, what)
+            return self._to_spool(body, label)
 
     def retry(self) -> None:
         """Resend the spool, oldest first, if the center is not being left alone."""
@@ -119,10 +124,11 @@ class Delivery:
     def _may_send(self) -> bool:
         return not self.closing and self.fatal is None and not self.backing_off
 
-    def _to_spool(self, body: bytes, what: str) -> Outcome:
+    def _to_spool(self, body: bytes, label: str) -> Outcome:
         if self.spool.put(body):
-            log.info("%s spooled (%d waiting)", what, len(self.spool))
+            log.info("%s spooled (%d waiting)", label, len(self.spool))
             return Outcome.SPOOLED
+        log.warning("%s dropped", label)
         return Outcome.DROPPED
 
     def _drain(self) -> None:
@@ -139,6 +145,7 @@ class Delivery:
                 self.spool.remove(entry)
                 sent += 1
             elif answer is _Answer.REFUSED:
+                self.refused += 1
                 self.spool.reject(entry, reason)
             else:
                 break

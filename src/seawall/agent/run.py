@@ -30,7 +30,7 @@ from seawall.agent.reported import ReportedImages
 from seawall.agent.spool import Spool
 from seawall.contract import Envelope, encode
 from seawall.contract.envelope import Asset, AssetType
-from seawall.errors import DaemonError, SeawallError
+from seawall.errors import DaemonError, EnvironmentFailure, SeawallError
 from seawall.model import Alert
 from seawall.runtime.alerts import QueuedOutput
 
@@ -99,6 +99,7 @@ class Agent:
         from seawall.inventory.scan import InventoryReader
 
         client = self._docker()
+        dropped_before = self.spool.dropped
         try:
             host = self._host_asset(client)
             log.info(
@@ -122,6 +123,13 @@ class Agent:
             client.close()
         if self.delivery.fatal is not None:
             raise self.delivery.fatal
+        dropped = self.spool.dropped - dropped_before
+        if self.config.once and (dropped or self.delivery.refused):
+            raise EnvironmentFailure(
+                f"results lost: {dropped} dropped from the spool, "
+                f"{self.delivery.refused} refused by the center",
+                hint=f"see the log and {self.config.spool_dir}",
+            )
 
     def _wait(self, until: float) -> None:
         while not self.stop.is_set() and self.delivery.fatal is None:
@@ -278,10 +286,7 @@ class Agent:
         return self._submit(envelope, f"inventory of {tags[0] if tags else image_id}")
 
     def _submit(self, envelope: Envelope, what: str) -> Outcome:
-        outcome = self.delivery.submit(encode(envelope), what)
-        if outcome is Outcome.DELIVERED:
-            log.info("%s delivered", what)
-        return outcome
+        return self.delivery.submit(encode(envelope), what)
 
 
 def _report_as(envelope: Envelope, host: Asset, attributes: dict[str, str]) -> Envelope:
