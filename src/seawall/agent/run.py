@@ -89,6 +89,8 @@ class Agent:
         self.reported = ReportedImages(config.image_memory)
         self.rounds = 0
         self._watcher: Any = None
+        self._events: threading.Thread | None = None
+        self._event_stream: Any = None
         self._consumer: threading.Thread | None = None
         self._reader: Any = None
 
@@ -140,8 +142,13 @@ class Agent:
             self.delivery.retry()
 
     def _shutdown(self) -> None:
+        self.stop.set()
         self.delivery.closing = True  # the upload in flight finishes; the rest is spooled
         if self._watcher is not None:
+            if self._event_stream is not None:
+                self._event_stream.stop()
+            if self._events is not None:
+                self._events.join(timeout=10)
             self._watcher.stopping.set()
             if self._consumer is not None:
                 self._consumer.join(timeout=30)
@@ -184,7 +191,6 @@ class Agent:
         return Asset(type=AssetType.HOST, id=identity, name=name)
 
     def _start_watcher(self, host: Asset) -> None:
-        from seawall.image.docker_engine import docker_client
         from seawall.runtime.options import detection_context, load_detection
         from seawall.runtime.watch import WatchConfig, Watcher
 
@@ -197,11 +203,48 @@ class Agent:
         )
         output = AlertUpload(self.delivery, host, linger=self.config.alert_linger)
         watcher = Watcher(ruleset, config, [output])
-        watcher.add_docker(docker_client(self.config.docker_host, timeout=60))
         self._watcher = watcher
+        self._events = threading.Thread(
+            target=self._follow_events, args=(watcher,), name="agent-events", daemon=True
+        )
+        self._events.start()
         self._consumer = threading.Thread(target=watcher.run, name="agent-detector", daemon=True)
         self._consumer.start()
-        log.info("watching: %s", "; ".join(watcher.sources))
+        log.info("watching: Docker Engine events")
+
+    def _follow_events(self, watcher: Any) -> None:
+        """The engine's events into the watcher's queue; when the stream ends (the engine
+        restarted, the connection broke) it is opened again from where it ended, since the
+        engine keeps its recent events."""
+        from seawall.image.docker_engine import docker_client
+        from seawall.runtime.sources.docker_events import DockerEventStream
+
+        since = watcher.started
+        delay = 1.0
+        while not self.stop.is_set():
+            client = None
+            try:
+                client = docker_client(self.config.docker_host, timeout=60)
+                stream = DockerEventStream(client, watcher.bad)
+                self._event_stream = stream
+                if self.stop.is_set():
+                    return
+                for event in stream.events(since):
+                    watcher.offer(event)
+                    delay = 1.0
+                problem = "the stream ended"
+            except Exception as exc:
+                problem = str(exc) or type(exc).__name__
+            finally:
+                if client is not None:
+                    with contextlib.suppress(Exception):
+                        client.close()
+            if self.stop.is_set():
+                return
+            since = time.time()
+            log.warning("Docker events: %s; following again in %.0f s", problem, delay)
+            self.stop.wait(delay)
+            delay = min(delay * 2, self.config.max_backoff)
 
     # -- one round ---------------------------------------------------------------------------
 
