@@ -59,6 +59,17 @@ class AgentConfig:
     alert_linger: float = 1.0
     image_memory: int = 4096  # digests remembered as reported
     max_backoff: float = 60.0
+    # Cluster mode (instead of a Docker host): the API server to list, the audit webhook.
+    kubeconfig: Path | None = None
+    context: str | None = None
+    in_cluster: bool = False
+    audit_webhook: str = ""  # HOST:PORT
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def cluster_mode(self) -> bool:
+        return self.kubeconfig is not None or self.in_cluster
 
 
 class AlertUpload(QueuedOutput):
@@ -98,6 +109,9 @@ class Agent:
 
     def run(self) -> None:
         """Rounds until stopped (one with ``once``); raises the delivery's fatal error."""
+        if self.config.cluster_mode:
+            self._run_cluster()
+            return
         from seawall.inventory.scan import InventoryReader
 
         client = self._docker()
@@ -123,6 +137,9 @@ class Agent:
         finally:
             self._shutdown()
             client.close()
+        self._verdict(dropped_before)
+
+    def _verdict(self, dropped_before: int) -> None:
         if self.delivery.fatal is not None:
             raise self.delivery.fatal
         dropped = self.spool.dropped - dropped_before
@@ -132,6 +149,85 @@ class Agent:
                 f"{self.delivery.refused} refused by the center",
                 hint=f"see the log and {self.config.spool_dir}",
             )
+
+    def _run_cluster(self) -> None:
+        """Cluster mode: the cluster's posture each round, audit-webhook alerts between."""
+        dropped_before = self.spool.dropped
+        try:
+            cluster = self._cluster_asset()
+            log.info(
+                "agent for cluster %s reporting to %s (spool %s: %d waiting, %d dropped so far)",
+                cluster.name,
+                self.config.center,
+                self.config.spool_dir,
+                len(self.spool),
+                self.spool.dropped,
+            )
+            if self.config.audit_webhook and not self.config.once:
+                self._start_webhook(cluster)
+            while not self.stop.is_set():
+                self.rounds += 1
+                self.delivery.retry()
+                self._posture(cluster)
+                self.spool.save_status(rounds=self.rounds)
+                if self.config.once or self.delivery.fatal is not None:
+                    break
+                self._wait(time.monotonic() + self.config.interval)
+        finally:
+            self._shutdown()
+        self._verdict(dropped_before)
+
+    def _cluster_asset(self) -> Asset:
+        from seawall.policy.cluster import cluster_uid
+        from seawall.report.envelope.kubernetes import cluster_asset
+
+        config = self.config
+        uid = cluster_uid(config.kubeconfig, config.context, in_cluster=config.in_cluster)
+        return cluster_asset(config.name or config.context or "cluster", uid)
+
+    def _posture(self, cluster: Asset) -> None:
+        """Workloads and RBAC against the built-in policies, as ``k8s scan`` lists a cluster."""
+        from seawall.policy.cluster import list_cluster
+        from seawall.policy.engine import PolicyEngine
+        from seawall.policy.settings import load_settings
+        from seawall.report.envelope.kubernetes import k8s_envelope
+
+        config = self.config
+        engine = PolicyEngine(load_settings(None), None, None, builtin=True)
+        try:
+            objects = list(
+                list_cluster(
+                    config.kubeconfig,
+                    config.context,
+                    wanted=engine.cares_about,
+                    warn=log.warning,
+                    in_cluster=config.in_cluster,
+                )
+            )
+        except SeawallError as exc:
+            log.error("cluster listing failed: %s", exc)
+            return
+        findings = engine.findings(objects, passes=True)
+        envelope = k8s_envelope(cluster, objects, findings)
+        self._submit(envelope, "cluster posture")
+
+    def _start_webhook(self, cluster: Asset) -> None:
+        from seawall.runtime.options import detection_context, load_detection
+        from seawall.runtime.watch import WatchConfig, Watcher
+
+        ruleset = load_detection(self.config.rules, [])
+        config = WatchConfig(
+            fold_window=self.config.fold_window,
+            context=detection_context(cluster=cluster.name),
+            asset=cluster,
+        )
+        output = AlertUpload(self.delivery, cluster, linger=self.config.alert_linger)
+        watcher = Watcher(ruleset, config, [output])
+        watcher.add_webhook(self.config.audit_webhook, self.config.tls_cert, self.config.tls_key)
+        self._watcher = watcher
+        self._consumer = threading.Thread(target=watcher.run, name="agent-detector", daemon=True)
+        self._consumer.start()
+        log.info("watching: %s", "; ".join(watcher.sources))
 
     def _wait(self, until: float) -> None:
         while not self.stop.is_set() and self.delivery.fatal is None:

@@ -100,10 +100,28 @@ def agent(
         list[Path] | None,
         typer.Option("--rules", "-r", help="Extra run-time rule file (YAML); repeatable."),
     ] = None,
+    kubeconfig: Annotated[
+        Path | None,
+        typer.Option(help="Cluster mode: report the cluster of this kubeconfig, not Docker."),
+    ] = None,
+    context: Annotated[str | None, typer.Option(help="kubeconfig context to use.")] = None,
+    in_cluster: Annotated[
+        bool,
+        typer.Option("--in-cluster", help="Cluster mode, in a pod: its service account."),
+    ] = False,
+    audit_webhook: Annotated[
+        str,
+        typer.Option(help="Cluster mode: receive the API server's audit webhook on HOST:PORT."),
+    ] = "",
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="TLS certificate for the audit webhook.")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="TLS key for the audit webhook.")] = None,
 ) -> None:
     """Report this Docker host to a center: CIS audit and image inventories every
     --interval, run-time alerts from Docker events as they happen; a spool keeps what the
-    center cannot take yet."""
+    center cannot take yet. With --kubeconfig or --in-cluster, a cluster instead: its
+    workload and RBAC posture every --interval, alerts from its audit webhook."""
     import logging
     import signal
 
@@ -116,6 +134,10 @@ def agent(
     ingest_url(center)  # a bad URL is a usage error now
     if spool_max_mb <= 0 or spool_max_files < 1:
         raise InputError("--spool-max-mb and --spool-max-files must be positive")
+    if kubeconfig is not None and in_cluster:
+        raise InputError("give --kubeconfig or --in-cluster, not both")
+    if audit_webhook and kubeconfig is None and not in_cluster:
+        raise InputError("--audit-webhook is for cluster mode", hint="add --kubeconfig")
     if not root.is_dir():
         raise InputError(f"--root {root} is not a directory")
     logging.basicConfig(
@@ -138,6 +160,12 @@ def agent(
         events=events,
         images=images,
         rules=list(rules or []),
+        kubeconfig=kubeconfig,
+        context=context,
+        in_cluster=in_cluster,
+        audit_webhook=audit_webhook,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
     )
     try:
         runner = Agent(config)
