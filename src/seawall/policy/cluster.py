@@ -48,9 +48,11 @@ def list_cluster(
     *,
     wanted: Callable[[ApiResource], bool] = relevant,
     warn: Callable[[str], None] = _warn_stderr,
+    in_cluster: bool = False,
 ) -> Iterator[KubeObject]:
-    """Every object of every listable resource ``wanted`` keeps, in every namespace."""
-    api = connect(kubeconfig, context)
+    """Every object of every listable resource ``wanted`` keeps, in every namespace (of the
+    kubeconfig's cluster, or with ``in_cluster`` of the pod's own, as its service account)."""
+    api = connect(kubeconfig, context, in_cluster=in_cluster)
     origin = f"cluster:{context}" if context else "cluster"
     try:
         for resource in discover(api, warn):
@@ -77,10 +79,12 @@ def list_cluster(
         api.close()
 
 
-def cluster_uid(kubeconfig: Path | None = None, context: str | None = None) -> str:
+def cluster_uid(
+    kubeconfig: Path | None = None, context: str | None = None, *, in_cluster: bool = False
+) -> str:
     """The cluster's stable identity: the UID of its ``kube-system`` namespace, which lives
     as long as the cluster does ("" when the credentials may not read it)."""
-    api = connect(kubeconfig, context)
+    api = connect(kubeconfig, context, in_cluster=in_cluster)
     try:
         namespace = api.get("/api/v1/namespaces/kube-system")
     except (ApiFailure, ApiUnreachable):

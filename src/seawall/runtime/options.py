@@ -24,6 +24,17 @@ def load_intel(specs: list[str]) -> IntelDB:
     return intel
 
 
+def detection_context(cluster: str = "", host: str = "") -> dict[str, dict[str, str]]:
+    """What the detector puts on alerts of each source: the cluster name on Kubernetes
+    audit alerts (when given), the host (default: this machine's name) on Docker ones."""
+    import socket
+
+    return {
+        "k8s_audit": {"cluster": cluster} if cluster else {},
+        "docker": {"host": host or socket.gethostname()},
+    }
+
+
 def load_detection(rule_files: list[Path], intel_specs: list[str]) -> RuleSet:
     """The built-in rules plus ``rule_files``, compiled against the loaded intel."""
     return load_rules(rule_files, load_intel(intel_specs))

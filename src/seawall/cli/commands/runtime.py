@@ -55,10 +55,9 @@ def register(app: typer.Typer) -> None:
 
 
 def _context(cluster: str) -> dict[str, dict[str, str]]:
-    import socket
+    from seawall.runtime.options import detection_context
 
-    host = {"host": socket.gethostname()}
-    return {"k8s_audit": {"cluster": cluster} if cluster else {}, "docker": host}
+    return detection_context(cluster)
 
 
 def replay(
