@@ -138,6 +138,30 @@ TABLE: dict[str, Call] = {
     f"POST {API}/registries/{{registry_id}}/events": Call(
         PUBLIC, path=f"{API}/registries/999999/events", body=lambda: {"events": []}
     ),
+    f"GET {API}/notifications/channels": Call(OWNER),
+    f"POST {API}/notifications/channels": Call(
+        OWNER,
+        body=lambda: {
+            "name": _unique("hook"),
+            "kind": "webhook",
+            "url": "https://hooks.example/seawall",
+            "secret": "s" * 20,
+        },
+    ),
+    f"DELETE {API}/notifications/channels/{{channel_id}}": Call(
+        OWNER, path=f"{API}/notifications/channels/999999"
+    ),
+    f"POST {API}/notifications/channels/{{channel_id}}/test": Call(
+        OWNER, path=f"{API}/notifications/channels/999999/test"
+    ),
+    f"GET {API}/notifications/rules": Call(OWNER),
+    f"POST {API}/notifications/rules": Call(
+        OWNER, body=lambda: {"name": "all", "channel_id": 999999}
+    ),
+    f"DELETE {API}/notifications/rules/{{rule_id}}": Call(
+        OWNER, path=f"{API}/notifications/rules/999999"
+    ),
+    f"GET {API}/notifications/outbox": Call(OWNER),
     f"GET {API}/jobs": Call(READER),
     f"GET {API}/jobs/{{job_id}}": Call(READER, path=f"{API}/jobs/999999"),
     f"POST {API}/jobs/{{job_id}}/cancel": Call(CONTRIBUTOR, path=f"{API}/jobs/999999/cancel"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import yaml
 from tests.support.advisorydb import DEMO_IMAGE, demo_database
 from tests.support.centerproc import Server, free_port, running_center, seawall
 from tests.support.envelopes import DEMO_CONFIG
+from tests.support.smtp import running_smtp
 from tests.support.testenv import SeawallTestEnv
 
 EVENTS = "application/vnd.docker.distribution.events.v1+json"
@@ -95,9 +97,21 @@ def _wait_for(what: str, probe: object, seconds: float = 60) -> object:
     raise AssertionError(f"{what}: not within {seconds} s")
 
 
-def test_a_pushed_image_is_scanned_and_shown(
-    center: Server, registry: WatchedRegistry, testenv: SeawallTestEnv
+def test_a_pushed_image_is_scanned_shown_and_notified(
+    center: Server, registry: WatchedRegistry, testenv: SeawallTestEnv, tmp_path: Path
 ) -> None:
+    smtp = ExitStack()
+    mail = smtp.enter_context(running_smtp(tmp_path / "maildir"))
+    channel = center.post("/api/v1/notifications/channels", {
+        "name": "security team", "kind": "email", "host": "127.0.0.1", "port": mail.port,
+        "security": "none", "sender": "seawall@example.org", "recipients": ["sec@example.org"],
+    })  # fmt: skip
+    assert channel.status_code == 201, channel.text
+    rule = center.post("/api/v1/notifications/rules", {
+        "name": "unhealthy images", "channel_id": channel.json()["id"],
+        "kinds": ["new_unhealthy_image"], "min_severity": "medium",
+    })  # fmt: skip
+    assert rule.status_code == 201, rule.text
     testenv.docker("load", "--quiet", "--input", str(DEMO_IMAGE))
     reference = f"{registry.host}/shop/demo:1.0"
     testenv.docker("tag", "seawall/demo:1.0", reference)
@@ -114,6 +128,14 @@ def test_a_pushed_image_is_scanned_and_shown(
     assert isinstance(image, dict)
     assert any(r.startswith(f"{registry.host}/shop/demo") for r in image["references"])
     assert image["counts"]["total"] == 4 and image["healthy"] is False
+    with smtp:
+        messages = mail.messages(expected=1, wait=30)
+    assert len(messages) == 1, "one e-mail for the new unhealthy image"
+    text = messages[0].decode()
+    assert f"{registry.host}/shop/demo" in text and "unhealthy" in text.lower()
+    assert "To: sec@example.org" in text
+    outbox = center.get("/api/v1/notifications/outbox").json()
+    assert [(row["kind"], row["state"]) for row in outbox] == [("new_unhealthy_image", "sent")]
     jobs = center.get("/api/v1/jobs?state=done").json()["items"]
     assert [job["title"] for job in jobs] == [f"scan {reference}@{_digest(registry, 'shop/demo')}"]
     assert jobs[0]["requested_by"] == f"registry:{registry.host}"

@@ -29,6 +29,7 @@ from seawall.center.api.routers import (
     ingest,
     inventory,
     jobs,
+    notifications,
     posture,
     registries,
 )
@@ -239,6 +240,7 @@ CONFLICTS = {
     ("post", "/api/v1/users"),
     ("patch", "/api/v1/users/{user_id}"),
     ("post", "/api/v1/registries"),
+    ("post", "/api/v1/notifications/channels"),
 }
 
 
@@ -288,7 +290,17 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.center = center
-    for module in (ingest, inventory, findings, posture, admin, export, registries, jobs):
+    for module in (
+        ingest,
+        inventory,
+        findings,
+        posture,
+        admin,
+        export,
+        registries,
+        jobs,
+        notifications,
+    ):
         app.include_router(module.router, prefix=API, dependencies=[Depends(known_query)])
 
     @app.get("/healthz", include_in_schema=False)

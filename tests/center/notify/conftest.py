@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import http.server
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +16,7 @@ import pytest
 
 from seawall.center.notify import Notification, Resource
 from seawall.model import Severity
+from tests.support.smtp import SmtpServer, running_smtp
 
 WHEN = dt.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
 
@@ -126,49 +125,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-@dataclass
-class SmtpServer:
-    port: int
-    maildir: Path
-
-    def messages(self, expected: int = 1, wait: float = 5.0) -> list[bytes]:
-        deadline = time.monotonic() + wait
-        while True:
-            files = sorted((self.maildir / "new").glob("*"))
-            if len(files) >= expected or time.monotonic() > deadline:
-                return [f.read_bytes() for f in files]
-            time.sleep(0.05)
-
-
 @pytest.fixture
 def smtp_server(tmp_path: Path) -> Iterator[SmtpServer]:
     """aiosmtpd in a subprocess, delivering into a Maildir."""
-    port = free_port()
-    maildir = tmp_path / "maildir"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
-         "-c", "aiosmtpd.handlers.Mailbox", str(maildir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        _wait_for_port(port, process)
-        yield SmtpServer(port, maildir)
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"aiosmtpd exited: {process.stderr.read()!r}")  # type: ignore[union-attr]
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("aiosmtpd did not start")
+    with running_smtp(tmp_path / "maildir") as server:
+        yield server
 
 
 NotificationFactory = Callable[..., Notification]

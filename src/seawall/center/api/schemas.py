@@ -453,3 +453,77 @@ class JobItem(Model):
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
     worker: str
+
+
+ChannelKind = Literal["webhook", "slack", "teams", "email", "syslog"]
+NotificationKind = Literal[
+    "new_unhealthy_image", "new_critical_finding", "runtime_alert", "score_drop", "job_failure"
+]
+
+
+class ChannelCreate(Model):
+    name: str = Field(min_length=1, max_length=100)
+    kind: ChannelKind
+    url: str = Field("", max_length=2000, description="webhook, Slack or Teams URL")
+    secret: str = Field("", max_length=500, description="webhook signing secret")
+    host: str = Field("", max_length=300, description="SMTP server or syslog collector")
+    port: int | None = Field(None, ge=1, le=65535)
+    sender: str = Field("", max_length=300)
+    recipients: list[str] = Field(default_factory=list, max_length=50)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = Field("", max_length=200)
+    password: str = Field("", max_length=500)
+    transport: Literal["udp", "tcp"] = "udp"
+    facility: str = Field("local0", max_length=20)
+    mode: Literal["immediate", "hourly", "daily"] = "immediate"
+    max_per_hour: int = Field(20, ge=1, le=10_000)
+    templates: dict[str, str] = Field(default_factory=dict, max_length=10)
+
+
+class ChannelItem(Model):
+    id: int
+    name: str
+    kind: ChannelKind
+    settings: dict[str, Any]
+    has_secret: bool
+    templates: dict[str, str]
+    mode: str
+    max_per_hour: int
+    enabled: bool
+    created_at: dt.datetime
+    last_sent_at: dt.datetime | None
+    last_error: str
+
+
+class RuleCreate(Model):
+    name: str = Field(min_length=1, max_length=100)
+    channel_id: int = Field(ge=1)
+    kinds: list[NotificationKind] = Field(default_factory=list, max_length=5)
+    min_severity: SeverityName = "unknown"
+    scope: list[str] = Field(default_factory=list, max_length=100)
+
+    _check_scope = field_validator("scope")(_scope)
+
+
+class RuleItem(Model):
+    id: int
+    name: str
+    channel_id: int
+    kinds: list[str]
+    min_severity: SeverityName
+    scope: list[str]
+    enabled: bool
+
+
+class OutboxItem(Model):
+    id: int
+    channel_id: int
+    rule: str
+    kind: str
+    dedupe_key: str
+    state: Literal["pending", "sending", "sent", "duplicate", "failed"]
+    attempts: int
+    queued_at: dt.datetime
+    next_attempt_at: dt.datetime
+    sent_at: dt.datetime | None
+    error: str
