@@ -22,6 +22,7 @@ from seawall.center.store.models import JobRow
 
 MANUAL = 0  # a user asked for it
 PUSH = 10  # a registry said an image arrived
+REMATCH = 30  # stored inventories and a new advisory database (no registry involved)
 SCHEDULED = 50  # rescans, catalog listings: everything at or above this is "scheduled"
 
 ACTIVE = ("queued", "running")

@@ -4,9 +4,8 @@
   queued by registry pushes, manual scans) and run them (:mod:`.execution`); with a broker
   configured, ``seawall worker`` processes run them instead and these threads stay idle.
 - Matching: stored inventories not yet matched with the current advisory database (an
-  uploaded SBOM, or every image after ``seawall db update`` changed the database) are matched
-  and their results ingested like any scan; nothing is pulled from a registry. Each image
-  is one transaction, so an interruption loses nothing and repeating one changes nothing.
+  uploaded SBOM, or every image after ``seawall db update`` changed the database) are queued
+  as ``match_images`` jobs (:mod:`.matching`); nothing is pulled from a registry.
 - Upkeep: jobs whose worker died are taken back; daily, expired exceptions are lifted, the
   secure score of every scope in use is recorded for the trend, expired sessions forgotten.
 
@@ -26,20 +25,16 @@ from typing import Any
 from sqlalchemy import select
 
 from seawall.center.exceptions import expire
-from seawall.center.ingest import ingest, load_inventory
 from seawall.center.jobs import queue
 from seawall.center.jobs.execution import Handler, execute
 from seawall.center.posture import score
 from seawall.center.runtime import Center
 from seawall.center.security.logins import forget_expired
-from seawall.center.security.roles import Principal, Role
 from seawall.center.security.scope import EVERYTHING, Scope
-from seawall.center.store.models import StoredInventory, Token, User
+from seawall.center.store.models import Token, User
 from seawall.errors import SeawallError
 
 log = logging.getLogger(__name__)
-SYSTEM = Principal(name="seawall:matcher", role=Role.OWNER, scope=EVERYTHING)
-BATCH = 50
 IDLE_POLL_SECONDS = 1.0  # how often idle job threads look for due jobs (retries come due)
 NOTIFY_POLL_SECONDS = 1.0  # how often the outbox is looked at
 
@@ -64,8 +59,6 @@ class Worker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_daily = ""
-        self.matched = 0
-        self.failed = 0
         self.jobs_run = 0
         self.notifications_sent = 0
         self.last_error = ""
@@ -107,8 +100,6 @@ class Worker:
     def status(self) -> dict[str, Any]:
         return {
             "running": bool(self._threads) and self._threads[0].is_alive(),
-            "matched": self.matched,
-            "failed": self.failed,
             "jobs_run": self.jobs_run,
             "notifications_sent": self.notifications_sent,
             "last_error": self.last_error,
@@ -212,7 +203,9 @@ class Worker:
         return queued
 
     def match_pending(self) -> int:
-        """Match every stored inventory the current advisory database has not seen."""
+        """Queue the matching of every stored inventory the current advisory database has
+        not seen (:mod:`.matching`); how many jobs were created."""
+        from seawall.center.jobs.matching import queue_matching
         from seawall.vulndb.store import AdvisoryStore
 
         path = self.center.config.advisory_db
@@ -223,47 +216,15 @@ class Worker:
         except SeawallError as exc:
             self.last_error = str(exc)
             return 0
-        done = 0
         try:
-            built_at = store.describe().get("built_at", "")
-            self.database = built_at
-            while not self._stop.is_set():
-                with self.center.sessions() as session:
-                    pending = list(
-                        session.scalars(
-                            select(StoredInventory.image_id)
-                            .where(StoredInventory.matched_with != built_at)
-                            .limit(BATCH)
-                        )
-                    )
-                if not pending:
-                    break
-                for image_id in pending:
-                    done += self._match_one(store, image_id, built_at)
+            self.database = store.describe().get("built_at", "")
         finally:
             store.close()
-        return done
-
-    def _match_one(self, store: Any, image_id: int, built_at: str) -> int:
-        from seawall.report.envelope.image import scan_envelope
-        from seawall.vulndb.scan import ScanOptions, scan_inventory
-
         with self.center.sessions() as session, session.begin():
-            inventory = load_inventory(session, image_id)
-            row = session.get(StoredInventory, image_id)
-            if inventory is None or row is None:
-                return 0
-            try:
-                with session.begin_nested():
-                    report = scan_inventory(inventory, store, ScanOptions(), store.describe())
-                    ingest(session, scan_envelope(report), SYSTEM, dt.datetime.now(dt.UTC))
-            except Exception as exc:  # one bad inventory is reported and skipped
-                self.failed += 1
-                self.last_error = f"image {image_id}: {type(exc).__name__}: {exc}"
-                log.warning("matching image %s failed: %s", image_id, exc)
-            row.matched_with = built_at
-        self.matched += 1
-        return 1
+            created = queue_matching(session, self.database, _now())
+        if created:
+            self.jobs_queued()
+        return created
 
     def daily(self) -> None:
         now = _now()
