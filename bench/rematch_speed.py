@@ -189,14 +189,11 @@ def run(setup: str, size: center_data.Size, advisories: Path) -> None:
             subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True)
             subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, "guest", ".*", ".*",
                             ".*"], check=True, capture_output=True)  # fmt: skip
-            workers = [
-                subprocess.Popen(
-                    [sys.executable, "-m", "seawall", "worker", "--broker", broker, "--database",
-                     url.replace("+pg8000", ""), "--data-dir", str(config.data_dir), "--db",
-                     str(advisories), "--concurrency", "1", "--name", f"bench-{n}"],
-                )  # fmt: skip
-                for n in range(2)
-            ]
+            database = url.replace("+pg8000", "")
+            command = [sys.executable, "-m", "seawall", "worker", "--broker", broker,
+                       "--database", database, "--data-dir", str(config.data_dir),
+                       "--db", str(advisories), "--concurrency", "1"]  # fmt: skip
+            workers = [subprocess.Popen([*command, "--name", f"bench-{n}"]) for n in range(2)]
         worker = Worker(center)
         start = time.perf_counter()
         worker.start()
@@ -213,7 +210,7 @@ def run(setup: str, size: center_data.Size, advisories: Path) -> None:
                 time.sleep(0.5)
         elapsed = time.perf_counter() - start
         worker.stop()
-        rss = int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) // 1024
+        rss = int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]) // 1024
         print(
             f"{setup}: re-matched {images:,} images in {elapsed:.1f} s "
             f"({images / elapsed:.0f} images/s); during: {busy.summary()}; "
