@@ -27,6 +27,7 @@ from sqlalchemy import select
 from seawall.center.exceptions import expire
 from seawall.center.jobs import queue
 from seawall.center.jobs.execution import Handler, execute
+from seawall.center.notifications import problems
 from seawall.center.posture import score
 from seawall.center.runtime import Center
 from seawall.center.security.logins import forget_expired
@@ -37,6 +38,7 @@ from seawall.errors import SeawallError
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 1.0  # how often idle job threads look for due jobs (retries come due)
 NOTIFY_POLL_SECONDS = 1.0  # how often the outbox is looked at
+SCORE_DROP_POINTS = 1.0  # a daily score this many percentage points lower notifies
 
 
 def policy_of(center: Center) -> queue.QueuePolicy:
@@ -236,7 +238,13 @@ class Worker:
                 for selectors in session.scalars(select(model.scope)):
                     scopes.add(Scope.of(selectors or []))
             for scope in scopes:
-                score.record(session, scope, score.compute(session, scope), now.date())
+                today = score.compute(session, scope)
+                before = score.history(session, scope, days=7)
+                score.record(session, scope, today, now.date())
+                earlier = [row for row in before if row.day < now.date().isoformat()]
+                if earlier and earlier[-1].percent - today.percent >= SCORE_DROP_POINTS:
+                    name = ", ".join(scope.as_list()) or "everything"
+                    problems.score_dropped(session, name, earlier[-1].percent, today.percent, now)
 
 
 def _now() -> dt.datetime:
