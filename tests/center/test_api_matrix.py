@@ -207,6 +207,9 @@ TABLE: dict[str, Call] = {
         PAGE_OWNER, path="/settings/tokens/999999/revoke", body=dict
     ),
     "POST /settings/threshold": Call(PAGE_OWNER, body=lambda: {"health_threshold": "high"}),
+    "POST /settings/registries": Call(
+        PAGE_OWNER, body=lambda: {"url": f"https://{_unique('page-registry')}.example"}
+    ),
 }
 
 

@@ -482,3 +482,31 @@ def test_the_jobs_page_shows_states_and_reasons(center: Center) -> None:
     only_failed = reader.get("/jobs?state=failed").text
     assert "scan r.example/gone:2" in only_failed and "scan r.example/app:1" not in only_failed
     assert reader.get("/jobs?state=bogus").status_code == 422
+
+
+@both_backends
+def test_an_owner_watches_a_registry_from_the_settings_page(center: Center) -> None:
+    import yaml
+
+    owner = signed_in(center, "olga", "owner")
+    answer = owner.post(
+        "/settings/registries",
+        data={"url": "https://registry.example:5000", "username": "puller",
+              "password": "pull-secret-1", "center_url": "http://seawall:8080",
+              "csrf_token": owner.csrf},
+    )  # fmt: skip
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    block = re.search(r'<pre class="token" id="new-registry">(.*?)</pre>', answer.text, re.S)
+    assert block
+    config = yaml.safe_load(block.group(1).replace("&#34;", '"').replace("&#39;", "'"))
+    endpoint = config["notifications"]["endpoints"][0]
+    assert endpoint["url"].startswith("http://seawall:8080/api/v1/registries/")
+    assert len(endpoint["headers"]["Seawall-Registry-Secret"][0]) > 30
+    page = owner.get("/settings").text
+    assert "registry.example:5000" in page and "as puller" in page
+    assert "pull-secret-1" not in page and "Seawall-Registry-Secret" not in page
+    again = owner.post("/settings/registries", data={"url": "https://registry.example:5000",
+                                                      "csrf_token": owner.csrf})  # fmt: skip
+    assert "already watched" in again.text
+    listed = center.client("owner").get("/api/v1/registries").json()
+    assert [(r["name"], r["has_password"]) for r in listed] == [("registry.example:5000", True)]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from seawall.center import accounts, triage
+from seawall.center import accounts, audit, triage
 from seawall.center.api.deps import center, now
 from seawall.center.api.schemas import (
     AlertChange,
@@ -273,6 +273,50 @@ async def token_create(request: Request, caller: Viewer) -> Response:
             new_token={"name": row.name, "value": value},
             **settings_context(session, caller, request),
         )
+        answer.headers["Cache-Control"] = "no-store"
+        return answer
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))
+
+
+@router.post("/settings/registries")
+async def registry_watch(request: Request, caller: Viewer) -> Response:
+    """Watch a registry: the page shows the ``notifications:`` block (with its secret) this
+    once."""
+    from seawall.center.registries.connector import (
+        RegistryProblem,
+        add_registry,
+        notifications_block,
+    )
+    from seawall.center.security.scope import require_everything
+    from seawall.center.security.vault import Vault
+
+    def work(session: Session, form: FormData) -> Response:
+        require_everything(caller.scope)
+        vault = Vault.for_center(center(request).config.data_dir)
+        try:
+            added = add_registry(
+                session,
+                vault,
+                url=form_text(form, "url", 500).strip(),
+                username=form_text(form, "username", 200).strip(),
+                password=form_text(form, "password", 4000),
+                by=caller.name,
+                now=now(),
+            )
+        except RegistryProblem as exc:
+            raise FormError(str(exc)) from None
+        audit.record(session, caller, "registry.add", added.row.name, url=added.row.url)
+        center_url = form_text(form, "center_url", 500).strip() or str(request.base_url)
+        context = settings_context(session, caller, request)
+        context["new_registry"] = {
+            "name": added.row.name,
+            "block": notifications_block(center_url, added.row, added.secret),
+        }
+        answer = page(
+            request, caller, "settings.html", "settings", done="", error="", new_token=None,
+            **context,
+        )  # fmt: skip
         answer.headers["Cache-Control"] = "no-store"
         return answer
 

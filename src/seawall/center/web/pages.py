@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seawall.center.api.deps import DB, center
@@ -33,7 +33,16 @@ from seawall.center.queries import (
 from seawall.center.queries.common import NotFound, severity_levels, visible
 from seawall.center.security.roles import Principal, Role
 from seawall.center.settings import load as load_settings
-from seawall.center.store.models import Asset, AuditEntry, Token, User
+from seawall.center.store.models import (
+    Asset,
+    AuditEntry,
+    NotificationChannelRow,
+    NotificationRuleRow,
+    RegistryImage,
+    RegistryRow,
+    Token,
+    User,
+)
 from seawall.center.web import charts
 from seawall.center.web.auth import Refused, Viewer, need
 from seawall.center.web.render import render
@@ -545,6 +554,20 @@ def settings_context(session: Session, caller: Principal, request: Request) -> d
         "selectors": inventory.scope_selectors(session),
         "audit": list(session.scalars(select(AuditEntry).order_by(AuditEntry.at.desc()).limit(15))),
         "advisories": advisory_status(str(center(request).config.advisory_db)),
+        "registries": list(session.scalars(select(RegistryRow).order_by(RegistryRow.name))),
+        "registry_images": {
+            registry: count
+            for registry, count in session.execute(
+                select(RegistryImage.registry_id, func.count()).group_by(RegistryImage.registry_id)
+            )
+        },
+        "channels": list(
+            session.scalars(select(NotificationChannelRow).order_by(NotificationChannelRow.name))
+        ),
+        "rules": list(
+            session.scalars(select(NotificationRuleRow).order_by(NotificationRuleRow.id))
+        ),
+        "new_registry": None,
     }
 
 
