@@ -4,11 +4,11 @@ result ingested like any scan.
 
 The upkeep queues one ``match_images`` job per :data:`CHUNK` images not matched with the
 current database yet (keyed by database and first image, so asking again joins the jobs
-already queued); job threads or ``seawall worker`` processes share them. A job matches its
-images outside any transaction and stores them in the one that marks it done; an image
-whose inventory cannot be matched is reported in the job's result and marked matched, so it
-is not retried forever. Repeating a job changes nothing (ingest follows findings by
-fingerprint).
+already queued); job threads or ``seawall worker`` processes share them. A job stores each
+image as it goes, in a transaction of its own: matching is idempotent (ingest follows
+findings by fingerprint), so a job interrupted and run again only repeats work, and short
+transactions keep the API's ingest fast meanwhile. An image whose inventory cannot be
+matched is reported in the job's result and marked matched, so it is not retried forever.
 """
 
 from __future__ import annotations
@@ -64,52 +64,61 @@ def queue_matching(session: Session, built_at: str, now: dt.datetime) -> int:
 
 
 def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
-    """Match the job's images with the current advisory database."""
-    from seawall.center.ingest import load_inventory
-    from seawall.report.envelope.image import scan_envelope
-    from seawall.vulndb.scan import ScanOptions, scan_inventory
+    """Match the job's images with the current advisory database, each image matched
+    outside any transaction and stored in a short one of its own (on SQLite a long write
+    transaction would hold every other writer, the API's ingest included, for its length)."""
     from seawall.vulndb.store import AdvisoryStore
 
     try:
         store = AdvisoryStore.open(context.center.config.advisory_db)
     except SeawallError as exc:
         raise JobFailure(str(exc), retryable=True) from None
-    envelopes: dict[int, Envelope] = {}
     problems: dict[int, str] = {}
+    matched = 0
     try:
         description = store.describe()
-        built_at = description.get("built_at", "")
-        with context.center.sessions() as session:
-            for image_id in payload["images"]:
-                context.check()
-                inventory = load_inventory(session, int(image_id))
-                if inventory is None:
-                    continue
-                try:
-                    report = scan_inventory(inventory, store, ScanOptions(), description)
-                    envelopes[int(image_id)] = scan_envelope(report)
-                except Exception as exc:  # one bad inventory is reported and skipped
-                    problems[int(image_id)] = f"{type(exc).__name__}: {exc}"
+        for image_id in payload["images"]:
+            context.check()
+            problem = _match_one(context, store, description, int(image_id))
+            if problem:
+                problems[int(image_id)] = problem
+                log.warning("matching image %s failed: %s", image_id, problem)
+            else:
+                matched += 1
     finally:
         store.close()
+    summary = {
+        "matched": matched,
+        "database": description.get("built_at", ""),
+        "failed": {str(k): v[:300] for k, v in list(problems.items())[:20]},
+    }
+    return lambda _session: summary
 
-    def stored(session: Session) -> dict[str, Any]:
-        from seawall.center.ingest import ingest
 
-        now = dt.datetime.now(dt.UTC)
-        for image_id, envelope in envelopes.items():
+def _match_one(context: JobContext, store: Any, description: dict[str, str], image_id: int) -> str:
+    """Match one stored image and store the result; a problem in words, or ""."""
+    from seawall.center.ingest import ingest, load_inventory
+    from seawall.report.envelope.image import scan_envelope
+    from seawall.vulndb.scan import ScanOptions, scan_inventory
+
+    with context.center.sessions() as session:
+        inventory = load_inventory(session, image_id)
+    problem = ""
+    envelope: Envelope | None = None
+    if inventory is not None:
+        try:
+            report = scan_inventory(inventory, store, ScanOptions(), description)
+            envelope = scan_envelope(report)
+        except Exception as exc:  # one bad inventory is reported and skipped
+            problem = f"{type(exc).__name__}: {exc}"
+    with context.center.sessions() as session, session.begin():
+        if envelope is not None:
             try:
                 with session.begin_nested():
-                    ingest(session, envelope, MATCHER, now)
+                    ingest(session, envelope, MATCHER, dt.datetime.now(dt.UTC))
             except Exception as exc:  # e.g. the image was deleted meanwhile
-                problems[image_id] = f"{type(exc).__name__}: {exc}"
-        for row in session.scalars(
-            select(StoredInventory).where(StoredInventory.image_id.in_(payload["images"]))
-        ):
-            row.matched_with = built_at
-        for image_id, problem in problems.items():
-            log.warning("matching image %s failed: %s", image_id, problem)
-        return {"matched": len(envelopes) - len(problems), "database": built_at,
-                "failed": {str(k): v[:300] for k, v in list(problems.items())[:20]}}  # fmt: skip
-
-    return stored
+                problem = f"{type(exc).__name__}: {exc}"
+        row = session.get(StoredInventory, image_id)
+        if row is not None:
+            row.matched_with = description.get("built_at", "")
+    return problem
