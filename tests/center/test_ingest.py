@@ -218,3 +218,33 @@ def test_findings_search(center: Center, advisory_db) -> None:
     assert found("req") == {"osv/CVE-2024-47081@requests"}  # a package's name starts so
     assert found("web") == {"cis-docker-1.6/5.5@web", "cis-docker-1.6/5.11@web"}  # a resource
     assert found("%") == found("_") == set()  # no wildcards
+
+
+@both_backends
+def test_a_rematch_that_changes_nothing_takes_the_short_path(center: Center, advisory_db) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from seawall.center.ingest import unchanged_rematch
+    from seawall.center.store.models import Asset
+
+    client = center.client("contributor")
+    scan = envelopes.demo_scan(advisory_db)
+    post(client, scan)
+    sessions = center.app.state.center.sessions
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
+    with sessions() as session, session.begin():
+        image = session.scalars(select(Asset).where(Asset.type == "image")).one()
+        assert unchanged_rematch(session, image.id, scan, later)
+    with sessions() as session:
+        assert session.get(Asset, image.id).last_scanned == later  # type: ignore[union-attr]
+    # one finding fewer, or one with another fixed version: the full ingest is needed
+    fewer = envelopes.without(scan, [scan.results[0].rule])
+    fixed = msgspec.structs.replace(
+        scan, results=(msgspec.structs.replace(scan.results[0], fixed_version="9.9"),
+                       *scan.results[1:]),
+    )  # fmt: skip
+    with sessions() as session, session.begin():
+        assert not unchanged_rematch(session, image.id, fewer, later)
+        assert not unchanged_rematch(session, image.id, fixed, later)

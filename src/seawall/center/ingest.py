@@ -38,7 +38,7 @@ from seawall.center.store.models import (
     Scan,
     StoredInventory,
 )
-from seawall.center.tracking import ExceptionMatcher, sync
+from seawall.center.tracking import RESOLVED, ExceptionMatcher, sync
 from seawall.contract.envelope import AssetType, Envelope, Kind, Result, severity_of
 from seawall.model import Inventory
 
@@ -286,6 +286,36 @@ def ingest(
         reopened=change.reopened if change else 0,
         needs_matching=envelope.kind is Kind.INVENTORY,
     )
+
+
+def unchanged_rematch(
+    session: Session, image_id: int, envelope: Envelope, now: dt.datetime
+) -> bool:
+    """For a re-match of a stored image (same inventory, newer advisories): when its
+    findings are the ones stored (same fingerprints, statuses, severities and fixed
+    versions), refresh the advisories' text and the scan time and return True, without the
+    full ingest (which rewrites every finding and re-evaluates the image). The common case
+    of an advisory update: most images gain and lose nothing."""
+    if envelope.kind is not Kind.IMAGE_SCAN:
+        return False
+    reported = {
+        (r.fingerprint, r.status.value, int(severity_of(r.severity)), r.fixed_version[:200])
+        for r in envelope.results
+    }
+    stored = set(
+        session.execute(
+            select(FindingRow.fingerprint, FindingRow.status, FindingRow.severity,
+                   FindingRow.fixed_version)
+            .where(FindingRow.source_id == image_id)
+            .where(FindingRow.kind == KIND_OF_FINDINGS[Kind.IMAGE_SCAN])
+            .where(FindingRow.status != RESOLVED)
+        ).tuples()
+    )  # fmt: skip
+    if reported != stored:
+        return False
+    _rules(session, envelope)
+    session.execute(update(Asset).where(Asset.id == image_id).values(last_scanned=now))
+    return True
 
 
 def _parse_time(text: str, default: dt.datetime) -> dt.datetime:

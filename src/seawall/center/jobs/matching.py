@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seawall.center.jobs import queue
@@ -97,7 +98,7 @@ def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
 
 def _match_one(context: JobContext, store: Any, description: dict[str, str], image_id: int) -> str:
     """Match one stored image and store the result; a problem in words, or ""."""
-    from seawall.center.ingest import ingest, load_inventory
+    from seawall.center.ingest import ingest, load_inventory, unchanged_rematch
     from seawall.report.envelope.image import scan_envelope
     from seawall.vulndb.scan import ScanOptions, scan_inventory
 
@@ -111,14 +112,27 @@ def _match_one(context: JobContext, store: Any, description: dict[str, str], ima
             envelope = scan_envelope(report)
         except Exception as exc:  # one bad inventory is reported and skipped
             problem = f"{type(exc).__name__}: {exc}"
+    if envelope is not None:
+        try:
+            with context.center.sessions() as session, session.begin():
+                now = dt.datetime.now(dt.UTC)
+                if not unchanged_rematch(session, image_id, envelope, now):
+                    ingest(session, envelope, MATCHER, now)
+                _matched(session, image_id, description)
+            return problem
+        except OperationalError:  # the database, not the image: the job is tried again
+            raise
+        except Exception as exc:  # e.g. the image was deleted meanwhile
+            problem = f"{type(exc).__name__}: {exc}"
     with context.center.sessions() as session, session.begin():
-        if envelope is not None:
-            try:
-                with session.begin_nested():
-                    ingest(session, envelope, MATCHER, dt.datetime.now(dt.UTC))
-            except Exception as exc:  # e.g. the image was deleted meanwhile
-                problem = f"{type(exc).__name__}: {exc}"
-        row = session.get(StoredInventory, image_id)
-        if row is not None:
-            row.matched_with = description.get("built_at", "")
+        _matched(session, image_id, description)
     return problem
+
+
+def _matched(session: Session, image_id: int, description: dict[str, str]) -> None:
+    """Mark the image matched with this database (no savepoint: on SQLite a savepoint
+    starts a transaction at its first read, and its first write then fails at once when
+    another writer committed meanwhile)."""
+    row = session.get(StoredInventory, image_id)
+    if row is not None:
+        row.matched_with = description.get("built_at", "")
