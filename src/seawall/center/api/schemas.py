@@ -497,7 +497,7 @@ class ChannelItem(Model):
 
 class RuleCreate(Model):
     name: str = Field(min_length=1, max_length=100)
-    channel_id: int = Field(ge=1)
+    channel_id: int = Field(ge=1, le=2**31 - 1)
     kinds: list[NotificationKind] = Field(default_factory=list, max_length=5)
     min_severity: SeverityName = "unknown"
     scope: list[str] = Field(default_factory=list, max_length=100)

@@ -165,7 +165,7 @@ def score_dropped(
     notification = Notification(
         kind="score_drop",
         severity=Severity.HIGH if before - after >= 10 else Severity.MEDIUM,
-        title=f"Secure score dropped from {before:.0f}% to {after:.0f}%",
+        title=f"Secure score fell to {after:.0f}% (was {before:.0f}%)",
         summary=f"scope: {scope_name}",
         resource=Resource(type="scope", name=scope_name),
         occurred_at=now,

@@ -112,7 +112,7 @@ def put_settings(session: DB, caller: Owner, body: SettingsModel) -> SettingsMod
 def audit_log(
     session: DB,
     caller: Owner,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> ListOf[AuditItem]:
     """Every change, newest first (center-wide: an owner whose scope is everything)."""
@@ -137,7 +137,7 @@ def list_scans(
     session: DB,
     caller: Reader,
     asset: AssetId = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[str | None, Query(min_length=1, max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ListOf[ScanItem]:
     statement = scoped(

@@ -42,7 +42,7 @@ def list_jobs(
     session: DB,
     caller: Reader,
     state: Annotated[JobState | None, Query()] = None,
-    kind: Annotated[str | None, Query(max_length=30)] = None,
+    kind: Annotated[str | None, Query(min_length=1, max_length=30)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ListOf[JobItem]:
     """The newest jobs first (a scoped caller sees the jobs of its registries)."""
