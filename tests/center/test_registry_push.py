@@ -184,3 +184,58 @@ def _digest(registry: WatchedRegistry, repository: str) -> str:
                  "application/vnd.oci.image.manifest.v1+json"},
     )  # fmt: skip
     return answer.headers["Docker-Content-Digest"]
+
+
+def test_a_multi_platform_push_is_scanned_platform_by_platform(
+    center: Server, registry: WatchedRegistry
+) -> None:
+    from tests.support.imagebuild import Image, Layer
+    from tests.support.push import push_index
+    from tests.support.sample import OS_RELEASE, npm_package
+
+    images = {
+        f"linux/{arch}": Image(
+            [Layer({"etc/os-release": OS_RELEASE,
+                    f"app/node_modules/{name}/package.json": npm_package(name, "1.0.0")})],
+            architecture=arch,
+        )
+        for arch, name in (("amd64", "left-pad"), ("arm64", "right-pad"))
+    }  # fmt: skip
+    push_index(f"http://{registry.host}", "multi/arch", "v1", images)
+
+    def both_platforms() -> object:
+        listed = center.get("/api/v1/images?q=multi/arch").json()["items"]
+        return listed if len(listed) == 2 else None
+
+    listed = _wait_for("both platforms of the index", both_platforms)
+    assert isinstance(listed, list)
+    assert sorted(image["platform"] for image in listed) == ["linux/amd64", "linux/arm64"]
+    jobs = center.get("/api/v1/jobs?limit=500").json()["items"]
+    titles = [job["title"] for job in jobs if "multi/arch" in job["title"]]
+    assert len(titles) == 3 and all(job["state"] == "done" for job in jobs)  # index + 2
+
+
+def test_a_missing_image_fails_at_once_and_a_registry_that_is_down_is_retried(
+    center: Server, registry: WatchedRegistry
+) -> None:
+    missing = center.post(f"/api/v1/registries/{registry.id}/scan", {"image": "no/such:image"})
+    assert missing.status_code == 202, missing.text
+    down = center.post("/api/v1/registries", {"url": f"http://127.0.0.1:{free_port()}"})
+    assert down.status_code == 201, down.text
+    unreachable = center.post(f"/api/v1/registries/{down.json()['id']}/scan", {"image": "app:1"})
+
+    def settled(job_id: int, states: tuple[str, ...]) -> object:
+        job = center.get(f"/api/v1/jobs/{job_id}").json()
+        return job if job["state"] in states and job["attempts"] >= 1 else None
+
+    failed = _wait_for(
+        "the missing image's job", lambda: settled(missing.json()["id"], ("failed",))
+    )
+    assert isinstance(failed, dict)
+    assert "no such image" in failed["error"] and failed["attempts"] == 1
+    retried = _wait_for("the unreachable registry's job",
+                        lambda: settled(unreachable.json()["id"], ("queued",)))  # fmt: skip
+    assert isinstance(retried, dict)
+    assert "cannot reach registry" in retried["error"] and retried["max_attempts"] == 4
+    cancelled = center.post(f"/api/v1/jobs/{retried['id']}/cancel")
+    assert cancelled.json()["state"] == "cancelled"

@@ -143,7 +143,8 @@ def _queue_platforms(
             )
             session.add(image)
             session.flush()
-            queued += queue_scan(session, registry, image, priority, _now())
+            if image.scanned_at is None:  # pushed on its own before the index: done
+                queued += queue_scan(session, registry, image, priority, _now())
         return {"platforms": len(platforms), "queued": queued}
 
     return store
