@@ -135,6 +135,9 @@ TABLE: dict[str, Call] = {
     f"POST {API}/registries/{{registry_id}}/scan": Call(
         CONTRIBUTOR, path=f"{API}/registries/999999/scan", body=lambda: {"image": "app:1"}
     ),
+    f"POST {API}/registries/{{registry_id}}/list": Call(
+        CONTRIBUTOR, path=f"{API}/registries/999999/list"
+    ),
     f"POST {API}/registries/{{registry_id}}/events": Call(
         PUBLIC, path=f"{API}/registries/999999/events", body=lambda: {"events": []}
     ),

@@ -20,7 +20,7 @@ from tests.support.advisorydb import DEMO_IMAGE, demo_database
 from tests.support.centerproc import Server, free_port, running_center, seawall
 from tests.support.envelopes import DEMO_CONFIG
 from tests.support.smtp import running_smtp
-from tests.support.testenv import SeawallTestEnv
+from tests.support.testenv import Registry, SeawallTestEnv
 
 EVENTS = "application/vnd.docker.distribution.events.v1+json"
 
@@ -239,3 +239,32 @@ def test_a_missing_image_fails_at_once_and_a_registry_that_is_down_is_retried(
     assert "cannot reach registry" in retried["error"] and retried["max_attempts"] == 4
     cancelled = center.post(f"/api/v1/jobs/{retried['id']}/cancel")
     assert cancelled.json()["state"] == "cancelled"
+
+
+def test_images_pushed_without_a_notification_are_found_by_listing(
+    center: Server, registry_basic: Registry, testenv: SeawallTestEnv, tmp_path: Path
+) -> None:
+    """A registry with basic auth that notifies no one: its catalog and tags are listed with
+    the stored (encrypted) credentials, and what is there gets scanned."""
+    testenv.docker("load", "--quiet", "--input", str(DEMO_IMAGE))
+    user, password = registry_basic.auth or ("", "")
+    testenv.docker("login", "--username", user, "--password-stdin", registry_basic.host,
+                   stdin=password)  # fmt: skip
+    testenv.docker("tag", "seawall/demo:1.0", f"{registry_basic.host}/quiet/demo:2.0")
+    testenv.docker("push", "--quiet", f"{registry_basic.host}/quiet/demo:2.0")
+    added = center.post("/api/v1/registries", {"url": f"http://{registry_basic.host}",
+                                               "username": user, "password": password})  # fmt: skip
+    assert added.status_code == 201, added.text
+    listing = center.post(f"/api/v1/registries/{added.json()['id']}/list")
+    assert listing.status_code == 202, listing.text
+
+    def scanned() -> object:
+        jobs = center.get("/api/v1/jobs?limit=500").json()["items"]
+        return [j for j in jobs if "quiet/demo" in j["title"] and j["state"] == "done"]
+
+    done = _wait_for("the listed image's scan", scanned)
+    assert isinstance(done, list) and done[0]["requested_by"] == "seawall:catalog"
+    listed = center.get(f"/api/v1/jobs/{listing.json()['id']}").json()
+    assert listed["state"] == "done" and listed["result"]["queued"] >= 1  # others: other tests
+    image = center.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+    assert any(r.startswith(f"{registry_basic.host}/quiet/demo:2.0@") for r in image["references"])

@@ -77,7 +77,8 @@ class RegistryClient:
     def __init__(self, ref: Reference, options: SourceOptions) -> None:
         self.ref = ref
         plain = options.insecure or is_loopback(ref.api_host)
-        self.base = f"{'http' if plain else 'https'}://{ref.api_host}/v2/{ref.repository}"
+        self.root = f"{'http' if plain else 'https'}://{ref.api_host}/v2"
+        self.base = f"{self.root}/{ref.repository}"
         self.verify_tls = not options.insecure
         self.username, self.password = options.username, options.password
         if not self.username:
@@ -85,6 +86,7 @@ class RegistryClient:
                 ref.registry, options.docker_config
             )
         self.auth_header = ""
+        self.last_link = ""  # the Link header of the last answer (listings are paginated)
         self.client = httpx.Client(
             verify=self.verify_tls,
             timeout=TIMEOUT,
@@ -96,11 +98,13 @@ class RegistryClient:
         self.client.close()
 
     def _send(self, path: str, accept: str = "") -> httpx.Response:
-        """Start a GET of ``path``; the body is left unread (the caller closes it)."""
+        """Start a GET of ``path`` under the repository (or, starting with ``/``, under
+        ``/v2``); the body is left unread (the caller closes it)."""
         headers = {"Accept": accept} if accept else {}
         if self.auth_header:
             headers["Authorization"] = self.auth_header
-        request = self.client.build_request("GET", f"{self.base}/{path}", headers=headers)
+        url = f"{self.root}{path}" if path.startswith("/") else f"{self.base}/{path}"
+        request = self.client.build_request("GET", url, headers=headers)
         try:
             return self.client.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -117,6 +121,7 @@ class RegistryClient:
             response.close()
             self._authenticate(response.headers.get("WWW-Authenticate", ""))
             response = self._send(path, accept)
+        self.last_link = response.headers.get("Link", "")
         try:
             if response.status_code in (401, 403):
                 who = f"as {self.username!r}" if self.username else "anonymously"
@@ -185,6 +190,34 @@ class RegistryClient:
         if selector.startswith("sha256:"):
             check_digest(f"{self.ref}: manifest", selector, digest[7:])
         return body, digest
+
+    def listing(self, path: str, key: str, what: str, limit: int) -> list[str]:
+        """The strings under ``key`` of a paginated listing (``/_catalog``: repositories;
+        ``tags/list``: tags), following ``Link`` pages, at most ``limit`` of them."""
+        found: list[str] = []
+        page = f"{path}?n={min(limit, 1000)}"
+        while page and len(found) < limit:
+            status, body = self.fetch(page, what)
+            if status != 200:
+                raise RegistryError(f"registry {self.ref.registry}: {what}: HTTP {status}")
+            values = load_json(body, what).get(key) or []
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ImageFormatError(f"registry {self.ref.registry}: {what}: {key} is not a list")
+            found += values
+            page = self._next_page(page)
+        return found[:limit]
+
+    def _next_page(self, page: str) -> str:
+        """The next page of the last listing, from its ``Link`` header (kept by :meth:`fetch`)."""
+        link = self.last_link
+        if not link.startswith("<") or ">" not in link:
+            return ""
+        target = link[1 : link.index(">")]
+        if not target.startswith("/v2/"):
+            return ""  # another host, or nonsense: a listing is not followed off the registry
+        rest = target[len("/v2") :]
+        prefix = "/" + self.ref.repository + "/"
+        return rest[len(prefix) :] if rest.startswith(prefix) else rest
 
     def small_blob(self, digest: str, what: str) -> bytes:
         """A config blob, verified against its digest."""

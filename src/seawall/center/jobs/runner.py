@@ -194,12 +194,15 @@ class Worker:
             self._last_daily = today
 
     def queue_rescans(self) -> int:
-        """Scheduled scans of registry images read with older analyzers (rescan policy)."""
+        """Scheduled scans of registry images read with older analyzers (rescan policy),
+        and the catalog listings that are due."""
+        from seawall.center.registries.catalog import queue_due_listings
         from seawall.center.registries.rescan import queue_rescans
         from seawall.inventory.cache import code_fingerprint
 
         with self.center.sessions() as session, session.begin():
             queued = queue_rescans(session, _now(), code_fingerprint())
+            queued += queue_due_listings(session, _now())
         if queued:
             self.jobs_queued()
         return queued

@@ -121,14 +121,7 @@ def apply_events(
     for event in events:
         image = session.get(RegistryImage, (row.id, event.repository, event.digest))
         if image is None:
-            image = RegistryImage(
-                registry_id=row.id,
-                repository=event.repository,
-                digest=event.digest,
-                tags=[],
-                media_type=event.media_type,
-                scanned_with="",
-            )
+            image = new_image(row.id, event.repository, event.digest)
             session.add(image)
         if event.action == "push":
             image.pushed_at = _later(image.pushed_at, event.at)
@@ -174,6 +167,18 @@ def queue_scan(
         requested_by=requested_by or f"registry:{row.name}",
     )
     return created
+
+
+def new_image(registry_id: int, repository: str, digest: str, tag: str = "") -> RegistryImage:
+    """A manifest the center has not seen in this repository yet."""
+    return RegistryImage(
+        registry_id=registry_id,
+        repository=repository,
+        digest=digest,
+        tags=[tag] if tag else [],
+        media_type="",
+        scanned_with="",
+    )
 
 
 def is_live(image: RegistryImage) -> bool:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from seawall.center.jobs import queue
 from seawall.center.jobs.execution import JobContext, JobFailure, Store
-from seawall.center.registries.connector import queue_scan
+from seawall.center.registries.connector import new_image, queue_scan
 from seawall.center.security.roles import Principal, Role
 from seawall.center.security.scope import EVERYTHING
 from seawall.center.security.vault import SecretUnreadable, Vault
@@ -74,7 +74,7 @@ def scan_image(context: JobContext, payload: dict[str, Any]) -> Store:
 
         receipt = ingest(session, envelope, SCANNER, _now())
         key = (int(payload["registry"]), repository, digest)
-        image = session.get(RegistryImage, key) or _new_image(key, tag)
+        image = session.get(RegistryImage, key) or new_image(*key, tag)
         session.add(image)
         image.scanned_at = _now()
         image.scanned_with = code_fingerprint()
@@ -111,18 +111,6 @@ def _manifest(
     ]
 
 
-def _new_image(key: tuple[int, str, str], tag: str) -> RegistryImage:
-    registry_id, repository, digest = key
-    return RegistryImage(
-        registry_id=registry_id,
-        repository=repository,
-        digest=digest,
-        tags=[tag] if tag else [],
-        media_type="",
-        scanned_with="",
-    )
-
-
 def _queue_platforms(
     payload: dict[str, Any], platforms: list[tuple[str, str]], priority: int
 ) -> Store:
@@ -133,14 +121,7 @@ def _queue_platforms(
         queued = 0
         for digest, _platform in platforms:
             key = (registry.id, str(payload["repository"]), digest)
-            image = session.get(RegistryImage, key) or RegistryImage(
-                registry_id=key[0],
-                repository=key[1],
-                digest=key[2],
-                tags=[payload["tag"]] if payload["tag"] else [],
-                media_type="",
-                scanned_with="",
-            )
+            image = session.get(RegistryImage, key) or new_image(*key, str(payload["tag"]))
             session.add(image)
             session.flush()
             if image.scanned_at is None:  # pushed on its own before the index: done

@@ -34,7 +34,7 @@ from seawall.center.registries.events import MEDIA_TYPE, BadNotification, parse_
 from seawall.center.security.roles import Principal
 from seawall.center.security.scope import require_everything
 from seawall.center.security.vault import Vault
-from seawall.center.store.models import RegistryImage, RegistryRow
+from seawall.center.store.models import JobRow, RegistryImage, RegistryRow
 from seawall.errors import InputError
 from seawall.image.reference import parse_reference
 
@@ -163,6 +163,26 @@ def post_scan(
         requested_by=caller.name,
     )
     session.flush()
+    _wake_jobs(request, background)
+    return job_item(job)
+
+
+@router.post("/registries/{registry_id}/list", response_model=JobItem, status_code=202)
+def post_listing(
+    request: Request, background: BackgroundTasks, session: DB, caller: Contributor, registry_id: Id
+) -> JobItem:
+    """List the registry's catalog and tags now (finds images pushed without a
+    notification); their scans follow as scheduled work."""
+    from seawall.center.api.routers.jobs import job_item
+    from seawall.center.registries.catalog import queue_listing
+
+    row = _visible(session.get(RegistryRow, registry_id), caller)
+    queue_listing(session, row, queue.MANUAL, now(), caller.name)
+    session.flush()
+    job = session.scalars(
+        select(JobRow).where(JobRow.key == f"catalog:{row.id}").order_by(JobRow.id.desc())
+    ).first()
+    assert job is not None
     _wake_jobs(request, background)
     return job_item(job)
 
