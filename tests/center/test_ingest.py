@@ -226,7 +226,7 @@ def test_a_rematch_that_changes_nothing_takes_the_short_path(center: Center, adv
 
     from sqlalchemy import select
 
-    from seawall.center.ingest import unchanged_rematch
+    from seawall.center.ingest import unchanged_rematches
     from seawall.center.store.models import Asset
 
     client = center.client("contributor")
@@ -236,7 +236,7 @@ def test_a_rematch_that_changes_nothing_takes_the_short_path(center: Center, adv
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     with sessions() as session, session.begin():
         image = session.scalars(select(Asset).where(Asset.type == "image")).one()
-        assert unchanged_rematch(session, image.id, scan, later)
+        assert unchanged_rematches(session, {image.id: scan}, later) == {image.id}
     with sessions() as session:
         assert session.get(Asset, image.id).last_scanned == later  # type: ignore[union-attr]
     # one finding fewer, or one with another fixed version: the full ingest is needed
@@ -246,5 +246,5 @@ def test_a_rematch_that_changes_nothing_takes_the_short_path(center: Center, adv
                        *scan.results[1:]),
     )  # fmt: skip
     with sessions() as session, session.begin():
-        assert not unchanged_rematch(session, image.id, fewer, later)
-        assert not unchanged_rematch(session, image.id, fixed, later)
+        assert unchanged_rematches(session, {image.id: fewer}, later) == set()
+        assert unchanged_rematches(session, {image.id: fixed}, later) == set()

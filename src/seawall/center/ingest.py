@@ -16,7 +16,7 @@ import hashlib
 import math
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -39,7 +39,7 @@ from seawall.center.store.models import (
     StoredInventory,
 )
 from seawall.center.tracking import RESOLVED, ExceptionMatcher, sync
-from seawall.contract.envelope import AssetType, Envelope, Kind, Result, severity_of
+from seawall.contract.envelope import AssetType, Envelope, Kind, Result, RuleInfo, severity_of
 from seawall.model import Inventory
 
 KIND_OF_FINDINGS = {
@@ -288,34 +288,41 @@ def ingest(
     )
 
 
-def unchanged_rematch(
-    session: Session, image_id: int, envelope: Envelope, now: dt.datetime
-) -> bool:
-    """For a re-match of a stored image (same inventory, newer advisories): when its
-    findings are the ones stored (same fingerprints, statuses, severities and fixed
-    versions), refresh the advisories' text and the scan time and return True, without the
-    full ingest (which rewrites every finding and re-evaluates the image). The common case
-    of an advisory update: most images gain and lose nothing."""
-    if envelope.kind is not Kind.IMAGE_SCAN:
-        return False
-    reported = {
+def unchanged_rematches(
+    session: Session, envelopes: dict[int, Envelope], now: dt.datetime
+) -> set[int]:
+    """For a re-match of stored images (same inventories, newer advisories), by image id:
+    the images whose findings are the ones stored (same fingerprints, statuses, severities
+    and fixed versions). For those, the advisories' text and the scan time are refreshed
+    here, in one statement each, instead of the full ingest (which rewrites every finding
+    and re-evaluates the image): the common case of an advisory update, where most images
+    gain and lose nothing. The others need :func:`ingest`."""
+    stored: dict[int, set[tuple[str, str, int, str]]] = {image_id: set() for image_id in envelopes}
+    for source_id, *finding in session.execute(
+        select(FindingRow.source_id, FindingRow.fingerprint, FindingRow.status,
+               FindingRow.severity, FindingRow.fixed_version)
+        .where(FindingRow.source_id.in_(list(envelopes)))
+        .where(FindingRow.kind == KIND_OF_FINDINGS[Kind.IMAGE_SCAN])
+        .where(FindingRow.status != RESOLVED)
+    ):  # fmt: skip
+        stored[source_id].add(tuple(finding))  # type: ignore[arg-type]
+    same = {
+        image_id
+        for image_id, envelope in envelopes.items()
+        if envelope.kind is Kind.IMAGE_SCAN and stored[image_id] == _reported(envelope)
+    }
+    if same:
+        rules = {rule.id: rule for image_id in same for rule in envelopes[image_id].rules}
+        _store_rules(session, list(rules.values()))
+        session.execute(update(Asset).where(Asset.id.in_(same)).values(last_scanned=now))
+    return same
+
+
+def _reported(envelope: Envelope) -> set[tuple[str, str, int, str]]:
+    return {
         (r.fingerprint, r.status.value, int(severity_of(r.severity)), r.fixed_version[:200])
         for r in envelope.results
     }
-    stored = set(
-        session.execute(
-            select(FindingRow.fingerprint, FindingRow.status, FindingRow.severity,
-                   FindingRow.fixed_version)
-            .where(FindingRow.source_id == image_id)
-            .where(FindingRow.kind == KIND_OF_FINDINGS[Kind.IMAGE_SCAN])
-            .where(FindingRow.status != RESOLVED)
-        ).tuples()
-    )  # fmt: skip
-    if reported != stored:
-        return False
-    _rules(session, envelope)
-    session.execute(update(Asset).where(Asset.id == image_id).values(last_scanned=now))
-    return True
 
 
 def _parse_time(text: str, default: dt.datetime) -> dt.datetime:
@@ -625,14 +632,18 @@ def _exceptions(
 
 
 def _rules(session: Session, envelope: Envelope) -> None:
+    _store_rules(session, envelope.rules)
+
+
+def _store_rules(session: Session, rules: Sequence[RuleInfo]) -> None:
     """Each rule once: new ones inserted, changed ones updated (advisories get revised).
 
     Rules are compared by the digest of their text first, so the usual upload (advisories
     the center has seen) writes nothing; new and changed ones go in one multi-row upsert."""
-    if not envelope.rules:
+    if not rules:
         return
     rows = {}
-    for rule in envelope.rules:
+    for rule in rules:
         data = msgspec.to_builtins(rule)
         rows[rule.id] = {
             "id": rule.id,

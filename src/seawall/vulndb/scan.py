@@ -66,9 +66,14 @@ def scan_inventory(
     store: AdvisorySource,
     options: ScanOptions,
     database: dict[str, str] | None = None,
+    matcher: Matcher | None = None,
 ) -> ScanReport:
-    """Match ``inventory`` against ``store`` and apply the options."""
-    matcher = Matcher(store)
+    """Match ``inventory`` against ``store`` and apply the options. ``matcher`` (of the
+    same ``store``) is reused across inventories that share packages, e.g. the images of one
+    re-match job: each package version is then looked up and folded once (a version the
+    store cannot order is warned about by the first inventory that has it)."""
+    matcher = matcher or Matcher(store)
+    first_warning = len(matcher.warnings)
     found: Sequence[Vulnerability] = matcher.match(inventory)
     kept, suppressed = split(found, options.suppressions)
     kept = [v for v in kept if v.severity in options.severities]
@@ -90,5 +95,9 @@ def scan_inventory(
             for v, s in suppressed
         ),
         database=database or {},
-        warnings=(*inventory.warnings, *matcher.warnings, *options.suppression_warnings),
+        warnings=(
+            *inventory.warnings,
+            *matcher.warnings[first_warning:],
+            *options.suppression_warnings,
+        ),
     )

@@ -17,7 +17,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -65,9 +65,14 @@ def queue_matching(session: Session, built_at: str, now: dt.datetime) -> int:
 
 
 def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
-    """Match the job's images with the current advisory database, each image matched
-    outside any transaction and stored in a short one of its own (on SQLite a long write
-    transaction would hold every other writer, the API's ingest included, for its length)."""
+    """Match the job's images with the current advisory database.
+
+    One :class:`~seawall.vulndb.match.Matcher` serves the whole job (images share their base
+    packages: each package version is looked up once). Images whose findings did not change
+    are settled together in one short transaction (:func:`unchanged_rematches`); each of the
+    others is ingested in a short transaction of its own (on SQLite a long write transaction
+    would hold every other writer, the API's ingest included, for its length)."""
+    from seawall.vulndb.match import Matcher
     from seawall.vulndb.store import AdvisoryStore
 
     try:
@@ -75,64 +80,98 @@ def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
     except SeawallError as exc:
         raise JobFailure(str(exc), retryable=True) from None
     problems: dict[int, str] = {}
-    matched = 0
     try:
         description = store.describe()
-        for image_id in payload["images"]:
-            context.check()
-            problem = _match_one(context, store, description, int(image_id))
-            if problem:
-                problems[int(image_id)] = problem
-                log.warning("matching image %s failed: %s", image_id, problem)
-            else:
-                matched += 1
+        envelopes = _match_all(context, store, Matcher(store), description, payload, problems)
     finally:
         store.close()
+    built_at = description.get("built_at", "")
+    changed = _settle_unchanged(context, envelopes, built_at)
+    for image_id in changed:
+        context.check()
+        problem = _ingest_one(context, image_id, envelopes[image_id], built_at)
+        if problem:
+            problems[image_id] = problem
+    for image_id, problem in problems.items():
+        log.warning("matching image %s failed: %s", image_id, problem)
     summary = {
-        "matched": matched,
-        "database": description.get("built_at", ""),
+        "matched": len(envelopes) - len(problems),
+        "changed": len(changed),
+        "database": built_at,
         "failed": {str(k): v[:300] for k, v in list(problems.items())[:20]},
     }
     return lambda _session: summary
 
 
-def _match_one(context: JobContext, store: Any, description: dict[str, str], image_id: int) -> str:
-    """Match one stored image and store the result; a problem in words, or ""."""
-    from seawall.center.ingest import ingest, load_inventory, unchanged_rematch
+def _match_all(
+    context: JobContext,
+    store: Any,
+    matcher: Any,
+    description: dict[str, str],
+    payload: dict[str, Any],
+    problems: dict[int, str],
+) -> dict[int, Envelope]:
+    """The scan envelope of each image of the job (outside any transaction)."""
+    from seawall.center.ingest import load_inventory
     from seawall.report.envelope.image import scan_envelope
     from seawall.vulndb.scan import ScanOptions, scan_inventory
 
+    envelopes: dict[int, Envelope] = {}
     with context.center.sessions() as session:
-        inventory = load_inventory(session, image_id)
-    problem = ""
-    envelope: Envelope | None = None
-    if inventory is not None:
-        try:
-            report = scan_inventory(inventory, store, ScanOptions(), description)
-            envelope = scan_envelope(report)
-        except Exception as exc:  # one bad inventory is reported and skipped
-            problem = f"{type(exc).__name__}: {exc}"
-    if envelope is not None:
-        try:
-            with context.center.sessions() as session, session.begin():
-                now = dt.datetime.now(dt.UTC)
-                if not unchanged_rematch(session, image_id, envelope, now):
-                    ingest(session, envelope, MATCHER, now)
-                _matched(session, image_id, description)
-            return problem
-        except OperationalError:  # the database, not the image: the job is tried again
-            raise
-        except Exception as exc:  # e.g. the image was deleted meanwhile
-            problem = f"{type(exc).__name__}: {exc}"
+        for image_id in map(int, payload["images"]):
+            context.check()
+            inventory = load_inventory(session, image_id)
+            if inventory is None:
+                continue
+            try:
+                report = scan_inventory(inventory, store, ScanOptions(), description, matcher)
+                envelopes[image_id] = scan_envelope(report)
+            except Exception as exc:  # one bad inventory is reported and skipped
+                problems[image_id] = f"{type(exc).__name__}: {exc}"
+    for image_id in problems:  # marked matched: matching it again would fail again
+        with context.center.sessions() as session, session.begin():
+            _matched(session, [image_id], built_at=description.get("built_at", ""))
+    return envelopes
+
+
+def _settle_unchanged(
+    context: JobContext, envelopes: dict[int, Envelope], built_at: str
+) -> list[int]:
+    """Settle the images whose findings did not change; the ids of the others."""
+    from seawall.center.ingest import unchanged_rematches
+
     with context.center.sessions() as session, session.begin():
-        _matched(session, image_id, description)
+        same = unchanged_rematches(session, envelopes, dt.datetime.now(dt.UTC))
+        _matched(session, sorted(same), built_at)
+    return [image_id for image_id in envelopes if image_id not in same]
+
+
+def _ingest_one(context: JobContext, image_id: int, envelope: Envelope, built_at: str) -> str:
+    """Store one changed image's result; a problem in words, or ""."""
+    from seawall.center.ingest import ingest
+
+    problem = ""
+    try:
+        with context.center.sessions() as session, session.begin():
+            ingest(session, envelope, MATCHER, dt.datetime.now(dt.UTC))
+            _matched(session, [image_id], built_at)
+        return ""
+    except OperationalError:  # the database, not the image: the job is tried again
+        raise
+    except Exception as exc:  # e.g. the image was deleted meanwhile
+        problem = f"{type(exc).__name__}: {exc}"
+    with context.center.sessions() as session, session.begin():
+        _matched(session, [image_id], built_at)
     return problem
 
 
-def _matched(session: Session, image_id: int, description: dict[str, str]) -> None:
-    """Mark the image matched with this database (no savepoint: on SQLite a savepoint
-    starts a transaction at its first read, and its first write then fails at once when
-    another writer committed meanwhile)."""
-    row = session.get(StoredInventory, image_id)
-    if row is not None:
-        row.matched_with = description.get("built_at", "")
+def _matched(session: Session, image_ids: list[int], built_at: str) -> None:
+    """Mark images matched with this database (no savepoint: on SQLite a savepoint starts
+    a transaction at its first read, and its first write then fails at once when another
+    writer committed meanwhile)."""
+    if image_ids:
+        session.execute(
+            update(StoredInventory)
+            .where(StoredInventory.image_id.in_(image_ids))
+            .values(matched_with=built_at)
+        )
