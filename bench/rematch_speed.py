@@ -12,7 +12,7 @@ Two set-ups, each from a fresh copy of the cached store:
 * scale-out: the center's dispatcher in this process, two ``seawall worker`` processes
   (``--concurrency 1``) over RabbitMQ (a vhost of its own), on PostgreSQL.
 
-While the re-match runs, a host audit is ingested every 0.5 s through the real ``ingest()``
+While the re-match runs, a fresh image scan is ingested every 0.5 s through the real ``ingest()``
 (in this process: for the embedded center that is the same process as its job threads, as
 in production), and its latency is printed (median, p95) next to the same measure with
 nothing running. Prints figures only; exits 0 whatever they are.
@@ -130,12 +130,15 @@ def pending(center: Center, built_at: str) -> tuple[int, int]:
 
 
 class IngestProbe:
-    """Ingests a host audit every ``period`` seconds until stopped; keeps the latencies."""
+    """Ingests a fresh image scan (300 packages, 100 findings: the workload of the center's
+    50 ms ingest target) every ``period`` seconds until stopped; keeps the latencies."""
 
     def __init__(self, center: Center, size: center_data.Size, period: float = 0.5) -> None:
         self.center = center
         self.size = size
         self.period = period
+        self.pools = center_data.Pools()
+        self.salt = f"probe{os.getpid()}x{time.monotonic_ns()}"
         self.latencies: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -151,7 +154,9 @@ class IngestProbe:
     def _run(self) -> None:
         index = 0
         while not self._stop.wait(self.period):
-            envelope = center_data.host_envelope_for(self.size, index % self.size.hosts)
+            envelope, _ = center_data.image_envelopes(
+                self.pools, index, findings=100, resolved=0, packages=300, salt=self.salt
+            )
             index += 1
             start = time.perf_counter()
             with self.center.sessions() as session, session.begin():
