@@ -3,7 +3,8 @@ events to what the center knows of its images, and queuing the scans they call f
 
 A push of a manifest not scanned yet queues a scan of that digest (an index's platforms are
 queued by the scan itself); a pull records when the image was last pulled (the rescan
-policy keeps recently pulled images fresh); a delete marks it deleted. Event times only
+policy keeps recently pulled images fresh); a delete marks it deleted, and the image leaves
+the inventory unless it runs somewhere or another repository holds it. Event times only
 move forward, so a duplicate or a late event changes nothing.
 """
 
@@ -21,7 +22,7 @@ from seawall.center.jobs import queue
 from seawall.center.registries.events import MEDIA_TYPE, RegistryEvent
 from seawall.center.security.secrets import digest, new_secret, same
 from seawall.center.security.vault import Vault
-from seawall.center.store.models import RegistryImage, RegistryRow
+from seawall.center.store.models import Asset, ImageDigest, RegistryImage, RegistryRow
 
 SECRET_HEADER = "Seawall-Registry-Secret"  # noqa: S105 (a header name)
 SCAN_JOB = "scan_image"
@@ -136,6 +137,8 @@ def apply_events(
         else:
             image.deleted_at = _later(image.deleted_at, event.at)
             applied.deleted += 1
+            if not is_live(image):
+                _retire(session, event.digest)
     row.last_event_at = now
     return applied
 
@@ -186,6 +189,19 @@ def is_live(image: RegistryImage) -> bool:
     return image.deleted_at is None or (
         image.pushed_at is not None and image.pushed_at > image.deleted_at
     )
+
+
+def _retire(session: Session, digest: str) -> None:
+    """The image deleted from the registry leaves the inventory, unless it still runs
+    somewhere or another repository still holds it."""
+    session.flush()
+    elsewhere = session.scalars(select(RegistryImage).where(RegistryImage.digest == digest))
+    if any(is_live(image) for image in elsewhere):
+        return
+    image_id = session.scalar(select(ImageDigest.image_id).where(ImageDigest.digest == digest))
+    asset = session.get(Asset, image_id) if image_id is not None else None
+    if asset is not None and not asset.running:
+        asset.gone = True
 
 
 def _later(current: dt.datetime | None, candidate: dt.datetime) -> dt.datetime:
