@@ -18,11 +18,12 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from seawall.center import audit
 from seawall.center.jobs import queue
 from seawall.center.registries.events import MEDIA_TYPE, RegistryEvent
 from seawall.center.security.secrets import digest, new_secret, same
 from seawall.center.security.vault import Vault
-from seawall.center.store.models import Asset, ImageDigest, RegistryImage, RegistryRow
+from seawall.center.store.models import Asset, ImageDigest, JobRow, RegistryImage, RegistryRow
 
 SECRET_HEADER = "Seawall-Registry-Secret"  # noqa: S105 (a header name)
 SCAN_JOB = "scan_image"
@@ -62,7 +63,8 @@ def add_registry(
     by: str,
     now: dt.datetime,
 ) -> NewRegistry:
-    """Store a registry to watch; its password sealed, its notification secret hashed."""
+    """Store a registry to watch (and say so in the audit trail); its password sealed, its
+    notification secret hashed."""
     name, plain = registry_name(url)
     if session.scalar(select(RegistryRow.id).where(RegistryRow.name == name)) is not None:
         raise RegistryProblem(f"registry {name} is already watched")
@@ -80,6 +82,7 @@ def add_registry(
     )
     session.add(row)
     session.flush()
+    audit.record(session, by, "registry.add", row.name, url=row.url)
     return NewRegistry(row=row, secret=secret)
 
 
@@ -153,23 +156,41 @@ def queue_scan(
 ) -> bool:
     """Queue a scan of ``image`` (joining one already queued); True if a job was created."""
     tag = image.tags[0] if image.tags else ""
-    reference = f"{row.name}/{image.repository}{':' + tag if tag else ''}@{image.digest}"
-    _, created = queue.enqueue(
+    _, created = enqueue_scan(
+        session, row, image.repository, image.digest, tag, priority, now,
+        requested_by or f"registry:{row.name}",
+    )  # fmt: skip
+    return created
+
+
+def enqueue_scan(
+    session: Session,
+    row: RegistryRow,
+    repository: str,
+    digest: str,
+    tag: str,
+    priority: int,
+    now: dt.datetime,
+    requested_by: str,
+) -> tuple[JobRow, bool]:
+    """The scan job of ``repository`` at ``digest`` (or, without one, at ``tag``, resolved
+    when the job runs), created unless one is queued: ``(job, created)``."""
+    reference = f"{row.name}/{repository}{':' + tag if tag else ''}"
+    return queue.enqueue(
         session,
         kind=SCAN_JOB,
-        key=f"scan:{row.id}:{image.repository}@{image.digest}",
-        title=f"scan {reference}",
+        key=f"scan:{row.id}:{repository}@{digest or tag or 'latest'}",
+        title=f"scan {reference}{'@' + digest if digest else ''}",
         payload={
             "registry": row.id,
-            "repository": image.repository,
-            "digest": image.digest,
+            "repository": repository,
+            "digest": digest,
             "tag": tag,
         },
         priority=priority,
         now=now,
-        requested_by=requested_by or f"registry:{row.name}",
+        requested_by=requested_by,
     )
-    return created
 
 
 def new_image(registry_id: int, repository: str, digest: str, tag: str = "") -> RegistryImage:

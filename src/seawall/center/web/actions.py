@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
-from seawall.center import accounts, audit, triage
+from seawall.center import accounts, triage
 from seawall.center.api.deps import center, now
 from seawall.center.api.schemas import (
     AlertChange,
@@ -306,7 +306,6 @@ async def registry_watch(request: Request, caller: Viewer) -> Response:
             )
         except RegistryProblem as exc:
             raise FormError(str(exc)) from None
-        audit.record(session, caller, "registry.add", added.row.name, url=added.row.url)
         center_url = form_text(form, "center_url", 500).strip() or str(request.base_url)
         context = settings_context(session, caller, request)
         context["new_registry"] = {

@@ -22,11 +22,11 @@ from seawall.center.api.schemas import (
 )
 from seawall.center.jobs import queue
 from seawall.center.registries.connector import (
-    SCAN_JOB,
     SECRET_HEADER,
     RegistryProblem,
     add_registry,
     apply_events,
+    enqueue_scan,
     notifications_block,
     secret_matches,
 )
@@ -86,7 +86,6 @@ def post_registry(
     except RegistryProblem as exc:
         code = status.HTTP_409_CONFLICT if "already" in str(exc) else 422
         raise HTTPException(code, str(exc)) from None
-    audit.record(session, caller, "registry.add", added.row.name, url=added.row.url)
     center_url = body.center_url or str(request.base_url)
     return RegistryAdded(
         **_item(session, added.row).model_dump(),
@@ -146,22 +145,10 @@ def post_scan(
         raise HTTPException(422, f"image: {exc}") from None
     if ref.registry != row.name:
         raise HTTPException(422, f"image: {body.image!r} is not a repository of {row.name}")
-    selector = ref.digest or ref.tag or "latest"
-    job, _ = queue.enqueue(
-        session,
-        kind=SCAN_JOB,
-        key=f"scan:{row.id}:{ref.repository}@{selector}",
-        title=f"scan {ref}",
-        payload={
-            "registry": row.id,
-            "repository": ref.repository,
-            "digest": ref.digest,
-            "tag": ref.tag if not ref.digest else "",
-        },
-        priority=queue.MANUAL,
-        now=now(),
-        requested_by=caller.name,
-    )
+    job, _ = enqueue_scan(
+        session, row, ref.repository, ref.digest, ref.tag if not ref.digest else "",
+        queue.MANUAL, now(), caller.name,
+    )  # fmt: skip
     session.flush()
     _wake_jobs(request, background)
     return job_item(job)
