@@ -53,6 +53,7 @@ from seawall.model import Ecosystem  # noqa: E402
 
 WORK = REPO / "bench" / ".work" / "rematch"
 BENCH = Principal(name="bench", role=Role.CONTRIBUTOR, scope=EVERYTHING)
+STORE_LAST_ID = [2**62]  # the last image id of the store as copied (set per run)
 DEB_ECOSYSTEMS = ("Debian:12", "Debian:11", "Ubuntu:22.04:LTS")
 
 
@@ -114,12 +115,14 @@ def advisory_database(stamp: str) -> Path:
 
 
 def pending(center: Center, built_at: str) -> tuple[int, int]:
-    """Stored inventories not matched with ``built_at``, and match jobs still active."""
+    """Stored inventories of the benchmark's store (not the probe's fresh images, whose ids
+    come after) not matched with ``built_at``, and match jobs still active."""
     with center.sessions() as session:
         images = session.scalar(
             select(func.count())
             .select_from(StoredInventory)
             .where(StoredInventory.matched_with != built_at)
+            .where(StoredInventory.image_id <= STORE_LAST_ID[0])
         )
         jobs = session.scalar(
             select(func.count())
@@ -213,6 +216,8 @@ def run(setup: str, size: center_data.Size, advisories: Path) -> None:
         engine = connect(config.url)
         migrate(engine)
         center = Center(config=config, engine=engine, sessions=sessions(engine))
+        with center.sessions() as session:
+            STORE_LAST_ID[0] = session.scalar(select(func.max(StoredInventory.image_id))) or 0
         images, _ = pending(center, "")
         with IngestProbe(center, size) as quiet:
             time.sleep(10)
