@@ -53,7 +53,6 @@ from seawall.model import Ecosystem  # noqa: E402
 
 WORK = REPO / "bench" / ".work" / "rematch"
 BENCH = Principal(name="bench", role=Role.CONTRIBUTOR, scope=EVERYTHING)
-STORE_LAST_ID = [2**62]  # the last image id of the store as copied (set per run)
 DEB_ECOSYSTEMS = ("Debian:12", "Debian:11", "Ubuntu:22.04:LTS")
 
 
@@ -114,7 +113,7 @@ def advisory_database(stamp: str) -> Path:
     return path
 
 
-def pending(center: Center, built_at: str) -> tuple[int, int]:
+def pending(center: Center, built_at: str, last_id: int) -> tuple[int, int]:
     """Stored inventories of the benchmark's store (not the probe's fresh images, whose ids
     come after) not matched with ``built_at``, and match jobs still active."""
     with center.sessions() as session:
@@ -122,7 +121,7 @@ def pending(center: Center, built_at: str) -> tuple[int, int]:
             select(func.count())
             .select_from(StoredInventory)
             .where(StoredInventory.matched_with != built_at)
-            .where(StoredInventory.image_id <= STORE_LAST_ID[0])
+            .where(StoredInventory.image_id <= last_id)
         )
         jobs = session.scalar(
             select(func.count())
@@ -176,7 +175,12 @@ class IngestProbe:
 
 
 def rematch(
-    center: Center, size: center_data.Size, setup: str, round_name: str, images: int
+    center: Center,
+    size: center_data.Size,
+    setup: str,
+    round_name: str,
+    images: int,
+    last_id: int,
 ) -> None:
     """Wait for the re-match the new database triggers; print how long it took."""
     from seawall.vulndb.store import AdvisoryStore
@@ -188,7 +192,7 @@ def rematch(
     with IngestProbe(center, size) as busy:
         time.sleep(2)  # the upkeep queues the jobs at its next round
         while True:
-            left, jobs = pending(center, built_at)
+            left, jobs = pending(center, built_at, last_id)
             if jobs == 0:
                 break
             time.sleep(0.5)
@@ -217,8 +221,8 @@ def run(setup: str, size: center_data.Size, advisories: Path) -> None:
         migrate(engine)
         center = Center(config=config, engine=engine, sessions=sessions(engine))
         with center.sessions() as session:
-            STORE_LAST_ID[0] = session.scalar(select(func.max(StoredInventory.image_id))) or 0
-        images, _ = pending(center, "")
+            last_id = session.scalar(select(func.max(StoredInventory.image_id))) or 0
+        images, _ = pending(center, "", last_id)
         with IngestProbe(center, size) as quiet:
             time.sleep(10)
         print(f"{setup}: {images:,} stored images; before: {quiet.summary()}", flush=True)
@@ -238,7 +242,7 @@ def run(setup: str, size: center_data.Size, advisories: Path) -> None:
                 fresh = advisory_database(f"{setup}-again-{int(time.time())}")
                 fresh.replace(advisories)
                 worker.wake()
-            rematch(center, size, setup, round_name, images)
+            rematch(center, size, setup, round_name, images, last_id)
         worker.stop()
         center.close()
     finally:
