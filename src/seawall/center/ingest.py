@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import math
 import re
 import zlib
@@ -42,6 +43,7 @@ from seawall.center.tracking import RESOLVED, ExceptionMatcher, sync
 from seawall.contract.envelope import AssetType, Envelope, Kind, Result, RuleInfo, severity_of
 from seawall.model import Inventory
 
+log = logging.getLogger(__name__)
 KIND_OF_FINDINGS = {
     Kind.IMAGE_SCAN: "vulnerability",
     Kind.HOST_AUDIT: "configuration",
@@ -434,10 +436,23 @@ def _store_inventory(session: Session, image: Asset, envelope: Envelope, now: dt
 
 
 def load_inventory(session: Session, image_id: int) -> Inventory | None:
-    row = session.get(StoredInventory, image_id)
-    if row is None:
-        return None
-    return msgspec.json.decode(zlib.decompress(row.data), type=Inventory)
+    return load_inventories(session, [image_id]).get(image_id)
+
+
+def load_inventories(session: Session, image_ids: list[int]) -> dict[int, Inventory]:
+    """The stored inventories of ``image_ids`` (those that have a readable one), in one
+    query."""
+    found: dict[int, Inventory] = {}
+    for image_id, data in session.execute(
+        select(StoredInventory.image_id, StoredInventory.data).where(
+            StoredInventory.image_id.in_(image_ids)
+        )
+    ):
+        try:
+            found[image_id] = msgspec.json.decode(zlib.decompress(data), type=Inventory)
+        except (zlib.error, msgspec.DecodeError) as exc:  # written by an older center
+            log.warning("stored inventory of image %s is unreadable: %s", image_id, exc)
+    return found
 
 
 def _host_contents(

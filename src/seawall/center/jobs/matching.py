@@ -112,22 +112,20 @@ def _match_all(
     problems: dict[int, str],
 ) -> dict[int, Envelope]:
     """The scan envelope of each image of the job (outside any transaction)."""
-    from seawall.center.ingest import load_inventory
+    from seawall.center.ingest import load_inventories
     from seawall.report.envelope.image import scan_envelope
     from seawall.vulndb.scan import ScanOptions, scan_inventory
 
     envelopes: dict[int, Envelope] = {}
     with context.center.sessions() as session:
-        for image_id in map(int, payload["images"]):
-            context.check()
-            inventory = load_inventory(session, image_id)
-            if inventory is None:
-                continue
-            try:
-                report = scan_inventory(inventory, store, ScanOptions(), description, matcher)
-                envelopes[image_id] = scan_envelope(report)
-            except Exception as exc:  # one bad inventory is reported and skipped
-                problems[image_id] = f"{type(exc).__name__}: {exc}"
+        inventories = load_inventories(session, [int(i) for i in payload["images"]])
+    for image_id, inventory in inventories.items():
+        context.check()
+        try:
+            report = scan_inventory(inventory, store, ScanOptions(), description, matcher)
+            envelopes[image_id] = scan_envelope(report)
+        except Exception as exc:  # one bad inventory is reported and skipped
+            problems[image_id] = f"{type(exc).__name__}: {exc}"
     for image_id in problems:  # marked matched: matching it again would fail again
         with context.center.sessions() as session, session.begin():
             _matched(session, [image_id], built_at=description.get("built_at", ""))
