@@ -165,6 +165,7 @@ TABLE: dict[str, Call] = {
         OWNER, path=f"{API}/notifications/rules/999999"
     ),
     f"GET {API}/notifications/outbox": Call(OWNER),
+    f"GET {API}/admission-decisions": Call(READER),
     f"GET {API}/jobs": Call(READER),
     f"GET {API}/jobs/{{job_id}}": Call(READER, path=f"{API}/jobs/999999"),
     f"POST {API}/jobs/{{job_id}}/cancel": Call(CONTRIBUTOR, path=f"{API}/jobs/999999/cancel"),

@@ -24,6 +24,7 @@ from seawall import __version__
 from seawall.center.api.deps import known_query
 from seawall.center.api.routers import (
     admin,
+    admission,
     export,
     findings,
     ingest,
@@ -300,6 +301,7 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
         registries,
         jobs,
         notifications,
+        admission,
     ):
         app.include_router(module.router, prefix=API, dependencies=[Depends(known_query)])
 

@@ -31,6 +31,7 @@ from seawall.center.posture import evaluate
 from seawall.center.security.roles import Principal
 from seawall.center.settings import load as load_settings
 from seawall.center.store.models import (
+    AdmissionRow,
     AlertRow,
     Asset,
     FindingRow,
@@ -223,8 +224,8 @@ def ingest(
         if earlier is not None:
             source = session.get(Asset, earlier.asset_id)
             return Receipt(earlier.id, earlier.kind, source.name if source else "", True)
-    if envelope.kind is Kind.ADMISSION:
-        raise Unsupported("admission decisions are not stored by this center yet")
+    if envelope.kind is Kind.ADMISSION and envelope.asset.type is not AssetType.CLUSTER:
+        raise Unsupported("admission decisions are stored for a cluster asset only")
     check(envelope)
     outside = Forbidden(f"{envelope.asset.type} {envelope.asset.name} is outside your scope")
     if not principal.scope.everything:
@@ -264,6 +265,8 @@ def ingest(
     if envelope.kind is Kind.ALERTS:
         _rules(session, envelope)
         new_alerts = _alerts(session, source, envelope, now)
+    if envelope.kind is Kind.ADMISSION:
+        _decisions(session, source, envelope, now)
     _settle(session, touched, now)
     problems.after_ingest(session, source, was_healthy, new_alerts, now)
     scan = Scan(
@@ -273,7 +276,7 @@ def ingest(
         received_at=now,
         tool_version=envelope.tool.version[:40],
         database=envelope.database.built_at[:40] if envelope.database else "",
-        results=len(envelope.results) + len(envelope.alerts),
+        results=len(envelope.results) + len(envelope.alerts) + len(envelope.decisions),
         principal=principal.name[:120],
         idempotency_key=idempotency_key or None,
     )
@@ -734,6 +737,35 @@ def _alerts(
         session.add(row)
         new.append(row)
     return new
+
+
+def _decisions(session: Session, cluster: Asset, envelope: Envelope, now: dt.datetime) -> None:
+    """The webhook's decisions, each review once (a batch sent again changes nothing)."""
+    rows = [
+        {
+            "cluster_id": cluster.id,
+            "uid": d.uid[:100],
+            "time": _parse_time(d.time, now),
+            "operation": d.operation[:20],
+            "kind": d.kind[:100],
+            "namespace": d.namespace[:300],
+            "name": d.name[:300],
+            "user": d.user[:300],
+            "mode": d.mode[:20],
+            "allowed": d.allowed,
+            "would_deny": d.would_deny,
+            "violations": list(d.violations),
+            "warnings": list(d.warnings),
+            "errors": list(d.errors),
+            "ms": d.ms if math.isfinite(d.ms) else 0.0,
+        }
+        for d in envelope.decisions
+    ]
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    for start in range(0, len(rows), 500):
+        statement = module.insert(AdmissionRow).values(rows[start : start + 500])
+        session.execute(statement.on_conflict_do_nothing(index_elements=["cluster_id", "uid"]))
 
 
 def _settle(session: Session, touched: _Touched, now: dt.datetime) -> None:

@@ -527,3 +527,22 @@ class OutboxItem(Model):
     next_attempt_at: dt.datetime
     sent_at: dt.datetime | None
     error: str
+
+
+class AdmissionItem(Model):
+    id: int
+    cluster: str
+    uid: str
+    time: dt.datetime
+    operation: str
+    kind: str
+    namespace: str
+    name: str
+    user: str
+    mode: str
+    allowed: bool
+    would_deny: bool
+    violations: list[str]
+    warnings: list[str]
+    errors: list[str]
+    ms: float

@@ -560,3 +560,31 @@ class OutboxRow(Base):
     claimed_until: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class AdmissionRow(Base):
+    """One admission review a cluster's webhook decided (or, in audit mode, would have
+    denied), as the webhook reported it; one row per review uid and cluster."""
+
+    __tablename__ = "admission_decisions"
+    __table_args__ = (
+        UniqueConstraint("cluster_id", "uid"),
+        Index("ix_admission_time", "cluster_id", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(100))
+    time: Mapped[dt.datetime]
+    operation: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(100))
+    namespace: Mapped[str] = mapped_column(String(300), default="")
+    name: Mapped[str] = mapped_column(String(300), default="")
+    user: Mapped[str] = mapped_column(String(300), default="")
+    mode: Mapped[str] = mapped_column(String(20), default="")
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    would_deny: Mapped[bool] = mapped_column(Boolean)
+    violations: Mapped[list[str]] = mapped_column(default=list)
+    warnings: Mapped[list[str]] = mapped_column(default=list)
+    errors: Mapped[list[str]] = mapped_column(default=list)
+    ms: Mapped[float] = mapped_column(Float, default=0.0)

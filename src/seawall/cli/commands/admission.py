@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from seawall.cli.commands.k8s import ConfigOpt, NoBuiltinOpt, PolicyOpt, ScanResultsOpt
+from seawall.cli.upload import TokenOpt, UploadOpt
 from seawall.errors import EnvironmentFailure, InputError
 
 if TYPE_CHECKING:
@@ -81,11 +82,18 @@ def serve(
     policy: PolicyOpt = None,
     scan_results: ScanResultsOpt = None,
     no_builtin: NoBuiltinOpt = False,
+    upload: UploadOpt = "",
+    token: TokenOpt = "",
+    cluster: Annotated[
+        str, typer.Option(help="The cluster's name in the center (with --upload).")
+    ] = "cluster",
 ) -> None:
-    """Serve AdmissionReview v1/v1beta1 over HTTPS: /validate, /healthz, /metrics."""
+    """Serve AdmissionReview v1/v1beta1 over HTTPS: /validate, /healthz, /metrics; with
+    --upload, every decision is also sent to a Seawall center, in batches."""
     import msgspec
 
     from seawall.admission.decide import AdmissionSettings, Decider, DecisionLog
+    from seawall.admission.reporting import ReportedDecisionLog
     from seawall.admission.server import WebhookServer, tls_context
     from seawall.cli.commands.k8s import build_engine
     from seawall.policy.engine import PolicyEngine
@@ -119,7 +127,16 @@ def serve(
     # Template workers start and compile before the first request, not during it.
     engine.supervisor.warm(engine.library.templates.values())
     namespaces = _namespace_cache(kubeconfig, context, in_cluster)
-    decider = Decider(engine, settings, DecisionLog(stream), namespaces=namespaces)
+    decisions = DecisionLog(stream)
+    if upload:
+        from seawall.upload import ingest_url
+
+        ingest_url(upload)  # a bad URL is refused now, not at the first decision
+        if not token:
+            raise InputError("--upload needs a token", hint="pass --token or set $SEAWALL_TOKEN")
+        decisions = ReportedDecisionLog(stream, center=upload, token=token, cluster=cluster)
+        decisions.start()
+    decider = Decider(engine, settings, decisions, namespaces=namespaces)
     try:
         server = WebhookServer((host, port), decider, tls)
     except OSError as exc:
@@ -140,6 +157,8 @@ def serve(
         server.server_close()
         if namespaces is not None:
             namespaces.stop()
+        if isinstance(decisions, ReportedDecisionLog):
+            decisions.stop()
 
 
 def _namespace_cache(
