@@ -103,7 +103,7 @@ def test_decisions_reach_the_center_once_even_across_its_restart(
                 _wait("the decision made while the center was down",
                       lambda: len(_decisions(again)) == 3, seconds=60)  # fmt: skip
                 assert [d["uid"] for d in _decisions(again)].count("u-1") == 1
-                denied = again.get("/api/v1/admission-decisions?denied=true").json()
+                denied = again.get("/api/v1/admission-decisions?verdict=denied").json()
                 assert len(denied) == 3
         finally:
             process.terminate()

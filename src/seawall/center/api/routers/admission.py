@@ -3,7 +3,7 @@ denials, and in audit mode what would have been denied."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from sqlalchemy import select
@@ -21,8 +21,9 @@ def list_decisions(
     session: DB,
     caller: Reader,
     cluster: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
-    denied: Annotated[
-        bool | None, Query(description="Only reviews denied, or that audit mode would deny")
+    verdict: Annotated[
+        Literal["denied", "allowed"] | None,
+        Query(description="denied: reviews denied, or that audit mode would deny"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AdmissionItem]:
@@ -34,8 +35,8 @@ def list_decisions(
     )
     if cluster:
         statement = statement.where(Asset.name == cluster)
-    if denied is not None:
-        statement = statement.where(AdmissionRow.would_deny.is_(denied))
+    if verdict is not None:
+        statement = statement.where(AdmissionRow.would_deny.is_(verdict == "denied"))
     rows = session.execute(statement.order_by(AdmissionRow.time.desc(), AdmissionRow.id.desc())
                            .limit(limit))  # fmt: skip
     return [
