@@ -211,6 +211,7 @@ TABLE: dict[str, Call] = {
         PAGE_OWNER, path="/settings/tokens/999999/revoke", body=dict
     ),
     "POST /settings/threshold": Call(PAGE_OWNER, body=lambda: {"health_threshold": "high"}),
+    "POST /jobs/{job_id}/cancel": Call(PAGE_CONTRIBUTOR, path="/jobs/999999/cancel", body=dict),
     "POST /settings/registries": Call(
         PAGE_OWNER, body=lambda: {"url": f"https://{_unique('page-registry')}.example"}
     ),

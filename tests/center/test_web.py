@@ -477,10 +477,19 @@ def test_the_jobs_page_shows_states_and_reasons(center: Center) -> None:
                    queue.QueuePolicy(), retryable=False)  # fmt: skip
     reader = signed_in(center, "rita", "reader")
     html = reader.get("/jobs").text
-    assert "scan r.example/app:1" in html and "Queued" in html
+    assert 'action="/jobs/' not in html  # a reader sees no controls
+    contributor = signed_in(center, "carl", "contributor")
+    page = contributor.get("/jobs").text
+    queued_id = re.search(r'action="/jobs/(\d+)/cancel"', page)
+    assert queued_id  # only the queued job can be cancelled
+    form = {"csrf_token": contributor.csrf}
+    done = contributor.post(f"/jobs/{queued_id.group(1)}/cancel", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert "scan r.example/app:1" in html and "Failed" in html
     assert "no such image in the registry" in html and "Failed" in html
     only_failed = reader.get("/jobs?state=failed").text
     assert "scan r.example/gone:2" in only_failed and "scan r.example/app:1" not in only_failed
+    assert "scan r.example/app:1" in reader.get("/jobs?state=cancelled").text
     assert reader.get("/jobs?state=bogus").status_code == 422
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -174,6 +174,24 @@ async def exception_lift(request: Request, caller: Viewer, exception_id: int) ->
     def work(session: Session, form: FormData) -> Response:
         remove_exception(session, caller, exception_id, now())
         return back("/exceptions")
+
+    def on_error(session: Session, message: str) -> Response:  # pragma: no cover
+        raise Refused(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
+
+    return await act(request, caller, Role.CONTRIBUTOR, work, on_error)
+
+
+@router.post("/jobs/{job_id}/cancel")
+async def job_cancel(request: Request, caller: Viewer, job_id: int) -> Response:
+    """Cancel a queued or running job (a running one stops at its next heartbeat)."""
+    from seawall.center.api.routers.jobs import cancel_job
+
+    def work(session: Session, form: FormData) -> Response:
+        try:
+            cancel_job(session, caller, job_id)
+        except HTTPException as exc:
+            raise NotFound(str(exc.detail)) from None
+        return back("/jobs")
 
     def on_error(session: Session, message: str) -> Response:  # pragma: no cover
         raise Refused(status.HTTP_422_UNPROCESSABLE_CONTENT, message)
