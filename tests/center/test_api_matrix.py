@@ -211,6 +211,16 @@ TABLE: dict[str, Call] = {
         PAGE_OWNER, path="/settings/tokens/999999/revoke", body=dict
     ),
     "POST /settings/threshold": Call(PAGE_OWNER, body=lambda: {"health_threshold": "high"}),
+    "POST /settings/channels": Call(
+        PAGE_OWNER,
+        body=lambda: {
+            "name": _unique("page-hook"),
+            "kind": "webhook",
+            "url": "https://hooks.example/x",
+            "secret": "s" * 20,
+        },
+    ),
+    "POST /settings/rules": Call(PAGE_OWNER, body=lambda: {"name": "r", "channel_id": "999999"}),
     "POST /jobs/{job_id}/cancel": Call(PAGE_CONTRIBUTOR, path="/jobs/999999/cancel", body=dict),
     "POST /settings/registries": Call(
         PAGE_OWNER, body=lambda: {"url": f"https://{_unique('page-registry')}.example"}

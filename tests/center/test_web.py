@@ -519,3 +519,25 @@ def test_an_owner_watches_a_registry_from_the_settings_page(center: Center) -> N
     assert "already watched" in again.text
     listed = center.client("owner").get("/api/v1/registries").json()
     assert [(r["name"], r["has_password"]) for r in listed] == [("registry.example:5000", True)]
+
+
+@both_backends
+def test_an_owner_adds_a_channel_and_a_rule_from_the_settings_page(center: Center) -> None:
+    owner = signed_in(center, "omar", "owner")
+    form = {"name": "security team", "kind": "email", "host": "smtp.example.org", "port": "587",
+            "sender": "seawall@example.org", "recipients": "a@example.org, b@example.org",
+            "password": "smtp-secret-1", "csrf_token": owner.csrf}  # fmt: skip
+    added = owner.post("/settings/channels", data=form, follow_redirects=False)
+    assert added.status_code == 303, added.text
+    bad = owner.post("/settings/channels", data={**form, "name": "x", "sender": "not an address"})
+    assert bad.status_code == 422 and "address" in bad.text.lower()
+    page = owner.get("/settings").text
+    assert "security team" in page and "smtp-secret-1" not in page
+    channel_id = re.search(r'<option value="(\d+)">security team</option>', page)
+    assert channel_id
+    rule = {"name": "criticals", "channel_id": channel_id.group(1), "kinds": "new_critical_finding",
+            "min_severity": "critical", "csrf_token": owner.csrf}  # fmt: skip
+    assert owner.post("/settings/rules", data=rule, follow_redirects=False).status_code == 303
+    assert "criticals (new_critical_finding)" in owner.get("/settings").text
+    listed = center.client("owner").get("/api/v1/notifications/channels").json()
+    assert listed[0]["settings"]["recipients"] == ["a@example.org", "b@example.org"]

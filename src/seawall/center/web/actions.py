@@ -181,6 +181,67 @@ async def exception_lift(request: Request, caller: Viewer, exception_id: int) ->
     return await act(request, caller, Role.CONTRIBUTOR, work, on_error)
 
 
+@router.post("/settings/channels")
+async def channel_add(request: Request, caller: Viewer) -> Response:
+    """A notification channel, checked as the API checks it (it could deliver)."""
+    from seawall.center.api.routers.notifications import post_channel
+    from seawall.center.api.schemas import ChannelCreate
+
+    def work(session: Session, form: FormData) -> Response:
+        port = form_text(form, "port", 5)
+        body = validated(
+            ChannelCreate,
+            {
+                "name": form_text(form, "name", 100).strip(),
+                "kind": form_text(form, "kind", 20),
+                "url": form_text(form, "url", 2000).strip(),
+                "secret": form_text(form, "secret", 500),
+                "host": form_text(form, "host", 300).strip(),
+                "port": int(port) if port.isdigit() else None,
+                "sender": form_text(form, "sender", 300).strip(),
+                "recipients": selectors(form_text(form, "recipients")),
+                "security": form_text(form, "security", 20) or "starttls",
+                "username": form_text(form, "username", 200).strip(),
+                "password": form_text(form, "password", 500),
+                "mode": form_text(form, "mode", 20) or "immediate",
+            },
+        )
+        try:
+            post_channel(request, session, caller, body)
+        except HTTPException as exc:
+            raise FormError(str(exc.detail)) from None
+        return back("/settings#notifications")
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))
+
+
+@router.post("/settings/rules")
+async def rule_add(request: Request, caller: Viewer) -> Response:
+    """Route problems of some kinds, at or above a severity, in a scope, to a channel."""
+    from seawall.center.api.routers.notifications import post_rule
+    from seawall.center.api.schemas import RuleCreate
+
+    def work(session: Session, form: FormData) -> Response:
+        channel = form_text(form, "channel_id", 10)
+        body = validated(
+            RuleCreate,
+            {
+                "name": form_text(form, "name", 100).strip(),
+                "channel_id": int(channel) if channel.isdigit() else 0,
+                "kinds": [k for k in form.getlist("kinds") if isinstance(k, str)][:5],
+                "min_severity": form_text(form, "min_severity", 20) or "unknown",
+                "scope": selectors(form_text(form, "scope")),
+            },
+        )
+        try:
+            post_rule(session, caller, body)
+        except HTTPException as exc:
+            raise FormError(str(exc.detail)) from None
+        return back("/settings#notifications")
+
+    return await act(request, caller, Role.OWNER, work, _settings_error(request, caller))
+
+
 @router.post("/jobs/{job_id}/cancel")
 async def job_cancel(request: Request, caller: Viewer, job_id: int) -> Response:
     """Cancel a queued or running job (a running one stops at its next heartbeat)."""
