@@ -8,7 +8,6 @@ from __future__ import annotations
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.advisorydb import demo_database
-from tests.support.centerproc import Server, free_port, running_center
+from tests.support.centerproc import Server, free_port, running_center, wait_for
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
        "spec": {"hostPID": True, "containers": [{"name": "a", "image": "nginx"}]}}  # fmt: skip
@@ -57,16 +56,6 @@ def _decisions(server: Server) -> list[dict[str, object]]:
     return list(answer.json())
 
 
-def _wait(what: str, probe: object, seconds: float = 30) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = probe()  # type: ignore[operator]
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {seconds} s")
-
-
 @pytest.fixture
 def center_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
     base = tmp_path_factory.mktemp("center")
@@ -85,7 +74,7 @@ def test_decisions_reach_the_center_once_even_across_its_restart(
             with httpx.Client(base_url=f"https://localhost:{webhook_port}", verify=context) as c:
                 for uid in ("u-1", "u-1", "u-2"):  # the API server retried u-1
                     assert c.post("/validate", json=_review(uid)).json()["response"]["allowed"]
-                listed = _wait("two decisions", lambda: len(_decisions(center)) == 2)
+                listed = wait_for("two decisions", lambda: len(_decisions(center)) == 2)
                 assert listed
                 first = _decisions(center)
                 assert {d["uid"] for d in first} == {"u-1", "u-2"}
@@ -100,7 +89,7 @@ def test_decisions_reach_the_center_once_even_across_its_restart(
                 assert c.post("/validate", json=_review("u-3")).json()["response"]["allowed"]
             with running_center(data_dir, db, port=port) as again:
                 again.token = token
-                _wait("the decision made while the center was down",
+                wait_for("the decision made while the center was down",
                       lambda: len(_decisions(again)) == 3, seconds=60)  # fmt: skip
                 assert [d["uid"] for d in _decisions(again)].count("u-1") == 1
                 denied = again.get("/api/v1/admission-decisions?verdict=denied").json()

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.support.advisorydb import DEMO_IMAGE, demo_database
-from tests.support.centerproc import Server, free_port, running_center, seawall
+from tests.support.centerproc import Server, free_port, running_center, seawall, wait_for
 from tests.support.envelopes import DEMO_CONFIG
 from tests.support.smtp import running_smtp
 from tests.support.testenv import Registry, SeawallTestEnv
@@ -87,16 +87,6 @@ def registry(center: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     process.wait(30)
 
 
-def _wait_for(what: str, probe: object, seconds: float = 60) -> object:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = probe()  # type: ignore[operator]
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{what}: not within {seconds} s")
-
-
 def test_a_pushed_image_is_scanned_shown_and_notified(
     center: Server, registry: WatchedRegistry, testenv: SeawallTestEnv, tmp_path: Path
 ) -> None:
@@ -122,7 +112,7 @@ def test_a_pushed_image_is_scanned_shown_and_notified(
         answer = center.get(f"/api/v1/images/{DEMO_CONFIG}")
         return answer.json() if answer.status_code == 200 else None
 
-    image = _wait_for("the pushed image in the center", scanned)
+    image = wait_for("the pushed image in the center", scanned)
     elapsed = time.monotonic() - pushed
     print(f"docker push -> scanned and visible: {elapsed:.1f} s")
     assert isinstance(image, dict)
@@ -209,7 +199,7 @@ def test_a_multi_platform_push_is_scanned_platform_by_platform(
         listed = center.get("/api/v1/images?q=multi/arch").json()["items"]
         return listed if len(listed) == 2 else None
 
-    listed = _wait_for("both platforms of the index", both_platforms)
+    listed = wait_for("both platforms of the index", both_platforms)
     assert isinstance(listed, list)
     assert sorted(image["platform"] for image in listed) == ["linux/amd64", "linux/arm64"]
     jobs = center.get("/api/v1/jobs?limit=500").json()["items"]
@@ -230,12 +220,10 @@ def test_a_missing_image_fails_at_once_and_a_registry_that_is_down_is_retried(
         job = center.get(f"/api/v1/jobs/{job_id}").json()
         return job if job["state"] in states and job["attempts"] >= 1 else None
 
-    failed = _wait_for(
-        "the missing image's job", lambda: settled(missing.json()["id"], ("failed",))
-    )
+    failed = wait_for("the missing image's job", lambda: settled(missing.json()["id"], ("failed",)))
     assert isinstance(failed, dict)
     assert "no such image" in failed["error"] and failed["attempts"] == 1
-    retried = _wait_for("the unreachable registry's job",
+    retried = wait_for("the unreachable registry's job",
                         lambda: settled(unreachable.json()["id"], ("queued",)))  # fmt: skip
     assert isinstance(retried, dict)
     assert "cannot reach registry" in retried["error"] and retried["max_attempts"] == 4
@@ -264,7 +252,7 @@ def test_images_pushed_without_a_notification_are_found_by_listing(
         jobs = center.get("/api/v1/jobs?limit=500").json()["items"]
         return [j for j in jobs if "quiet/demo" in j["title"] and j["state"] == "done"]
 
-    done = _wait_for("the listed image's scan", scanned)
+    done = wait_for("the listed image's scan", scanned)
     assert isinstance(done, list) and done[0]["requested_by"] == "seawall:catalog"
     listed = center.get(f"/api/v1/jobs/{listing.json()['id']}").json()
     assert listed["state"] == "done" and listed["result"]["queued"] >= 1  # others: other tests
@@ -287,7 +275,7 @@ def test_an_image_deleted_from_the_registry_leaves_the_inventory(
     def listed() -> object:
         return center.get("/api/v1/images?q=short/lived").json()["items"]
 
-    _wait_for("the pushed image", listed)
+    wait_for("the pushed image", listed)
     deleted = httpx.delete(f"http://{registry.host}/v2/short/lived/manifests/{digest}")
     assert deleted.status_code == 202, deleted.text
-    _wait_for("the image gone from the inventory", lambda: listed() == [])
+    wait_for("the image gone from the inventory", lambda: listed() == [])

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,3 +108,15 @@ def running_center(
     finally:
         process.terminate()
         process.wait(30)
+
+
+def wait_for(what: str, probe: Callable[[], object], seconds: float = 60) -> object:
+    """``probe()``'s first truthy answer, polled every 0.2 s; AssertionError naming ``what``
+    after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: not within {seconds} s")

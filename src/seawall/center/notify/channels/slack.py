@@ -8,13 +8,12 @@ from a notification has ``&``, ``<`` and ``>`` escaped before it reaches mrkdwn.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import msgspec
-
-from seawall.center.notify.channels.base import DeliveryError, require_batch
-from seawall.center.notify.channels.http import Timeouts, check_url, is_http_url, post_json
+from seawall.center.notify.channels.http import is_http_url
+from seawall.center.notify.channels.incoming import IncomingWebhook
 from seawall.center.notify.message import Notification, bounded, clip
-from seawall.center.notify.templates import TemplateProblem, Templates
+from seawall.center.notify.templates import Templates
 
 MAX_HEADER = 150  # Slack's limit for a header block
 
@@ -45,20 +44,8 @@ def payload(notifications: Sequence[Notification], templates: Templates) -> dict
     return {"text": subject, "blocks": blocks}
 
 
-class SlackChannel:
+class SlackChannel(IncomingWebhook):
     """POST to a Slack incoming-webhook URL."""
 
-    def __init__(
-        self, url: str, *, templates: Templates | None = None, timeouts: Timeouts = Timeouts()
-    ) -> None:
-        self.url = check_url(url)
-        self.templates = templates or Templates()
-        self.timeouts = timeouts
-
-    def deliver(self, notifications: Sequence[Notification]) -> None:
-        require_batch(notifications)
-        try:
-            body = msgspec.json.encode(payload(notifications, self.templates))
-        except TemplateProblem as problem:
-            raise DeliveryError(f"cannot render: {problem}", retryable=False) from None
-        post_json(self.url, body, {}, self.timeouts)
+    def payload(self, notifications: Sequence[Notification]) -> dict[str, Any]:
+        return payload(notifications, self.templates)

@@ -5,13 +5,12 @@ rendered ``teams`` template, the facts of a single notification and a link to it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import msgspec
-
-from seawall.center.notify.channels.base import DeliveryError, require_batch
-from seawall.center.notify.channels.http import Timeouts, check_url, is_http_url, post_json
+from seawall.center.notify.channels.http import is_http_url
+from seawall.center.notify.channels.incoming import IncomingWebhook
 from seawall.center.notify.message import Notification, bounded
-from seawall.center.notify.templates import TemplateProblem, Templates
+from seawall.center.notify.templates import Templates
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 
@@ -55,20 +54,8 @@ def payload(notifications: Sequence[Notification], templates: Templates) -> dict
     }
 
 
-class TeamsChannel:
+class TeamsChannel(IncomingWebhook):
     """POST to a Teams incoming-webhook or Workflows URL."""
 
-    def __init__(
-        self, url: str, *, templates: Templates | None = None, timeouts: Timeouts = Timeouts()
-    ) -> None:
-        self.url = check_url(url)
-        self.templates = templates or Templates()
-        self.timeouts = timeouts
-
-    def deliver(self, notifications: Sequence[Notification]) -> None:
-        require_batch(notifications)
-        try:
-            body = msgspec.json.encode(payload(notifications, self.templates))
-        except TemplateProblem as problem:
-            raise DeliveryError(f"cannot render: {problem}", retryable=False) from None
-        post_json(self.url, body, {}, self.timeouts)
+    def payload(self, notifications: Sequence[Notification]) -> dict[str, Any]:
+        return payload(notifications, self.templates)
