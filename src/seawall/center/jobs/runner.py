@@ -48,6 +48,9 @@ def policy_of(center: Center) -> queue.QueuePolicy:
 
 
 class Worker:
+    """The background threads of one center process (see the module docstring): started
+    with the application, stopped with it; ``status()`` is what the status page shows."""
+
     def __init__(self, center: Center, handlers: Mapping[str, Handler] | None = None) -> None:
         from seawall.center.jobs.handlers import HANDLERS
 
