@@ -66,7 +66,9 @@ class Server:
         ]
 
 
-def wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 60) -> None:
+def wait_healthy(
+    url: str, process: subprocess.Popen[str], output: Path, seconds: float = 60
+) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -75,7 +77,7 @@ def wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 60) 
         except httpx.HTTPError:
             time.sleep(0.1)
         if process.poll() is not None:
-            raise AssertionError(process.stderr.read() if process.stderr else "serve died")
+            raise AssertionError(f"serve died: {output.read_text(errors='replace')[-3000:]}")
     raise AssertionError(f"{url} did not answer within {seconds} s")
 
 
@@ -87,18 +89,24 @@ def running_center(
     role: str = "contributor",
     port: int = 0,
     database: str = "",
+    env: dict[str, str] | None = None,
 ) -> Iterator[Server]:
     """``seawall serve`` on ``data_dir`` until the block ends; the first call there creates an
-    owner (alice) and every call a token of ``role``."""
+    owner (alice) and every call a token of ``role``. Its output goes to ``serve-PORT.log``
+    beside ``data_dir`` (a pipe nobody reads would stall a server that logs a lot)."""
     port = port or free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seawall", "serve", "--port", str(port), "--data-dir",
-         str(data_dir), "--db", str(db), *(["--database", database] * bool(database)), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    output = data_dir.parent / f"serve-{port}.log"
+    with output.open("ab") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seawall", "serve", "--port", str(port), "--data-dir",
+             str(data_dir), "--db", str(db), *(["--database", database] * bool(database)),
+             *extra],
+            stdout=sink, stderr=sink, text=True, env={**os.environ, **(env or {})},
+        )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, process)
+        wait_healthy(url, process, output)
         server = Server(url, data_dir, db, "", process, database)
         made = seawall("admin", "create-user", "alice", "--role", "owner", "--password-stdin",
                        *server.where(), stdin=PASSWORD + "\n")  # fmt: skip
