@@ -77,7 +77,7 @@ def add(
         ),
     ] = "",
 ) -> None:
-    """Watch a registry; print the ``notifications:`` block for its config.yml (stdout)."""
+    """Watch a registry; print the notifications: block for its config.yml (stdout)."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else ""
     added = _call(
         "POST", center, token, "/registries",
