@@ -5,6 +5,7 @@ a module global, so several centers (tests, workers) live side by side in one pr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
@@ -15,6 +16,7 @@ from seawall.center.config import CenterConfig
 if TYPE_CHECKING:
     from seawall.center.jobs.runner import Worker
     from seawall.center.scanner import ImageScanner, LazyScanner
+    from seawall.center.security.vault import Vault
 
 
 @dataclass
@@ -33,6 +35,21 @@ class Center:
     def scanner(self) -> ImageScanner:
         """The image scanner, started on first use; :meth:`close` stops it."""
         return self._scanner.get()
+
+    @cached_property
+    def vault(self) -> Vault:
+        """The center's key for stored secrets, read (or created) once."""
+        from seawall.center.security.vault import Vault
+
+        return Vault.for_center(self.config.data_dir)
+
+    @cached_property
+    def code_fingerprint(self) -> str:
+        """The layer cache's fingerprint of the analyzers this process runs (the code does
+        not change while it runs: read once, not at every scan)."""
+        from seawall.inventory.cache import code_fingerprint
+
+        return code_fingerprint()
 
     def close(self) -> None:
         self._scanner.close()

@@ -201,10 +201,9 @@ class Worker:
         and the catalog listings that are due."""
         from seawall.center.registries.catalog import queue_due_listings
         from seawall.center.registries.rescan import queue_rescans
-        from seawall.inventory.cache import code_fingerprint
 
         with self.center.sessions() as session, session.begin():
-            queued = queue_rescans(session, _now(), code_fingerprint())
+            queued = queue_rescans(session, _now(), self.center.code_fingerprint)
             queued += queue_due_listings(session, _now())
         if queued:
             self.jobs_queued()

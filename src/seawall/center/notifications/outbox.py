@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from seawall.center.notifications.channels import channel_of, key, rule_of, settings_of
 from seawall.center.notify import DeliveryError, Notification, Pending, Sent, matches, plan
 from seawall.center.runtime import Center
-from seawall.center.security.vault import SecretUnreadable, Vault
+from seawall.center.security.vault import SecretUnreadable
 from seawall.center.store.models import NotificationChannelRow, NotificationRuleRow, OutboxRow
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def _send(
     _settle(center, [int(p.id) for p in planned.duplicates], state="duplicate", now=now)
     _settle(center, [int(p.id) for p in planned.waiting], state="pending", now=now,
             retry_at=planned.next_check)  # fmt: skip
-    vault = Vault.for_center(center.config.data_dir)
+    vault = center.vault
     attempts = {row.id: row.attempts for row in claimed}
     sent = 0
     for batch in planned.batches:

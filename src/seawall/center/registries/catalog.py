@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from seawall.center.jobs import queue
 from seawall.center.jobs.execution import JobContext, JobFailure, Store
 from seawall.center.registries.connector import is_live, new_image, queue_scan
-from seawall.center.security.vault import SecretUnreadable, Vault
+from seawall.center.security.vault import SecretUnreadable
 from seawall.center.store.models import RegistryImage, RegistryRow
 from seawall.image.reference import parse_reference
 from seawall.image.source import SourceOptions
@@ -67,7 +67,7 @@ def list_catalog(context: JobContext, payload: dict[str, Any]) -> Store:
             raise JobFailure("the registry was removed", retryable=False)
         name, username, sealed, insecure = row.name, row.username, row.password, row.insecure
     try:
-        password = Vault.for_center(context.center.config.data_dir).open(sealed)
+        password = context.center.vault.open(sealed)
     except SecretUnreadable as exc:
         raise JobFailure(str(exc), retryable=False) from None
     options = SourceOptions(username=username, password=password, insecure=insecure)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 import yaml
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from seawall.center import audit
@@ -84,6 +84,12 @@ def add_registry(
     session.flush()
     audit.record(session, by, "registry.add", row.name, url=row.url)
     return NewRegistry(row=row, secret=secret)
+
+
+def image_counts(session: Session) -> dict[int, int]:
+    """How many manifests the center knows in each watched registry, in one query."""
+    counted = select(RegistryImage.registry_id, func.count()).group_by(RegistryImage.registry_id)
+    return {registry: count for registry, count in session.execute(counted)}
 
 
 def secret_matches(row: RegistryRow, presented: str) -> bool:

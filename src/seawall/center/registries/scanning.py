@@ -19,13 +19,12 @@ from seawall.center.jobs.execution import JobContext, JobFailure, Store
 from seawall.center.registries.connector import new_image, queue_scan
 from seawall.center.security.roles import Principal, Role
 from seawall.center.security.scope import EVERYTHING
-from seawall.center.security.vault import SecretUnreadable, Vault
+from seawall.center.security.vault import SecretUnreadable
 from seawall.center.store.models import JobRow, RegistryImage, RegistryRow
 from seawall.errors import AuthenticationError, InputError
 from seawall.image.manifest import index_entries, is_index, load_json
 from seawall.image.reference import parse_reference
 from seawall.image.source import SourceOptions
-from seawall.inventory.cache import code_fingerprint
 from seawall.inventory.scan import InventoryOptions
 
 SCANNER = Principal(name="seawall:registry-scanner", role=Role.OWNER, scope=EVERYTHING)
@@ -41,7 +40,7 @@ def scan_image(context: JobContext, payload: dict[str, Any]) -> Store:
         name, username, sealed, insecure = row.name, row.username, row.password, row.insecure
         priority = _priority(session, context.job_id)
     try:
-        password = Vault.for_center(center.config.data_dir).open(sealed)
+        password = center.vault.open(sealed)
     except SecretUnreadable as exc:
         raise JobFailure(str(exc), retryable=False) from None
     repository, tag = str(payload["repository"]), str(payload.get("tag", ""))
@@ -77,7 +76,7 @@ def scan_image(context: JobContext, payload: dict[str, Any]) -> Store:
         image = session.get(RegistryImage, key) or new_image(*key, tag)
         session.add(image)
         image.scanned_at = _now()
-        image.scanned_with = code_fingerprint()
+        image.scanned_with = center.code_fingerprint
         return {
             "asset": receipt.asset,
             "scan": receipt.scan,

@@ -368,11 +368,10 @@ async def registry_watch(request: Request, caller: Viewer) -> Response:
         notifications_block,
     )
     from seawall.center.security.scope import require_everything
-    from seawall.center.security.vault import Vault
 
     def work(session: Session, form: FormData) -> Response:
         require_everything(caller.scope)
-        vault = Vault.for_center(center(request).config.data_dir)
+        vault = center(request).vault
         try:
             added = add_registry(
                 session,

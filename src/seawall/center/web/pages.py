@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seawall.center.api.deps import DB, center
@@ -31,6 +31,7 @@ from seawall.center.queries import (
     registries,
 )
 from seawall.center.queries.common import NotFound, severity_levels, visible
+from seawall.center.registries.connector import image_counts
 from seawall.center.security.roles import Principal, Role
 from seawall.center.settings import load as load_settings
 from seawall.center.store.models import (
@@ -38,7 +39,6 @@ from seawall.center.store.models import (
     AuditEntry,
     NotificationChannelRow,
     NotificationRuleRow,
-    RegistryImage,
     RegistryRow,
     Token,
     User,
@@ -555,12 +555,7 @@ def settings_context(session: Session, caller: Principal, request: Request) -> d
         "audit": list(session.scalars(select(AuditEntry).order_by(AuditEntry.at.desc()).limit(15))),
         "advisories": advisory_status(str(center(request).config.advisory_db)),
         "registries": list(session.scalars(select(RegistryRow).order_by(RegistryRow.name))),
-        "registry_images": {
-            registry: count
-            for registry, count in session.execute(
-                select(RegistryImage.registry_id, func.count()).group_by(RegistryImage.registry_id)
-            )
-        },
+        "registry_images": image_counts(session),
         "channels": list(
             session.scalars(select(NotificationChannelRow).order_by(NotificationChannelRow.name))
         ),

@@ -3,7 +3,7 @@ what waits, what failed and why."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -20,12 +20,14 @@ from seawall.center.api.schemas import (
 )
 from seawall.center.notifications.channels import ChannelProblem, build, channel_of
 from seawall.center.notify import DeliveryError, Notification, Resource
+from seawall.center.security.roles import Principal
 from seawall.center.security.scope import require_everything
-from seawall.center.security.vault import SecretUnreadable, Vault
+from seawall.center.security.vault import SecretUnreadable
 from seawall.center.store.models import NotificationChannelRow, NotificationRuleRow, OutboxRow
 from seawall.model import Severity
 
 router = APIRouter(tags=["notifications"])
+T = TypeVar("T")
 
 
 def _settings(body: ChannelCreate) -> tuple[dict[str, Any], str]:
@@ -79,7 +81,7 @@ def post_channel(request: Request, session: DB, caller: Owner, body: ChannelCrea
         name=body.name,
         kind=body.kind,
         settings=settings,
-        secret=Vault.for_center(center(request).config.data_dir).seal(secret),
+        secret=center(request).vault.seal(secret),
         templates=body.templates,
         mode=body.mode,
         max_per_hour=body.max_per_hour,
@@ -92,12 +94,18 @@ def post_channel(request: Request, session: DB, caller: Owner, body: ChannelCrea
     return _channel(row)
 
 
+def _existing(session: DB, caller: Principal, model: type[T], row_id: int, what: str) -> T:
+    """The row an owner whose scope is everything asks for; 404 naming ``what``."""
+    require_everything(caller.scope)
+    row = session.get(model, row_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no such {what}")
+    return row
+
+
 @router.delete("/notifications/channels/{channel_id}", status_code=204)
 def delete_channel(session: DB, caller: Owner, channel_id: Id) -> None:
-    require_everything(caller.scope)
-    row = session.get(NotificationChannelRow, channel_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such channel")
+    row = _existing(session, caller, NotificationChannelRow, channel_id, "channel")
     audit.record(session, caller, "channel.remove", row.name)
     session.delete(row)
 
@@ -105,10 +113,7 @@ def delete_channel(session: DB, caller: Owner, channel_id: Id) -> None:
 @router.post("/notifications/channels/{channel_id}/test", response_model=ChannelItem)
 def test_channel(request: Request, session: DB, caller: Owner, channel_id: Id) -> ChannelItem:
     """Send a test message now; 502 with the channel's answer when it fails."""
-    require_everything(caller.scope)
-    row = session.get(NotificationChannelRow, channel_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such channel")
+    row = _existing(session, caller, NotificationChannelRow, channel_id, "channel")
     message = Notification(
         kind="job_failure",
         severity=Severity.LOW,
@@ -119,7 +124,7 @@ def test_channel(request: Request, session: DB, caller: Owner, channel_id: Id) -
         dedupe_key=f"test:{row.id}:{now().isoformat()}",
     )
     try:
-        channel_of(row, Vault.for_center(center(request).config.data_dir)).deliver([message])
+        channel_of(row, center(request).vault).deliver([message])
     except (DeliveryError, SecretUnreadable, ChannelProblem) as exc:
         row.last_error = str(exc)[:2000]
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"not delivered: {exc}") from None
@@ -156,10 +161,7 @@ def post_rule(session: DB, caller: Owner, body: RuleCreate) -> RuleItem:
 
 @router.delete("/notifications/rules/{rule_id}", status_code=204)
 def delete_rule(session: DB, caller: Owner, rule_id: Id) -> None:
-    require_everything(caller.scope)
-    row = session.get(NotificationRuleRow, rule_id)
-    if row is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such rule")
+    row = _existing(session, caller, NotificationRuleRow, rule_id, "rule")
     audit.record(session, caller, "rule.remove", row.name)
     session.delete(row)
 

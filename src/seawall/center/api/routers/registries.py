@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Request, status
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seawall.center import audit
@@ -27,14 +27,14 @@ from seawall.center.registries.connector import (
     add_registry,
     apply_events,
     enqueue_scan,
+    image_counts,
     notifications_block,
     secret_matches,
 )
 from seawall.center.registries.events import MEDIA_TYPE, BadNotification, parse_events
 from seawall.center.security.roles import Principal
 from seawall.center.security.scope import require_everything
-from seawall.center.security.vault import Vault
-from seawall.center.store.models import JobRow, RegistryImage, RegistryRow
+from seawall.center.store.models import JobRow, RegistryRow
 from seawall.errors import InputError
 from seawall.image.reference import parse_reference
 
@@ -43,13 +43,13 @@ MAX_NOTIFICATION_BYTES = 1024 * 1024
 NOTIFICATION_TYPES = frozenset({MEDIA_TYPE, "application/json"})
 
 
-def _item(session: Session, row: RegistryRow) -> WatchedRegistry:
-    images = session.scalar(
-        select(func.count()).select_from(RegistryImage).where(RegistryImage.registry_id == row.id)
-    )
+def _item(session: Session, row: RegistryRow, images: int | None = None) -> WatchedRegistry:
+    """The API's view of a registry (``images``: its count, when already known)."""
+    if images is None:
+        images = image_counts(session).get(row.id, 0)
     fields = {f: getattr(row, f) for f in WatchedRegistry.model_fields if hasattr(row, f)}
     fields.pop("password", None)
-    return WatchedRegistry(**fields, has_password=bool(row.password), images=images or 0)
+    return WatchedRegistry(**fields, has_password=bool(row.password), images=images)
 
 
 def _visible(row: RegistryRow | None, caller: Principal) -> RegistryRow:
@@ -62,7 +62,12 @@ def _visible(row: RegistryRow | None, caller: Principal) -> RegistryRow:
 def list_watched(session: DB, caller: Reader) -> list[WatchedRegistry]:
     """The registries the center watches (in the caller's scope)."""
     rows = session.scalars(select(RegistryRow).order_by(RegistryRow.name))
-    return [_item(session, row) for row in rows if caller.scope.permits({f"registry:{row.name}"})]
+    counts = image_counts(session)
+    return [
+        _item(session, row, counts.get(row.id, 0))
+        for row in rows
+        if caller.scope.permits({f"registry:{row.name}"})
+    ]
 
 
 @router.post("/registries", response_model=RegistryAdded, status_code=201)
@@ -72,7 +77,7 @@ def post_registry(
     """Watch a registry: its password is stored encrypted; the answer holds the
     notification secret (once) and the ``notifications:`` block for its config.yml."""
     require_everything(caller.scope)
-    vault = Vault.for_center(center(request).config.data_dir)
+    vault = center(request).vault
     try:
         added = add_registry(
             session,
@@ -108,9 +113,7 @@ def patch_registry(
     row = _visible(session.get(RegistryRow, registry_id), caller)
     changes = body.model_dump(exclude_none=True)
     if "password" in changes:
-        row.password = Vault.for_center(center(request).config.data_dir).seal(
-            changes.pop("password")
-        )
+        row.password = center(request).vault.seal(changes.pop("password"))
     for name, value in changes.items():
         setattr(row, name, value)
     audit.record(session, caller, "registry.change", row.name, fields=sorted(body.model_fields_set))
