@@ -279,3 +279,40 @@ def test_an_image_deleted_from_the_registry_leaves_the_inventory(
     deleted = httpx.delete(f"http://{registry.host}/v2/short/lived/manifests/{digest}")
     assert deleted.status_code == 202, deleted.text
     wait_for("the image gone from the inventory", lambda: listed() == [])
+
+
+def test_a_registry_answering_garbage_fails_the_listing_with_the_reason(center: Server) -> None:
+    import http.server
+    import threading
+
+    class Garbage(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b'{"repositories": "not a list"}' if "_catalog" in self.path else b"{}"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        added = center.post(
+            "/api/v1/registries", {"url": f"http://127.0.0.1:{server.server_address[1]}"}
+        )
+        assert added.status_code == 201, added.text
+        listing = center.post(f"/api/v1/registries/{added.json()['id']}/list").json()
+
+        def failed() -> object:
+            job = center.get(f"/api/v1/jobs/{listing['id']}").json()
+            return job if job["state"] == "failed" else None
+
+        job = wait_for("the listing to fail", failed)
+        assert isinstance(job, dict) and "repositories is not a list" in job["error"]
+        assert job["attempts"] == 1  # garbage does not get better by asking again
+    finally:
+        server.shutdown()
+        server.server_close()
