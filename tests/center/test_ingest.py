@@ -248,3 +248,32 @@ def test_a_rematch_that_changes_nothing_takes_the_short_path(center: Center, adv
     with sessions() as session, session.begin():
         assert unchanged_rematches(session, {image.id: fewer}, later) == set()
         assert unchanged_rematches(session, {image.id: fixed}, later) == set()
+
+
+@both_backends
+def test_a_rescan_moves_last_seen_and_rewrites_only_what_changed(
+    center: Center, advisory_db
+) -> None:
+    client = center.client("contributor")
+    scan = envelopes.demo_scan(advisory_db)
+    post(client, scan)
+    before = {f["rule"]: f for f in client.get("/api/v1/findings").json()["items"]}
+    first = scan.results[0]
+    changed = msgspec.structs.replace(
+        scan,
+        results=(msgspec.structs.replace(first, fixed_version="9.9", message="now fixed in 9.9"),
+                 *scan.results[1:]),
+    )  # fmt: skip
+    receipt = post(client, changed)
+    assert (receipt["new"], receipt["resolved"], receipt["reopened"]) == (0, 0, 0)
+    after = {f["rule"]: f for f in client.get("/api/v1/findings").json()["items"]}
+    assert after.keys() == before.keys()
+    for rule, finding in after.items():
+        assert finding["last_seen"] > before[rule]["last_seen"], rule
+        assert finding["first_seen"] == before[rule]["first_seen"]
+        if rule == first.rule:
+            assert finding["fixed_version"] == "9.9" and finding["message"] == "now fixed in 9.9"
+        else:
+            assert {k: v for k, v in finding.items() if k != "last_seen"} == {
+                k: v for k, v in before[rule].items() if k != "last_seen"
+            }

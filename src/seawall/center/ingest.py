@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import msgspec
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from seawall.center import assets
@@ -30,6 +29,7 @@ from seawall.center.notifications import problems
 from seawall.center.posture import evaluate
 from seawall.center.security.roles import Principal
 from seawall.center.settings import load as load_settings
+from seawall.center.store.database import upsert
 from seawall.center.store.models import (
     AdmissionRow,
     AlertRow,
@@ -429,7 +429,7 @@ def _store_inventory(session: Session, image: Asset, envelope: Envelope, now: dt
         )
     else:
         row.data, row.packages, row.updated_at = data, len(inventory.packages), now
-        row.matched_with = matched
+        row.matched_with, row.footprint = matched, None
     image.attributes = {
         **image.attributes,
         "distro": inventory.distro.pretty if inventory.distro else "",
@@ -677,10 +677,8 @@ def _store_rules(session: Session, rules: Sequence[RuleInfo]) -> None:
         )
     }
     changed = [row for rule_id, row in rows.items() if known.get(rule_id) != row["digest"]]
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     for start in range(0, len(changed), 500):
-        statement = module.insert(RuleRow).values(changed[start : start + 500])
+        statement = upsert(session, RuleRow).values(changed[start : start + 500])
         statement = statement.on_conflict_do_update(
             index_elements=[RuleRow.id],
             set_={
@@ -761,10 +759,8 @@ def _decisions(session: Session, cluster: Asset, envelope: Envelope, now: dt.dat
         }
         for d in envelope.decisions
     ]
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
     for start in range(0, len(rows), 500):
-        statement = module.insert(AdmissionRow).values(rows[start : start + 500])
+        statement = upsert(session, AdmissionRow).values(rows[start : start + 500])
         session.execute(statement.on_conflict_do_nothing(index_elements=["cluster_id", "uid"]))
 
 

@@ -70,7 +70,8 @@ class Codec:
         """An entry list from already-encoded Affected entries."""
         return self.pack(_encoder.encode(entries))
 
-    def _unpack(self, checksum: int, blob: bytes) -> bytes:
+    def unpack(self, checksum: int, blob: bytes) -> bytes:
+        """The msgpack bytes of a stored row (CRC checked, inflation capped)."""
         if crc(blob) != checksum:
             raise ChecksumError("checksum mismatch")
         limit = max_bytes("DATABASE_ROW")
@@ -83,13 +84,13 @@ class Codec:
 
     def decode_advisory(self, checksum: int, blob: bytes) -> Advisory:
         try:
-            return _advisory_decoder.decode(self._unpack(checksum, blob))
+            return _advisory_decoder.decode(self.unpack(checksum, blob))
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ChecksumError(str(exc)) from None
 
     def decode_entries(self, checksum: int, blob: bytes) -> list[tuple[str, Affected]]:
         try:
-            return _entries_decoder.decode(self._unpack(checksum, blob))
+            return _entries_decoder.decode(self.unpack(checksum, blob))
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ChecksumError(str(exc)) from None
 

@@ -62,3 +62,9 @@ def normalise_package(base: str, name: str) -> str:
     if base == "PyPI":
         return _PEP503.sub("-", name).lower()
     return name
+
+
+def package_key(ecosystem: str, package: str) -> tuple[str, str, str]:
+    """The ``packages`` row an OSV ``affected`` entry is filed under: (base, release, name)."""
+    base, release = split_ecosystem(ecosystem)
+    return base, release, normalise_package(base, package)

@@ -266,6 +266,35 @@ class AdvisoryStore:
                 raise corrupt(self.path, f"package {eco}/{release}/{name}: checksum mismatch")
             yield eco, release, name, checksum, blob
 
+    def package_contents(self) -> Iterator[tuple[str, str, str, int]]:
+        """(ecosystem, release, name, CRC of the row's content) of every package row: the
+        CRC of the msgpack, not of the compressed bytes, so it is the same in two stores
+        whose zstd dictionaries differ."""
+        for eco, release, name, checksum, blob in self.package_rows():
+            yield (
+                eco,
+                release,
+                name,
+                crc(self._raw(f"package {eco}/{release}/{name}", checksum, blob)),
+            )
+
+    def advisory_contents(self) -> Iterator[tuple[str, str, int]]:
+        """(id, CVE ids, CRC of the content) of every advisory row (see
+        :meth:`package_contents`)."""
+        for advisory_id, _, cves, checksum, blob in self.rows():
+            yield advisory_id, cves, crc(self._raw(f"advisory {advisory_id}", checksum, blob))
+
+    def advisory_ids(self) -> Iterator[str]:
+        """The id of every advisory, streamed."""
+        for (advisory_id,) in self._stream("SELECT id FROM advisories", (str,)):
+            yield advisory_id
+
+    def _raw(self, what: str, checksum: int, blob: bytes) -> bytes:
+        try:
+            return self._codec.unpack(checksum, blob)
+        except ChecksumError as exc:
+            raise corrupt(self.path, f"{what}: {exc}") from None
+
     def raw_advisory(self, advisory_id: str) -> Advisory | None:
         """The advisory as stored (no enrichment, not cached); None if absent."""
         rows = self._query(

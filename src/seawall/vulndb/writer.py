@@ -27,7 +27,7 @@ from seawall.errors import EnvironmentFailure
 from seawall.model import Advisory
 from seawall.safety.files import refuse_replacing
 from seawall.vulndb.codec import Codec, crc, encode_affected, raw_advisory, train
-from seawall.vulndb.keys import normalise_package, split_ecosystem
+from seawall.vulndb.keys import package_key, split_ecosystem
 from seawall.vulndb.store import FORMAT, SCHEMA, AdvisoryStore, SourceInfo, now_iso
 
 _BATCH = 5000
@@ -124,8 +124,7 @@ class StoreBuilder:
             )
         )
         for entry in advisory.affected:
-            base, release = split_ecosystem(entry.ecosystem)
-            name = normalise_package(base, entry.package)
+            base, release, name = package_key(entry.ecosystem, entry.package)
             self._entry_rows.append(
                 (base, release, name, advisory.id, self._gen, encode_affected(entry))
             )
@@ -174,8 +173,7 @@ class StoreBuilder:
 
     def _touch(self, advisory: Advisory) -> None:
         for entry in advisory.affected:
-            base, release = split_ecosystem(entry.ecosystem)
-            self._touched.add((base, release, normalise_package(base, entry.package)))
+            self._touched.add(package_key(entry.ecosystem, entry.package))
 
     def _merge_base(self) -> None:
         """Copy the base's package rows that nothing changed; put the still-valid entries of

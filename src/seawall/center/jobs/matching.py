@@ -2,8 +2,9 @@
 pulled from a registry, the stored inventory is matched with the current database and its
 result ingested like any scan.
 
-The upkeep queues one ``match_images`` job per :data:`CHUNK` images not matched with the
-current database yet (keyed by database and first image, so asking again joins the jobs
+Inventories the update did not touch were settled before any job is queued
+(:mod:`.untouched`). For the others the upkeep queues one ``match_images`` job per
+:data:`CHUNK` images (keyed by database and first image, so asking again joins the jobs
 already queued); job threads or ``seawall worker`` processes share them. A job stores each
 image as it goes, in a transaction of its own: matching is idempotent (ingest follows
 findings by fingerprint), so a job interrupted and run again only repeats work, and short
@@ -80,16 +81,19 @@ def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
     except SeawallError as exc:
         raise JobFailure(str(exc), retryable=True) from None
     problems: dict[int, str] = {}
+    footprints: dict[int, bytes] = {}
     try:
         description = store.describe()
-        envelopes = _match_all(context, store, Matcher(store), description, payload, problems)
+        envelopes = _match_all(
+            context, store, Matcher(store), description, payload, problems, footprints
+        )
     finally:
         store.close()
     built_at = description.get("built_at", "")
-    changed = _settle_unchanged(context, envelopes, built_at)
+    changed = _settle_unchanged(context, envelopes, built_at, footprints)
     for image_id in changed:
         context.check()
-        problem = _ingest_one(context, image_id, envelopes[image_id], built_at)
+        problem = _ingest_one(context, image_id, envelopes[image_id], built_at, footprints)
         if problem:
             problems[image_id] = problem
     for image_id, problem in problems.items():
@@ -110,10 +114,13 @@ def _match_all(
     description: dict[str, str],
     payload: dict[str, Any],
     problems: dict[int, str],
+    footprints: dict[int, bytes],
 ) -> dict[int, Envelope]:
-    """The scan envelope of each image of the job (outside any transaction)."""
+    """The scan envelope of each image of the job (outside any transaction), and in
+    ``footprints`` what each match read (:func:`~seawall.vulndb.footprint.footprint`)."""
     from seawall.center.ingest import load_inventories
     from seawall.report.envelope.image import scan_envelope
+    from seawall.vulndb.footprint import footprint
     from seawall.vulndb.scan import ScanOptions, scan_inventory
 
     envelopes: dict[int, Envelope] = {}
@@ -124,27 +131,34 @@ def _match_all(
         try:
             report = scan_inventory(inventory, store, ScanOptions(), description, matcher)
             envelopes[image_id] = scan_envelope(report)
+            footprints[image_id] = footprint(inventory)
         except Exception as exc:  # one bad inventory is reported and skipped
             problems[image_id] = f"{type(exc).__name__}: {exc}"
     for image_id in problems:  # marked matched: matching it again would fail again
         with context.center.sessions() as session, session.begin():
-            _matched(session, [image_id], built_at=description.get("built_at", ""))
+            _matched(session, [image_id], description.get("built_at", ""), footprints)
     return envelopes
 
 
 def _settle_unchanged(
-    context: JobContext, envelopes: dict[int, Envelope], built_at: str
+    context: JobContext, envelopes: dict[int, Envelope], built_at: str, footprints: dict[int, bytes]
 ) -> list[int]:
     """Settle the images whose findings did not change; the ids of the others."""
     from seawall.center.ingest import unchanged_rematches
 
     with context.center.sessions() as session, session.begin():
         same = unchanged_rematches(session, envelopes, dt.datetime.now(dt.UTC))
-        _matched(session, sorted(same), built_at)
+        _matched(session, sorted(same), built_at, footprints)
     return [image_id for image_id in envelopes if image_id not in same]
 
 
-def _ingest_one(context: JobContext, image_id: int, envelope: Envelope, built_at: str) -> str:
+def _ingest_one(
+    context: JobContext,
+    image_id: int,
+    envelope: Envelope,
+    built_at: str,
+    footprints: dict[int, bytes],
+) -> str:
     """Store one changed image's result; a problem in words, or ""."""
     from seawall.center.ingest import ingest
 
@@ -152,24 +166,29 @@ def _ingest_one(context: JobContext, image_id: int, envelope: Envelope, built_at
     try:
         with context.center.sessions() as session, session.begin():
             ingest(session, envelope, MATCHER, dt.datetime.now(dt.UTC))
-            _matched(session, [image_id], built_at)
+            _matched(session, [image_id], built_at, footprints)
         return ""
     except OperationalError:  # the database, not the image: the job is tried again
         raise
     except Exception as exc:  # e.g. the image was deleted meanwhile
         problem = f"{type(exc).__name__}: {exc}"
     with context.center.sessions() as session, session.begin():
-        _matched(session, [image_id], built_at)
+        _matched(session, [image_id], built_at, {})
     return problem
 
 
-def _matched(session: Session, image_ids: list[int], built_at: str) -> None:
-    """Mark images matched with this database (no savepoint: on SQLite a savepoint starts
-    a transaction at its first read, and its first write then fails at once when another
-    writer committed meanwhile)."""
+def _matched(
+    session: Session, image_ids: list[int], built_at: str, footprints: dict[int, bytes]
+) -> None:
+    """Mark images matched with this database, with what their match read (None when it
+    failed: the next database matches them again). No savepoint: on SQLite a savepoint
+    starts a transaction at its first read, and its first write then fails at once when
+    another writer committed meanwhile."""
     if image_ids:
         session.execute(
-            update(StoredInventory)
-            .where(StoredInventory.image_id.in_(image_ids))
-            .values(matched_with=built_at)
+            update(StoredInventory),
+            [
+                {"image_id": i, "matched_with": built_at, "footprint": footprints.get(i)}
+                for i in image_ids
+            ],
         )

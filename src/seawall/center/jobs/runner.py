@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -34,6 +34,9 @@ from seawall.center.security.logins import forget_expired
 from seawall.center.security.scope import EVERYTHING, Scope
 from seawall.center.store.models import Token, User
 from seawall.errors import SeawallError
+
+if TYPE_CHECKING:
+    from seawall.vulndb.store import AdvisoryStore
 
 log = logging.getLogger(__name__)
 IDLE_POLL_SECONDS = 1.0  # how often idle job threads look for due jobs (retries come due)
@@ -225,6 +228,10 @@ class Worker:
             return 0
         try:
             self.database = store.describe().get("built_at", "")
+            self._settle_update(store)
+        except SeawallError as exc:
+            self.last_error = str(exc)
+            return 0
         finally:
             store.close()
         with self.center.sessions() as session, session.begin():
@@ -232,6 +239,19 @@ class Worker:
         if created:
             self.jobs_queued()
         return created
+
+    def _settle_update(self, store: AdvisoryStore) -> None:
+        """The first time this database is seen: settle the inventories its changes did not
+        touch (:mod:`.untouched`), before any of them is queued for matching."""
+        from seawall.center.jobs.untouched import known, settle_untouched
+        from seawall.vulndb.footprint import StoreState
+
+        with self.center.sessions() as session:
+            if known(session, self.database):
+                return
+        state = StoreState.of(store)  # seconds on a full database: outside the transaction
+        with self.center.sessions() as session, session.begin():
+            settle_untouched(session, store, state, _now())
 
     def daily(self) -> None:
         now = _now()

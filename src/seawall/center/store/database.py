@@ -17,6 +17,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from seawall.errors import EnvironmentFailure
@@ -94,3 +95,10 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits at the end of the block and rolls back on an exception."""
     with factory() as session, session.begin():
         yield session
+
+
+def upsert(session: Session, table: Any) -> Any:
+    """An INSERT into ``table`` that takes ``on_conflict_do_nothing``/``_do_update`` (the
+    dialect's own: both backends have them, SQLAlchemy's core INSERT does not)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)

@@ -221,6 +221,20 @@ class StoredInventory(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[dt.datetime]
     matched_with: Mapped[str] = mapped_column(String(40), default="")  # database built_at
+    # what that match read from the database (seawall.vulndb.footprint); None: not known,
+    # so the next database matches it whatever changed
+    footprint: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+
+
+class AdvisoryState(Base):
+    """What matches with one advisory database depend on (seawall.vulndb.footprint), kept
+    while stored inventories are matched with it: the next database is compared with it."""
+
+    __tablename__ = "advisory_states"
+
+    built_at: Mapped[str] = mapped_column(String(40), primary_key=True)
+    created_at: Mapped[dt.datetime]
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RuleRow(Base):

@@ -1,0 +1,120 @@
+"""An advisory update re-matches only the stored images it touched: the others are settled
+from what their last match read (footprints) and the two databases' states, on SQLite and
+PostgreSQL, with the center's own upkeep and job runner."""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import msgspec
+from sqlalchemy import select
+
+from seawall.center.jobs.runner import Worker
+from seawall.center.store.models import AdvisoryState, Asset, ImageDigest, JobRow, StoredInventory
+from seawall.report.envelope.image import inventory_envelope
+from tests.center.conftest import both_backends
+from tests.center.test_ingest import post
+from tests.support import envelopes
+from tests.support.advisorydb import DEMO_RECORDS, demo_database
+
+ONLY_MS = "sha256:" + "e" * 64  # an image holding nothing but the npm package ms
+
+
+def _next_second() -> None:
+    """A database's version is its build time, to the second."""
+    started = int(time.time())
+    while int(time.time()) == started:
+        time.sleep(0.05)
+
+
+def _run_jobs(worker: Worker) -> None:
+    while worker.run_one("test"):
+        pass
+
+
+def _images(runtime) -> dict[str, StoredInventory]:  # type: ignore[no-untyped-def]
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(ImageDigest.digest, StoredInventory, Asset.last_scanned)
+            .join(StoredInventory, StoredInventory.image_id == ImageDigest.image_id)
+            .join(Asset, Asset.id == StoredInventory.image_id)
+        ).all()
+        return {digest: (inventory, scanned) for digest, inventory, scanned in rows}
+
+
+@both_backends
+def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: Path) -> None:
+    database = demo_database(tmp_path / "db")
+    center = make_center(advisory_db=database)
+    client = center.client("contributor")
+    demo = envelopes.demo_inventory()
+    only_ms = msgspec.structs.replace(
+        demo,
+        image=msgspec.structs.replace(demo.image, config_digest=ONLY_MS, reference="ms:1",
+                                      manifest_digest="", repo_tags=("ms:1",)),
+        packages=tuple(p for p in demo.packages if p.name == "ms"),
+    )  # fmt: skip
+    post(client, inventory_envelope(demo))
+    post(client, inventory_envelope(only_ms))
+    runtime = center.app.state.center
+    worker = Worker(runtime)
+    assert worker.match_pending() == 1
+    _run_jobs(worker)
+    first = _images(runtime)
+    demo_id = first[envelopes.DEMO_CONFIG][0].image_id
+    assert {inv.matched_with for inv, _ in first.values()} == {worker.database}
+    assert all(inv.footprint for inv, _ in first.values())
+
+    # a fix published for requests, a new bash advisory: the demo image is touched, the
+    # image holding only ms is not
+    records = copy.deepcopy(DEMO_RECORDS)
+    records[0]["affected"][0]["ranges"][0]["events"][1] = {"fixed": "2.33.0"}
+    bash = copy.deepcopy(records[2])
+    bash.update(id="DSA-9002-1", aliases=["CVE-2026-0009"], summary="bash: another one")
+    _next_second()
+    demo_database(tmp_path / "db", [*records, bash])
+    assert worker.match_pending() == 1
+    with runtime.sessions() as session:
+        job = session.scalars(select(JobRow).where(JobRow.kind == "match_images")
+                              .order_by(JobRow.id.desc())).first()  # fmt: skip
+        assert job is not None and job.payload["images"] == [demo_id]
+        assert session.get(AdvisoryState, worker.database) is not None
+    settled = _images(runtime)[ONLY_MS]
+    assert settled[0].matched_with == worker.database and settled[1] > first[ONLY_MS][1]
+    _run_jobs(worker)
+    image = client.get(f"/api/v1/images/{envelopes.DEMO_CONFIG}").json()
+    assert image["counts"]["total"] == 5
+    requests = client.get("/api/v1/findings", params={"package": "requests"}).json()["items"]
+    assert requests[0]["fixed_version"] == "2.33.0"
+    assert client.get(f"/api/v1/images/{ONLY_MS}").json()["counts"]["total"] == 1
+
+    # the same advisories imported again: nothing is matched, both are settled, and the
+    # states of databases no image is matched with any longer are gone
+    _next_second()
+    demo_database(tmp_path / "db", [*records, bash])
+    assert worker.match_pending() == 0
+    assert {inv.matched_with for inv, _ in _images(runtime).values()} == {worker.database}
+    with runtime.sessions() as session:
+        assert list(session.scalars(select(AdvisoryState.built_at))) == [worker.database]
+
+
+@both_backends
+def test_an_image_scanned_elsewhere_is_matched_in_full(make_center, tmp_path: Path) -> None:
+    """An uploaded scan carries no footprint: the next update matches it whatever changed."""
+    database = demo_database(tmp_path / "db")
+    center = make_center(advisory_db=database)
+    client = center.client("contributor")
+    post(client, envelopes.demo_scan(database))
+    runtime = center.app.state.center
+    worker = Worker(runtime)
+    assert worker.match_pending() == 0  # scanned with this very database
+    ((inventory, _),) = _images(runtime).values()
+    assert inventory.matched_with == worker.database and inventory.footprint is None
+    _next_second()
+    demo_database(tmp_path / "db")  # the same advisories, a new version
+    assert worker.match_pending() == 1
+    _run_jobs(worker)
+    ((inventory, _),) = _images(runtime).values()
+    assert inventory.matched_with == worker.database and inventory.footprint
