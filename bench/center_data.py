@@ -98,7 +98,7 @@ from seawall.vulndb.remediation import remediate  # noqa: E402
 from seawall.vulndb.scan import ScanReport  # noqa: E402
 
 WORK = REPO / "bench" / ".work"
-GENERATOR_VERSION = 1  # bump when the generated data changes: old caches are not reused
+GENERATOR_VERSION = 2  # bump when the generated data changes: old caches are not reused
 SEED = 20261122
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)  # the generated data's "now"
 BUILT_AT = "2026-11-22T06:00:00Z"  # the advisory database the scans were matched with
@@ -308,7 +308,7 @@ def image_envelopes(
     picked += [(p, 3) for p in rng.sample(app_pool, packages - len(picked))]
     inventory_packages = []
     for pool_package, layer in picked:
-        version = pool_package.versions[rng.randrange(3)]
+        package_version = pool_package.versions[rng.randrange(3)]
         eco = pool_package.ecosystem
         path = (
             "var/lib/dpkg/status"
@@ -318,18 +318,19 @@ def image_envelopes(
             else f"usr/local/lib/python3.11/site-packages/{pool_package.name}.dist-info/METADATA"
         )
         purl = (
-            f"pkg:deb/{distro}/{pool_package.name}@{version}?arch=amd64&distro={distro}-{version}"
+            f"pkg:deb/{distro}/{pool_package.name}@{package_version}?arch=amd64"
+            f"&distro={distro}-{version}"
             if eco is Ecosystem.DEB
-            else f"pkg:{eco.value}/{pool_package.name}@{version}"
+            else f"pkg:{eco.value}/{pool_package.name}@{package_version}"
         )
         inventory_packages.append(
             Package(
                 ecosystem=eco,
                 name=pool_package.name,
-                version=version,
+                version=package_version,
                 path=path,
                 source_name=pool_package.source if eco is Ecosystem.DEB else "",
-                source_version=version if eco is Ecosystem.DEB else "",
+                source_version=package_version if eco is Ecosystem.DEB else "",
                 arch="amd64" if eco is Ecosystem.DEB else "",
                 licenses=("MIT",) if eco is not Ecosystem.DEB else ("GPL-2.0-or-later",),
                 purl=purl,
