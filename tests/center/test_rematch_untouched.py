@@ -63,6 +63,7 @@ def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: P
     assert worker.match_pending() == 1
     _run_jobs(worker)
     first = _images(runtime)
+    first_db = worker.database
     demo_id = first[envelopes.DEMO_CONFIG][0].image_id
     assert {inv.matched_with for inv, _ in first.values()} == {worker.database}
     assert all(inv.footprint for inv, _ in first.values())
@@ -76,6 +77,7 @@ def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: P
     _next_second()
     demo_database(tmp_path / "db", [*records, bash])
     assert worker.match_pending() == 1
+    second_db = worker.database
     with runtime.sessions() as session:
         job = session.scalars(select(JobRow).where(JobRow.kind == "match_images")
                               .order_by(JobRow.id.desc())).first()  # fmt: skip
@@ -97,6 +99,13 @@ def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: P
     assert worker.match_pending() == 0
     assert {inv.matched_with for inv, _ in _images(runtime).values()} == {worker.database}
     with runtime.sessions() as session:
+        print(
+            "DBG",
+            first_db,
+            second_db,
+            worker.database,
+            [(i.image_id, i.matched_with) for i, _ in _images(runtime).values()],
+        )
         assert list(session.scalars(select(AdvisoryState.built_at))) == [worker.database]
 
 
@@ -118,3 +127,36 @@ def test_an_image_scanned_elsewhere_is_matched_in_full(make_center, tmp_path: Pa
     _run_jobs(worker)
     ((inventory, _),) = _images(runtime).values()
     assert inventory.matched_with == worker.database and inventory.footprint
+
+
+@both_backends
+def test_a_rematch_that_changes_an_images_health_moves_what_runs_it(
+    make_center, tmp_path: Path
+) -> None:
+    """The containers running an image are judged by its health: a re-match that fixes
+    the image makes them healthy, one that leaves its health as it was leaves them alone."""
+    database = demo_database(tmp_path / "db")
+    center = make_center(advisory_db=database)
+    client = center.client("contributor")
+    post(client, inventory_envelope(envelopes.demo_inventory()))
+    post(client, envelopes.host_audit(containers=(("web", "seawall/demo:1.0",
+                                                   envelopes.DEMO_CONFIG, True),)))  # fmt: skip
+    worker = Worker(center.app.state.center)
+    worker.match_pending()
+    _run_jobs(worker)
+
+    def running_vulnerable() -> tuple[int, int]:
+        (rec,) = [r for r in client.get("/api/v1/recommendations").json()
+                  if r["id"] == "running-vulnerable-images"]  # fmt: skip
+        return rec["unhealthy"], rec["healthy"]
+
+    assert running_vulnerable() == (1, 0)
+    # the three advisories of high and critical severity withdrawn
+    withdrawn = [{**record, "withdrawn": "2026-12-01T00:00:00Z"} for record in DEMO_RECORDS[:3]]
+    _next_second()
+    demo_database(tmp_path / "db", withdrawn)
+    assert worker.match_pending() == 1
+    _run_jobs(worker)
+    image = client.get(f"/api/v1/images/{envelopes.DEMO_CONFIG}").json()
+    assert image["healthy"] is True and image["counts"]["total"] == 1  # glibc's low one
+    assert running_vulnerable() == (0, 1)

@@ -40,7 +40,7 @@ from seawall.center.store.models import (
     Scan,
     StoredInventory,
 )
-from seawall.center.tracking import RESOLVED, ExceptionMatcher, sync
+from seawall.center.tracking import Change, ExceptionMatcher, sync
 from seawall.contract.envelope import AssetType, Envelope, Kind, Result, RuleInfo, severity_of
 from seawall.model import Inventory
 
@@ -251,17 +251,7 @@ def ingest(
         _cluster_contents(session, source, envelope, now, touched)
     if envelope.kind in KIND_OF_FINDINGS:
         _fingerprints_are_ours(session, source, envelope)
-        _rules(session, envelope)
-        change = sync(
-            session,
-            source.id,
-            KIND_OF_FINDINGS[envelope.kind],
-            _placed(session, source, envelope),
-            _exceptions(session, source, envelope, now),
-            now,
-        )
-        touched.add(change.assets)
-        source.last_scanned = now
+        change = _findings(session, source, envelope, now, touched)
     if envelope.kind is Kind.ALERTS:
         _rules(session, envelope)
         new_alerts = _alerts(session, source, envelope, now)
@@ -269,6 +259,69 @@ def ingest(
         _decisions(session, source, envelope, now)
     _settle(session, touched, now)
     problems.after_ingest(session, source, was_healthy, new_alerts, now)
+    scan = _scan(session, source, envelope, principal, now, idempotency_key)
+    return Receipt(
+        scan=scan.id,
+        kind=envelope.kind.value,
+        asset=source.name,
+        new=change.new if change else 0,
+        resolved=change.resolved if change else 0,
+        reopened=change.reopened if change else 0,
+        needs_matching=envelope.kind is Kind.INVENTORY,
+    )
+
+
+def ingest_rematch(
+    session: Session, image: Asset, envelope: Envelope, principal: Principal, now: dt.datetime
+) -> None:
+    """Store a re-match of ``image``: the image-scan envelope the center made itself from the
+    image's stored inventory. Only the findings can differ from what is stored, so the
+    image's names, digests, placement and inventory are left as they are, the envelope (the
+    center's own) is not checked again, and the containers and workloads that run the image
+    are evaluated again only when its health changed: the parts of :func:`ingest` that cost a
+    re-match most of its time."""
+    was_healthy = image.healthy
+    touched = _Touched(assets={image.id})
+    _findings(session, image, envelope, now, touched)
+    session.execute(
+        update(StoredInventory)
+        .where(StoredInventory.image_id == image.id)
+        .values(results_digest=results_digest(envelope))
+    )
+    _settle(session, touched, now)
+    if image.healthy != was_healthy:  # what runs it is judged by its health alone
+        evaluate.evaluate(session, assets.runners_of(session, [image.id]), now)
+    problems.after_ingest(session, image, was_healthy, [], now)
+    _scan(session, image, envelope, principal, now, None)
+
+
+def _findings(
+    session: Session, source: Asset, envelope: Envelope, now: dt.datetime, touched: _Touched
+) -> Change:
+    """The envelope's rules and findings stored, followed from the last scan."""
+    _rules(session, envelope)
+    change = sync(
+        session,
+        source.id,
+        KIND_OF_FINDINGS[envelope.kind],
+        _placed(session, source, envelope),
+        _exceptions(session, source, envelope, now),
+        now,
+    )
+    touched.add(change.assets)
+    source.last_scanned = now
+    return change
+
+
+def _scan(
+    session: Session,
+    source: Asset,
+    envelope: Envelope,
+    principal: Principal,
+    now: dt.datetime,
+    idempotency_key: str | None,
+) -> Scan:
+    """The record of this upload (the scans list, idempotency)."""
     scan = Scan(
         kind=envelope.kind.value,
         asset_id=source.id,
@@ -282,39 +335,33 @@ def ingest(
     )
     session.add(scan)
     session.flush()
-    return Receipt(
-        scan=scan.id,
-        kind=envelope.kind.value,
-        asset=source.name,
-        new=change.new if change else 0,
-        resolved=change.resolved if change else 0,
-        reopened=change.reopened if change else 0,
-        needs_matching=envelope.kind is Kind.INVENTORY,
-    )
+    return scan
 
 
 def unchanged_rematches(
     session: Session, envelopes: dict[int, Envelope], now: dt.datetime
 ) -> set[int]:
     """For a re-match of stored images (same inventories, newer advisories), by image id:
-    the images whose findings are the ones stored (same fingerprints, statuses, severities
-    and fixed versions). For those, the advisories' text and the scan time are refreshed
-    here, in one statement each, instead of the full ingest (which rewrites every finding
-    and re-evaluates the image): the common case of an advisory update, where most images
-    gain and lose nothing. The others need :func:`ingest`."""
-    stored: dict[int, set[tuple[str, str, int, str]]] = {image_id: set() for image_id in envelopes}
-    for source_id, *finding in session.execute(
-        select(FindingRow.source_id, FindingRow.fingerprint, FindingRow.status,
-               FindingRow.severity, FindingRow.fixed_version)
-        .where(FindingRow.source_id.in_(list(envelopes)))
-        .where(FindingRow.kind == KIND_OF_FINDINGS[Kind.IMAGE_SCAN])
-        .where(FindingRow.status != RESOLVED)
-    ):  # fmt: skip
-        stored[source_id].add(tuple(finding))  # type: ignore[arg-type]
+    the images whose findings are the ones stored (the :func:`results_digest` of their last
+    scan: same fingerprints, statuses, severities and fixed versions). For those, the
+    advisories' text and the scan time are refreshed here, in one statement each, instead of
+    the full ingest (which rewrites every finding and re-evaluates the image): the case of an
+    advisory update that touched a package but changed nothing it reports. The others need
+    :func:`ingest_rematch`."""
+    stored = {
+        image_id: digest
+        for image_id, digest in session.execute(
+            select(StoredInventory.image_id, StoredInventory.results_digest).where(
+                StoredInventory.image_id.in_(list(envelopes))
+            )
+        )
+    }
     same = {
         image_id
         for image_id, envelope in envelopes.items()
-        if envelope.kind is Kind.IMAGE_SCAN and stored[image_id] == _reported(envelope)
+        if envelope.kind is Kind.IMAGE_SCAN
+        and stored.get(image_id) is not None
+        and stored[image_id] == results_digest(envelope)
     }
     if same:
         rules = {rule.id: rule for image_id in same for rule in envelopes[image_id].rules}
@@ -323,11 +370,13 @@ def unchanged_rematches(
     return same
 
 
-def _reported(envelope: Envelope) -> set[tuple[str, str, int, str]]:
-    return {
+def results_digest(envelope: Envelope) -> str:
+    """What an image scan reports, as :func:`unchanged_rematches` compares it."""
+    reported = sorted(
         (r.fingerprint, r.status.value, int(severity_of(r.severity)), r.fixed_version[:200])
         for r in envelope.results
-    }
+    )
+    return hashlib.sha256(msgspec.json.encode(reported)).hexdigest()[:32]
 
 
 def _parse_time(text: str, default: dt.datetime) -> dt.datetime:
@@ -418,18 +467,12 @@ def _store_inventory(session: Session, image: Asset, envelope: Envelope, now: dt
     row = session.get(StoredInventory, image.id)
     matched = envelope.database.built_at if envelope.database else ""
     if row is None:
-        session.add(
-            StoredInventory(
-                image_id=image.id,
-                packages=len(inventory.packages),
-                data=data,
-                updated_at=now,
-                matched_with=matched,
-            )
-        )
-    else:
-        row.data, row.packages, row.updated_at = data, len(inventory.packages), now
-        row.matched_with, row.footprint = matched, None
+        row = StoredInventory(image_id=image.id, results_digest=None)
+        session.add(row)
+    row.data, row.packages, row.updated_at = data, len(inventory.packages), now
+    row.matched_with, row.footprint = matched, None
+    if envelope.kind is Kind.IMAGE_SCAN:  # an SBOM alone leaves the findings as they are
+        row.results_digest = results_digest(envelope)
     image.attributes = {
         **image.attributes,
         "distro": inventory.distro.pretty if inventory.distro else "",

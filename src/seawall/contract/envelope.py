@@ -29,10 +29,17 @@ SCHEMA_ID = "https://seawall.dev/schemas/result/v1"
 SeverityName = Literal["critical", "high", "medium", "low", "unknown"]
 
 
+# a table, not ``severity.name.lower()``: an enum's ``name`` is a descriptor call, and a
+# re-match spells every finding's severity several times
+_SEVERITY_NAMES: dict[Severity, SeverityName] = {
+    s: s.name.lower()  # type: ignore[misc]
+    for s in Severity
+}
+
+
 def severity_name(severity: Severity) -> SeverityName:
     """The envelope's spelling of a severity (``Severity.HIGH`` -> ``"high"``)."""
-    name: SeverityName = severity.name.lower()  # type: ignore[assignment]
-    return name
+    return _SEVERITY_NAMES[severity]
 
 
 def severity_of(name: str) -> Severity:

@@ -26,7 +26,7 @@ from seawall.center.jobs import queue
 from seawall.center.jobs.execution import JobContext, JobFailure, Store
 from seawall.center.security.roles import Principal, Role
 from seawall.center.security.scope import EVERYTHING
-from seawall.center.store.models import StoredInventory
+from seawall.center.store.models import Asset, StoredInventory
 from seawall.contract import Envelope
 from seawall.errors import SeawallError
 
@@ -160,12 +160,15 @@ def _ingest_one(
     footprints: dict[int, bytes],
 ) -> str:
     """Store one changed image's result; a problem in words, or ""."""
-    from seawall.center.ingest import ingest
+    from seawall.center.ingest import ingest_rematch
 
     problem = ""
     try:
         with context.center.sessions() as session, session.begin():
-            ingest(session, envelope, MATCHER, dt.datetime.now(dt.UTC))
+            image = session.get(Asset, image_id)
+            if image is None:
+                raise LookupError(f"image {image_id} was deleted meanwhile")
+            ingest_rematch(session, image, envelope, MATCHER, dt.datetime.now(dt.UTC))
             _matched(session, [image_id], built_at, footprints)
         return ""
     except OperationalError:  # the database, not the image: the job is tried again

@@ -224,6 +224,9 @@ class StoredInventory(Base):
     # what that match read from the database (seawall.vulndb.footprint); None: not known,
     # so the next database matches it whatever changed
     footprint: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    # digest of the findings its last scan reported (fingerprint, status, severity, fix):
+    # a re-match reporting the same digest changes nothing (None: not known)
+    results_digest: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class AdvisoryState(Base):
