@@ -11,9 +11,12 @@ from pathlib import Path
 import msgspec
 from sqlalchemy import select
 
+from seawall.center.jobs.execution import JobContext
+from seawall.center.jobs.matching import match_images
 from seawall.center.jobs.runner import Worker
 from seawall.center.store.models import AdvisoryState, Asset, ImageDigest, JobRow, StoredInventory
 from seawall.report.envelope.image import inventory_envelope
+from seawall.vulndb.store import AdvisoryStore
 from tests.center.conftest import both_backends
 from tests.center.test_ingest import post
 from tests.support import envelopes
@@ -22,11 +25,21 @@ from tests.support.advisorydb import DEMO_RECORDS, demo_database
 ONLY_MS = "sha256:" + "e" * 64  # an image holding nothing but the npm package ms
 
 
-def _next_second() -> None:
-    """A database's version is its build time, to the second."""
-    started = int(time.time())
-    while int(time.time()) == started:
-        time.sleep(0.05)
+def _new_version(directory: Path, records: list[dict]) -> str:
+    """Import ``records`` into ``directory``'s database as a new version (its build time,
+    to the second, moves on); the new ``built_at``."""
+    path = directory / "advisories.db"
+    with AdvisoryStore.open(path) as store:
+        before = store.describe()["built_at"]
+    while True:
+        started = int(time.time())
+        while int(time.time()) == started:
+            time.sleep(0.05)
+        demo_database(directory, records)
+        with AdvisoryStore.open(path) as store:
+            after = store.describe()["built_at"]
+        if after != before:
+            return after
 
 
 def _run_jobs(worker: Worker) -> None:
@@ -63,7 +76,7 @@ def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: P
     assert worker.match_pending() == 1
     _run_jobs(worker)
     first = _images(runtime)
-    first_db = worker.database
+    first_database = worker.database
     demo_id = first[envelopes.DEMO_CONFIG][0].image_id
     assert {inv.matched_with for inv, _ in first.values()} == {worker.database}
     assert all(inv.footprint for inv, _ in first.values())
@@ -74,10 +87,8 @@ def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: P
     records[0]["affected"][0]["ranges"][0]["events"][1] = {"fixed": "2.33.0"}
     bash = copy.deepcopy(records[2])
     bash.update(id="DSA-9002-1", aliases=["CVE-2026-0009"], summary="bash: another one")
-    _next_second()
-    demo_database(tmp_path / "db", [*records, bash])
-    assert worker.match_pending() == 1
-    second_db = worker.database
+    second = _new_version(tmp_path / "db", [*records, bash])
+    assert worker.match_pending() == 1 and worker.database == second
     with runtime.sessions() as session:
         job = session.scalars(select(JobRow).where(JobRow.kind == "match_images")
                               .order_by(JobRow.id.desc())).first()  # fmt: skip
@@ -94,19 +105,12 @@ def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: P
 
     # the same advisories imported again: nothing is matched, both are settled, and the
     # states of databases no image is matched with any longer are gone
-    _next_second()
-    demo_database(tmp_path / "db", [*records, bash])
-    assert worker.match_pending() == 0
+    third = _new_version(tmp_path / "db", [*records, bash])
+    assert worker.match_pending() == 0 and worker.database == third
     assert {inv.matched_with for inv, _ in _images(runtime).values()} == {worker.database}
     with runtime.sessions() as session:
-        print(
-            "DBG",
-            first_db,
-            second_db,
-            worker.database,
-            [(i.image_id, i.matched_with) for i, _ in _images(runtime).values()],
-        )
-        assert list(session.scalars(select(AdvisoryState.built_at))) == [worker.database]
+        kept = list(session.scalars(select(AdvisoryState.built_at)))
+    assert kept == [third], (first_database, second, third, _images(runtime))
 
 
 @both_backends
@@ -121,8 +125,7 @@ def test_an_image_scanned_elsewhere_is_matched_in_full(make_center, tmp_path: Pa
     assert worker.match_pending() == 0  # scanned with this very database
     ((inventory, _),) = _images(runtime).values()
     assert inventory.matched_with == worker.database and inventory.footprint is None
-    _next_second()
-    demo_database(tmp_path / "db")  # the same advisories, a new version
+    _new_version(tmp_path / "db", DEMO_RECORDS)  # the same advisories, a new version
     assert worker.match_pending() == 1
     _run_jobs(worker)
     ((inventory, _),) = _images(runtime).values()
@@ -153,10 +156,46 @@ def test_a_rematch_that_changes_an_images_health_moves_what_runs_it(
     assert running_vulnerable() == (1, 0)
     # the three advisories of high and critical severity withdrawn
     withdrawn = [{**record, "withdrawn": "2026-12-01T00:00:00Z"} for record in DEMO_RECORDS[:3]]
-    _next_second()
-    demo_database(tmp_path / "db", withdrawn)
+    _new_version(tmp_path / "db", withdrawn)
     assert worker.match_pending() == 1
     _run_jobs(worker)
     image = client.get(f"/api/v1/images/{envelopes.DEMO_CONFIG}").json()
     assert image["healthy"] is True and image["counts"]["total"] == 1  # glibc's low one
     assert running_vulnerable() == (0, 1)
+
+
+class _DeletingContext(JobContext):
+    """A job context that deletes one image once the job has matched its images (at the
+    check before the first ingest): an image deleted while its re-match runs."""
+
+    def __init__(self, center, victim: int, matched: int) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(center=center, job_id=0, worker="test")
+        self.victim, self.checks_left = victim, matched
+
+    def check(self) -> None:
+        self.checks_left -= 1
+        if self.checks_left == -1:
+            with self.center.sessions() as session, session.begin():
+                session.delete(session.get(Asset, self.victim))
+
+
+@both_backends
+def test_an_image_deleted_during_its_rematch_is_reported_and_skipped(
+    make_center, tmp_path: Path
+) -> None:
+    database = demo_database(tmp_path / "db")
+    center = make_center(advisory_db=database)
+    client = center.client("contributor")
+    demo = envelopes.demo_inventory()
+    other = msgspec.structs.replace(
+        demo, image=msgspec.structs.replace(demo.image, config_digest=ONLY_MS, reference="ms:1",
+                                            manifest_digest="", repo_tags=("ms:1",)),
+    )  # fmt: skip
+    post(client, inventory_envelope(demo))
+    post(client, inventory_envelope(other))
+    runtime = center.app.state.center
+    ids = sorted(inv.image_id for inv, _ in _images(runtime).values())
+    summary = match_images(_DeletingContext(runtime, ids[0], len(ids)), {"images": ids})(None)  # type: ignore[arg-type]
+    assert summary["matched"] == 1 and list(summary["failed"]) == [str(ids[0])]
+    assert "deleted meanwhile" in summary["failed"][str(ids[0])]
+    assert client.get(f"/api/v1/images/{ONLY_MS}").json()["counts"]["total"] == 4

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -186,12 +186,13 @@ def _matched(
     """Mark images matched with this database, with what their match read (None when it
     failed: the next database matches them again). No savepoint: on SQLite a savepoint
     starts a transaction at its first read, and its first write then fails at once when
-    another writer committed meanwhile."""
+    another writer committed meanwhile. A Core UPDATE, not the ORM's by primary key, which
+    fails on an image deleted meanwhile."""
     if image_ids:
+        table = cast(Table, StoredInventory.__table__)
         session.execute(
-            update(StoredInventory),
-            [
-                {"image_id": i, "matched_with": built_at, "footprint": footprints.get(i)}
-                for i in image_ids
-            ],
+            update(table)
+            .where(table.c.image_id == bindparam("image"))
+            .values(matched_with=built_at, footprint=bindparam("read")),
+            [{"image": i, "read": footprints.get(i)} for i in image_ids],
         )
