@@ -291,6 +291,7 @@ def create_app(config: CenterConfig, *, background: bool | None = None) -> FastA
         lifespan=lifespan,
     )
     app.state.center = center
+    app.state.known_query = {}  # route -> the query parameters it documents (api/deps.py)
     for module in (
         ingest,
         inventory,

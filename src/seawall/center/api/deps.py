@@ -51,23 +51,24 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-_KNOWN_QUERY: dict[int, frozenset[str]] = {}
-
-
 def known_query(request: Request) -> None:
     """422 naming a query parameter the route does not take (``?severty=high`` would
     otherwise be ignored, and a filtered list or export silently be everything)."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _KNOWN_QUERY.get(id(route))
+    # Kept per application, by route: its routes live as long as it does. (A process-wide
+    # table keyed by id(route) answered for another route once an application was gone
+    # and a new route took its address.)
+    by_route: dict[int, frozenset[str]] = request.app.state.known_query
+    known = by_route.get(id(route))
     if known is None:  # what the route documents (the OpenAPI document is built once)
         paths = request.app.openapi()["paths"]
         # the route as included (its path under /api/v1), or as declared in its router
         path = next(p for p in (route.path_format, API + route.path_format) if p in paths)
         parameters = paths[path][request.method.lower()].get("parameters", [])
         known = frozenset(p["name"] for p in parameters if p.get("in") == "query")
-        _KNOWN_QUERY[id(route)] = known
+        by_route[id(route)] = known
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         raise RequestValidationError(
