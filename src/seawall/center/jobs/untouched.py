@@ -62,9 +62,11 @@ def settle_untouched(
         untouched = [
             image_id
             for image_id, footprint in session.execute(
-                select(StoredInventory.image_id, StoredInventory.footprint).where(
+                select(StoredInventory.image_id, StoredInventory.footprint)
+                .where(
                     StoredInventory.matched_with == older, StoredInventory.footprint.is_not(None)
                 )
+                .execution_options(yield_per=1000)  # ~1 KB each: streamed, not all at once
             )
             if footprint is not None and not touched(footprint, changed)
         ]
