@@ -101,6 +101,16 @@ def test_an_update_rematches_only_the_images_it_touched(make_center, tmp_path: P
     assert image["counts"]["total"] == 5
     requests = client.get("/api/v1/findings", params={"package": "requests"}).json()["items"]
     assert requests[0]["fixed_version"] == "2.33.0"
+    # matched in part (requests and bash only), the image holds what a full scan reports
+    with runtime.sessions() as session:
+        job = session.get(JobRow, job.id)
+        assert job is not None and job.result["in_part"] == 1
+    full = envelopes.demo_scan(tmp_path / "db" / "advisories.db", demo)
+    stored = client.get("/api/v1/findings", params={"limit": 100}).json()["items"]
+    assert {(f["rule"], f["package"], f["severity"], f["fixed_version"]) for f in stored
+            if f["state"] == "open" and f["asset"]["name"] != "ms:1"} == {
+        (r.rule, r.package.name, r.severity, r.fixed_version) for r in full.results
+    }  # fmt: skip
     assert client.get(f"/api/v1/images/{ONLY_MS}").json()["counts"]["total"] == 1
 
     # the same advisories imported again: nothing is matched, both are settled, and the

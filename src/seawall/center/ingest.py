@@ -272,23 +272,32 @@ def ingest(
 
 
 def ingest_rematch(
-    session: Session, image: Asset, envelope: Envelope, principal: Principal, now: dt.datetime
+    session: Session,
+    image: Asset,
+    envelope: Envelope,
+    principal: Principal,
+    now: dt.datetime,
+    packages: frozenset[str] | None = None,
 ) -> None:
     """Store a re-match of ``image``: the image-scan envelope the center made itself from the
-    image's stored inventory. Only the findings can differ from what is stored, so the
-    image's names, digests, placement and inventory are left as they are, the envelope (the
-    center's own) is not checked again, and the containers and workloads that run the image
-    are evaluated again only when its health changed: the parts of :func:`ingest` that cost a
-    re-match most of its time."""
+    image's stored inventory, or with ``packages`` from the packages of those names alone
+    (the findings of the others are left as they are). Only findings can differ from what
+    is stored, so the image's names, digests, placement and inventory are left as they are,
+    the envelope (the center's own) is not checked again, nothing is recounted when no
+    finding changed, and the containers and workloads that run the image are evaluated
+    again only when its health changed: the parts of :func:`ingest` that cost a re-match
+    most of its time."""
     was_healthy = image.healthy
     touched = _Touched(assets={image.id})
-    _findings(session, image, envelope, now, touched)
+    change = _findings(session, image, envelope, now, touched, packages)
+    digest = results_digest(envelope) if packages is None else None  # a part: not known
     session.execute(
         update(StoredInventory)
         .where(StoredInventory.image_id == image.id)
-        .values(results_digest=results_digest(envelope))
+        .values(results_digest=digest)
     )
-    _settle(session, touched, now)
+    if change.rewritten:
+        _settle(session, touched, now)
     if image.healthy != was_healthy:  # what runs it is judged by its health alone
         evaluate.evaluate(session, assets.runners_of(session, [image.id]), now)
     problems.after_ingest(session, image, was_healthy, [], now)
@@ -296,9 +305,15 @@ def ingest_rematch(
 
 
 def _findings(
-    session: Session, source: Asset, envelope: Envelope, now: dt.datetime, touched: _Touched
+    session: Session,
+    source: Asset,
+    envelope: Envelope,
+    now: dt.datetime,
+    touched: _Touched,
+    packages: frozenset[str] | None = None,
 ) -> Change:
-    """The envelope's rules and findings stored, followed from the last scan."""
+    """The envelope's rules and findings stored, followed from the last scan (see
+    :func:`~seawall.center.tracking.sync` for ``packages``)."""
     _rules(session, envelope)
     change = sync(
         session,
@@ -307,6 +322,7 @@ def _findings(
         _placed(session, source, envelope),
         _exceptions(session, source, envelope, now),
         now,
+        packages,
     )
     touched.add(change.assets)
     source.last_scanned = now

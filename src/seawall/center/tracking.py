@@ -35,6 +35,7 @@ class Change:
     resolved: int = 0
     reopened: int = 0
     assets: frozenset[int] = frozenset()
+    rewritten: int = 0  # findings inserted or changed (not those only seen again)
 
 
 def _row(
@@ -104,21 +105,21 @@ def sync(
     results: Iterable[tuple[Result, int]],
     exception_for: Callable[[Result], int | None],
     now: dt.datetime,
+    packages: frozenset[str] | None = None,
 ) -> Change:
     """Bring the findings of ``source_id`` and ``kind`` in line with ``results`` (each with
-    the id of the asset it is on)."""
-    existing = {
-        row.fingerprint: row
-        for row in session.execute(
-            select(
-                FindingRow.id,
-                FindingRow.fingerprint,
-                FindingRow.resolved_at,
-                FindingRow.times_reopened,
-                *_COMPARED,
-            ).where(FindingRow.source_id == source_id, FindingRow.kind == kind)
-        )
-    }
+    the id of the asset it is on); with ``packages``, only the findings of packages of those
+    names (``results`` then report those packages alone: a partial re-match)."""
+    query = select(
+        FindingRow.id,
+        FindingRow.fingerprint,
+        FindingRow.resolved_at,
+        FindingRow.times_reopened,
+        *_COMPARED,
+    ).where(FindingRow.source_id == source_id, FindingRow.kind == kind)
+    if packages is not None:
+        query = query.where(FindingRow.package.in_(sorted(packages)))
+    existing = {row.fingerprint: row for row in session.execute(query)}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     seen_again: list[int] = []  # unchanged but for last_seen
@@ -178,7 +179,13 @@ def sync(
             .where(FindingRow.id.in_(seen_again[start : start + 500]))
             .values(last_seen=now)
         )
-    return Change(new=new, resolved=resolved, reopened=reopened, assets=frozenset(touched))
+    return Change(
+        new=new,
+        resolved=resolved,
+        reopened=reopened,
+        assets=frozenset(touched),
+        rewritten=len(inserts) + len(updates),
+    )
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -25,13 +25,13 @@ from __future__ import annotations
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import msgspec
 
 from seawall import __version__
-from seawall.model import Inventory
+from seawall.model import Inventory, Package
 from seawall.vulndb.ecosystems import query_for
 from seawall.vulndb.keys import normalise_package, package_key
 from seawall.vulndb.store import AdvisoryStore
@@ -42,16 +42,29 @@ _MASK = 0xFFFFFFFF
 _state_decoder = msgspec.msgpack.Decoder(tuple[str, dict[int, int], dict[int, int]])
 
 
-def lookups(inventory: Inventory) -> set[Key]:
-    """The ``packages`` rows a match of ``inventory`` reads (see
+def _package_keys(inventory: Inventory) -> Iterator[tuple[Package, Key]]:
+    """Each package of ``inventory`` with each ``packages`` row its match reads (see
     :meth:`seawall.vulndb.match.Matcher._hits`)."""
-    keys: set[Key] = set()
     for package in inventory.packages:
         query = query_for(package, inventory.distro)
         if query is not None:
             name = normalise_package(query.ecosystem, query.name)
-            keys.update((query.ecosystem, release, name) for release in query.releases)
-    return keys
+            for release in query.releases:
+                yield package, (query.ecosystem, release, name)
+
+
+def lookups(inventory: Inventory) -> set[Key]:
+    """The ``packages`` rows a match of ``inventory`` reads."""
+    return {key for _, key in _package_keys(inventory)}
+
+
+def touched_names(inventory: Inventory, changed: frozenset[int]) -> frozenset[str]:
+    """The names of the packages of ``inventory`` whose rows are among the ``changed``
+    keys: the findings of every package of those names (a name can be installed at several
+    paths) are all a re-match can change."""
+    return frozenset(
+        package.name for package, key in _package_keys(inventory) if key_hash(key) in changed
+    )
 
 
 def key_hash(key: Key) -> int:

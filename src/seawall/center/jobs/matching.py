@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, cast
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, cast
 
+import msgspec
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -29,6 +31,10 @@ from seawall.center.security.scope import EVERYTHING
 from seawall.center.store.models import Asset, StoredInventory
 from seawall.contract import Envelope
 from seawall.errors import SeawallError
+
+if TYPE_CHECKING:
+    from seawall.vulndb.match import Matcher
+    from seawall.vulndb.store import AdvisoryStore
 
 log = logging.getLogger(__name__)
 MATCH_JOB = "match_images"
@@ -68,11 +74,15 @@ def queue_matching(session: Session, built_at: str, now: dt.datetime) -> int:
 def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
     """Match the job's images with the current advisory database.
 
-    One :class:`~seawall.vulndb.match.Matcher` serves the whole job (images share their base
-    packages: each package version is looked up once). Images whose findings did not change
-    are settled together in one short transaction (:func:`unchanged_rematches`); each of the
-    others is ingested in a short transaction of its own (on SQLite a long write transaction
-    would hold every other writer, the API's ingest included, for its length)."""
+    An image matched with an earlier database whose state is kept is matched again in part:
+    only its packages whose advisories changed (:func:`~seawall.vulndb.footprint.touched_names`),
+    and only their findings are followed; the others are matched in full. One
+    :class:`~seawall.vulndb.match.Matcher` serves the whole job (images share their base
+    packages: each package version is looked up once). Fully matched images whose findings
+    did not change are settled together in one short transaction
+    (:func:`unchanged_rematches`); each of the others is ingested in a short transaction of
+    its own (on SQLite a long write transaction would hold every other writer, the API's
+    ingest included, for its length)."""
     from seawall.vulndb.match import Matcher
     from seawall.vulndb.store import AdvisoryStore
 
@@ -80,86 +90,111 @@ def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
         store = AdvisoryStore.open(context.center.config.advisory_db)
     except SeawallError as exc:
         raise JobFailure(str(exc), retryable=True) from None
-    problems: dict[int, str] = {}
-    footprints: dict[int, bytes] = {}
+    job = _Job(built_at=store.describe().get("built_at", ""))
     try:
-        description = store.describe()
-        envelopes = _match_all(
-            context, store, Matcher(store), description, payload, problems, footprints
-        )
+        _match_all(context, store, Matcher(store), payload, job)
     finally:
         store.close()
-    built_at = description.get("built_at", "")
-    changed = _settle_unchanged(context, envelopes, built_at, footprints)
+    changed = _settle_unchanged(context, job)
     for image_id in changed:
         context.check()
-        problem = _ingest_one(context, image_id, envelopes[image_id], built_at, footprints)
+        problem = _ingest_one(context, image_id, job)
         if problem:
-            problems[image_id] = problem
-    for image_id, problem in problems.items():
+            job.problems[image_id] = problem
+    for image_id, problem in job.problems.items():
         log.warning("matching image %s failed: %s", image_id, problem)
     summary = {
-        "matched": len(envelopes) - len(problems),
+        "matched": len(job.envelopes) - len(job.problems),
         "changed": len(changed),
-        "database": built_at,
-        "failed": {str(k): v[:300] for k, v in list(problems.items())[:20]},
+        "in_part": len(job.parts),
+        "database": job.built_at,
+        "failed": {str(k): v[:300] for k, v in list(job.problems.items())[:20]},
     }
     return lambda _session: summary
 
 
+@dataclass
+class _Job:
+    """What a match job found, image by image."""
+
+    built_at: str
+    envelopes: dict[int, Envelope] = field(default_factory=dict)
+    footprints: dict[int, bytes] = field(default_factory=dict)  # what each match read
+    parts: dict[int, frozenset[str]] = field(default_factory=dict)  # matched in part: names
+    problems: dict[int, str] = field(default_factory=dict)
+
+
 def _match_all(
-    context: JobContext,
-    store: Any,
-    matcher: Any,
-    description: dict[str, str],
-    payload: dict[str, Any],
-    problems: dict[int, str],
-    footprints: dict[int, bytes],
-) -> dict[int, Envelope]:
-    """The scan envelope of each image of the job (outside any transaction), and in
-    ``footprints`` what each match read (:func:`~seawall.vulndb.footprint.footprint`)."""
+    context: JobContext, store: AdvisoryStore, matcher: Matcher, payload: dict[str, Any], job: _Job
+) -> None:
+    """The scan envelope of each image of the job, in full or in part (outside any
+    transaction)."""
     from seawall.center.ingest import load_inventories
     from seawall.report.envelope.image import scan_envelope
-    from seawall.vulndb.footprint import footprint
+    from seawall.vulndb.footprint import footprint, touched_names
     from seawall.vulndb.scan import ScanOptions, scan_inventory
 
-    envelopes: dict[int, Envelope] = {}
+    description = store.describe()
+    image_ids = [int(i) for i in payload["images"]]
     with context.center.sessions() as session:
-        inventories = load_inventories(session, [int(i) for i in payload["images"]])
+        inventories = load_inventories(session, image_ids)
+        earlier = _earlier_matches(session, store, image_ids)
     for image_id, inventory in inventories.items():
         context.check()
         try:
+            if image_id in earlier:
+                changed, read = earlier[image_id]
+                names = touched_names(inventory, changed)
+                inventory = msgspec.structs.replace(
+                    inventory, packages=tuple(p for p in inventory.packages if p.name in names)
+                )
+                job.parts[image_id], job.footprints[image_id] = names, read
+            else:
+                job.footprints[image_id] = footprint(inventory)
             report = scan_inventory(inventory, store, ScanOptions(), description, matcher)
-            envelopes[image_id] = scan_envelope(report)
-            footprints[image_id] = footprint(inventory)
+            job.envelopes[image_id] = scan_envelope(report)
         except Exception as exc:  # one bad inventory is reported and skipped
-            problems[image_id] = f"{type(exc).__name__}: {exc}"
-    for image_id in problems:  # marked matched: matching it again would fail again
+            job.problems[image_id] = f"{type(exc).__name__}: {exc}"
+    for image_id in job.problems:  # marked matched: matching it again would fail again
         with context.center.sessions() as session, session.begin():
-            _matched(session, [image_id], description.get("built_at", ""), footprints)
-    return envelopes
+            _matched(session, [image_id], job.built_at, {})
 
 
-def _settle_unchanged(
-    context: JobContext, envelopes: dict[int, Envelope], built_at: str, footprints: dict[int, bytes]
-) -> list[int]:
-    """Settle the images whose findings did not change; the ids of the others."""
+def _earlier_matches(
+    session: Session, store: AdvisoryStore, image_ids: list[int]
+) -> dict[int, tuple[frozenset[int], bytes]]:
+    """For the images that can be matched in part (matched with an earlier database whose
+    state is kept, their footprint known): the keys changed since, and the footprint."""
+    from seawall.center.jobs.untouched import changes_since, current_state
+
+    state = current_state(session, store.describe().get("built_at", ""))
+    changes = changes_since(session, store, state) if state else {}
+    if not changes:
+        return {}
+    return {
+        image_id: (changes[matched_with], read)
+        for image_id, matched_with, read in session.execute(
+            select(
+                StoredInventory.image_id, StoredInventory.matched_with, StoredInventory.footprint
+            ).where(StoredInventory.image_id.in_(image_ids))
+        )
+        if matched_with in changes and read is not None
+    }
+
+
+def _settle_unchanged(context: JobContext, job: _Job) -> list[int]:
+    """Settle the images whose findings did not change; the ids of the others (to ingest)."""
     from seawall.center.ingest import unchanged_rematches
 
+    whole = {i: e for i, e in job.envelopes.items() if i not in job.parts}
     with context.center.sessions() as session, session.begin():
-        same = unchanged_rematches(session, envelopes, dt.datetime.now(dt.UTC))
-        _matched(session, sorted(same), built_at, footprints)
-    return [image_id for image_id in envelopes if image_id not in same]
+        same = unchanged_rematches(session, whole, dt.datetime.now(dt.UTC))
+        _matched(session, sorted(same), job.built_at, job.footprints)
+    return [image_id for image_id in job.envelopes if image_id not in same]
 
 
-def _ingest_one(
-    context: JobContext,
-    image_id: int,
-    envelope: Envelope,
-    built_at: str,
-    footprints: dict[int, bytes],
-) -> str:
-    """Store one changed image's result; a problem in words, or ""."""
+def _ingest_one(context: JobContext, image_id: int, job: _Job) -> str:
+    """Store one image's result; a problem in words, or ""."""
     from seawall.center.ingest import ingest_rematch
 
     problem = ""
@@ -168,15 +203,17 @@ def _ingest_one(
             image = session.get(Asset, image_id)
             if image is None:
                 raise LookupError(f"image {image_id} was deleted meanwhile")
-            ingest_rematch(session, image, envelope, MATCHER, dt.datetime.now(dt.UTC))
-            _matched(session, [image_id], built_at, footprints)
+            now = dt.datetime.now(dt.UTC)
+            envelope, part = job.envelopes[image_id], job.parts.get(image_id)
+            ingest_rematch(session, image, envelope, MATCHER, now, part)
+            _matched(session, [image_id], job.built_at, job.footprints)
         return ""
     except OperationalError:  # the database, not the image: the job is tried again
         raise
     except Exception as exc:  # e.g. the image was deleted meanwhile
         problem = f"{type(exc).__name__}: {exc}"
     with context.center.sessions() as session, session.begin():
-        _matched(session, [image_id], built_at, {})
+        _matched(session, [image_id], job.built_at, {})
     return problem
 
 

@@ -35,6 +35,29 @@ def known(session: Session, built_at: str) -> bool:
     return session.get(AdvisoryState, built_at) is not None
 
 
+def changes_since(
+    session: Session, store: AdvisoryStore, state: StoreState
+) -> dict[str, frozenset[int]]:
+    """For each earlier database whose state is kept (by ``built_at``): the keys that
+    changed between it and ``store`` (whose state is ``state``), when they can be compared."""
+    current = store.describe().get("built_at", "")
+    changes: dict[str, frozenset[int]] = {}
+    for older, data in session.execute(
+        select(AdvisoryState.built_at, AdvisoryState.data).where(AdvisoryState.built_at != current)
+    ).all():
+        previous = StoreState.decode(data)
+        changed = changed_keys(previous, state, store) if previous else None
+        if changed is not None:
+            changes[older] = changed
+    return changes
+
+
+def current_state(session: Session, built_at: str) -> StoreState | None:
+    """The stored state of the database ``built_at``, if any."""
+    data = session.scalar(select(AdvisoryState.data).where(AdvisoryState.built_at == built_at))
+    return StoreState.decode(data) if data is not None else None
+
+
 def settle_untouched(
     session: Session, store: AdvisoryStore, state: StoreState, now: dt.datetime
 ) -> int | None:
@@ -52,13 +75,7 @@ def settle_untouched(
     if not inserted.rowcount:
         return None
     settled = 0
-    for older, data in session.execute(
-        select(AdvisoryState.built_at, AdvisoryState.data).where(AdvisoryState.built_at != built_at)
-    ).all():
-        previous = StoreState.decode(data)
-        changed = changed_keys(previous, state, store) if previous else None
-        if changed is None:
-            continue
+    for older, changed in changes_since(session, store, state).items():
         untouched = [
             image_id
             for image_id, footprint in session.execute(
