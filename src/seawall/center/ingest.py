@@ -19,6 +19,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import msgspec
 from sqlalchemy import select, update
@@ -259,7 +260,9 @@ def ingest(
         _decisions(session, source, envelope, now)
     _settle(session, touched, now)
     problems.after_ingest(session, source, was_healthy, new_alerts, now)
-    scan = _scan(session, source, envelope, principal, now, idempotency_key)
+    scan = _scan(source, envelope, principal, now, idempotency_key)
+    session.add(scan)
+    session.flush()
     return Receipt(
         scan=scan.id,
         kind=envelope.kind.value,
@@ -271,37 +274,46 @@ def ingest(
     )
 
 
-def ingest_rematch(
-    session: Session,
-    image: Asset,
-    envelope: Envelope,
-    principal: Principal,
-    now: dt.datetime,
-    packages: frozenset[str] | None = None,
+class Rematch(NamedTuple):
+    """One image's re-match, for :func:`ingest_rematches`: the image-scan envelope the center
+    made itself from the image's stored inventory, in full (``packages`` None) or from the
+    packages of those names alone (the findings of the others are left as they are)."""
+
+    image: Asset
+    envelope: Envelope
+    packages: frozenset[str] | None = None
+
+
+def ingest_rematches(
+    session: Session, rematches: Sequence[Rematch], principal: Principal, now: dt.datetime
 ) -> None:
-    """Store a re-match of ``image``: the image-scan envelope the center made itself from the
-    image's stored inventory, or with ``packages`` from the packages of those names alone
-    (the findings of the others are left as they are). Only findings can differ from what
-    is stored, so the image's names, digests, placement and inventory are left as they are,
-    the envelope (the center's own) is not checked again, nothing is recounted when no
-    finding changed, and the containers and workloads that run the image are evaluated
-    again only when its health changed: the parts of :func:`ingest` that cost a re-match
-    most of its time."""
-    was_healthy = image.healthy
-    touched = _Touched(assets={image.id})
-    change = _findings(session, image, envelope, now, touched, packages)
-    digest = results_digest(envelope) if packages is None else None  # a part: not known
-    session.execute(
-        update(StoredInventory)
-        .where(StoredInventory.image_id == image.id)
-        .values(results_digest=digest)
-    )
-    if change.rewritten:
+    """Store the re-matches of a few images, in the caller's transaction. Only findings can
+    differ from what is stored, so the images' names, digests, placement and inventories are
+    left as they are, the envelopes (the center's own) are not checked again, counts and
+    health are recomputed once for the images whose findings changed, and the containers and
+    workloads that run an image are evaluated again only when its health changed: the parts
+    of :func:`ingest` that cost a re-match most of its time."""
+    was_healthy = {rematch.image.id: rematch.image.healthy for rematch in rematches}
+    touched = _Touched()
+    session.add_all(_scan(r.image, r.envelope, principal, now, None) for r in rematches)
+    for image, envelope, packages in rematches:
+        change = _findings(session, image, envelope, now, _Touched(), packages)
+        if change.rewritten:
+            touched.assets.add(image.id)
+        digest = results_digest(envelope) if packages is None else None  # a part: not known
+        session.execute(
+            update(StoredInventory)
+            .where(StoredInventory.image_id == image.id)
+            .values(results_digest=digest)
+        )
+    if touched.assets:
         _settle(session, touched, now)
-    if image.healthy != was_healthy:  # what runs it is judged by its health alone
-        evaluate.evaluate(session, assets.runners_of(session, [image.id]), now)
-    problems.after_ingest(session, image, was_healthy, [], now)
-    _scan(session, image, envelope, principal, now, None)
+    flipped = [r.image.id for r in rematches if r.image.healthy != was_healthy[r.image.id]]
+    if flipped:  # what runs an image is judged by its health alone
+        evaluate.evaluate(session, assets.runners_of(session, flipped), now)
+    if problems.anyone_listening(session):  # else one query per image for nothing
+        for rematch in rematches:
+            problems.after_ingest(session, rematch.image, was_healthy[rematch.image.id], [], now)
 
 
 def _findings(
@@ -330,15 +342,14 @@ def _findings(
 
 
 def _scan(
-    session: Session,
     source: Asset,
     envelope: Envelope,
     principal: Principal,
     now: dt.datetime,
     idempotency_key: str | None,
 ) -> Scan:
-    """The record of this upload (the scans list, idempotency)."""
-    scan = Scan(
+    """The record of this upload (the scans list, idempotency), to add to the session."""
+    return Scan(
         kind=envelope.kind.value,
         asset_id=source.id,
         produced_at=_parse_time(envelope.produced_at, now),
@@ -349,9 +360,6 @@ def _scan(
         principal=principal.name[:120],
         idempotency_key=idempotency_key or None,
     )
-    session.add(scan)
-    session.flush()
-    return scan
 
 
 def unchanged_rematches(

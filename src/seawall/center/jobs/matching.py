@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 MATCH_JOB = "match_images"
 CHUNK = 100
 MAX_QUEUED = 20_000  # images queued per round at most (the next round queues the rest)
+# images stored per transaction: on SQLite every other writer (the API's ingest) waits for
+# it, so a few; on PostgreSQL more, to save round trips and recount once
+_BATCH = {"sqlite": 4, "postgresql": 20}
 MATCHER = Principal(name="seawall:matcher", role=Role.OWNER, scope=EVERYTHING)
 
 
@@ -96,11 +99,10 @@ def match_images(context: JobContext, payload: dict[str, Any]) -> Store:
     finally:
         store.close()
     changed = _settle_unchanged(context, job)
-    for image_id in changed:
+    batch = _BATCH.get(context.center.engine.dialect.name, 1)
+    for start in range(0, len(changed), batch):
         context.check()
-        problem = _ingest_one(context, image_id, job)
-        if problem:
-            job.problems[image_id] = problem
+        _ingest_batch(context, changed[start : start + batch], job)
     for image_id, problem in job.problems.items():
         log.warning("matching image %s failed: %s", image_id, problem)
     summary = {
@@ -193,28 +195,36 @@ def _settle_unchanged(context: JobContext, job: _Job) -> list[int]:
     return [image_id for image_id in job.envelopes if image_id not in same]
 
 
-def _ingest_one(context: JobContext, image_id: int, job: _Job) -> str:
-    """Store one image's result; a problem in words, or ""."""
-    from seawall.center.ingest import ingest_rematch
-
-    problem = ""
+def _ingest_batch(context: JobContext, image_ids: list[int], job: _Job) -> None:
+    """Store a few images' results in one transaction; when that fails for something other
+    than the database, each on its own, so one bad image is named and the others stored."""
     try:
         with context.center.sessions() as session, session.begin():
-            image = session.get(Asset, image_id)
-            if image is None:
-                raise LookupError(f"image {image_id} was deleted meanwhile")
-            now = dt.datetime.now(dt.UTC)
-            envelope, part = job.envelopes[image_id], job.parts.get(image_id)
-            ingest_rematch(session, image, envelope, MATCHER, now, part)
-            _matched(session, [image_id], job.built_at, job.footprints)
-        return ""
-    except OperationalError:  # the database, not the image: the job is tried again
+            _store(session, image_ids, job)
+        return
+    except OperationalError:  # the database, not the images: the job is tried again
         raise
-    except Exception as exc:  # e.g. the image was deleted meanwhile
-        problem = f"{type(exc).__name__}: {exc}"
-    with context.center.sessions() as session, session.begin():
-        _matched(session, [image_id], job.built_at, {})
-    return problem
+    except Exception as exc:
+        if len(image_ids) == 1:
+            job.problems[image_ids[0]] = f"{type(exc).__name__}: {exc}"
+            with context.center.sessions() as session, session.begin():
+                _matched(session, image_ids, job.built_at, {})
+            return
+    for image_id in image_ids:
+        _ingest_batch(context, [image_id], job)
+
+
+def _store(session: Session, image_ids: list[int], job: _Job) -> None:
+    from seawall.center.ingest import Rematch, ingest_rematches
+
+    rematches = []
+    for image_id in image_ids:
+        image = session.get(Asset, image_id)
+        if image is None:
+            raise LookupError(f"image {image_id} was deleted meanwhile")
+        rematches.append(Rematch(image, job.envelopes[image_id], job.parts.get(image_id)))
+    ingest_rematches(session, rematches, MATCHER, dt.datetime.now(dt.UTC))
+    _matched(session, image_ids, job.built_at, job.footprints)
 
 
 def _matched(
