@@ -5,6 +5,7 @@ scanned, within seconds; forged notifications change nothing."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.support.advisorydb import DEMO_IMAGE, demo_database
+from tests.support.advisorydb import DEMO_IMAGE, DEMO_RECORDS, demo_database
 from tests.support.centerproc import Server, free_port, running_center, seawall, wait_for
 from tests.support.envelopes import DEMO_CONFIG
 from tests.support.smtp import running_smtp
@@ -31,6 +32,7 @@ class WatchedRegistry:
     id: int
     secret: str
     process: subprocess.Popen[bytes]
+    log: Path
 
 
 def _start_registry(
@@ -81,8 +83,9 @@ def registry(center: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     assert endpoint["url"].startswith(center.url + "/api/v1/registries/")
     secret = endpoint["headers"]["Seawall-Registry-Secret"][0]
     registry_id = int(endpoint["url"].split("/")[-2])
-    process = _start_registry(tmp_path_factory.mktemp("registry"), port, block)
-    yield WatchedRegistry(f"127.0.0.1:{port}", registry_id, secret, process)
+    root = tmp_path_factory.mktemp("registry")
+    process = _start_registry(root, port, block)
+    yield WatchedRegistry(f"127.0.0.1:{port}", registry_id, secret, process, root / "registry.log")
     process.terminate()
     process.wait(30)
 
@@ -138,6 +141,35 @@ def test_a_pushed_image_is_scanned_shown_and_notified(
     time.sleep(2)
     titles = [j["title"] for j in center.get("/api/v1/jobs").json()["items"]]
     assert len([t for t in titles if "shop/demo" in t]) == 1
+
+
+def test_newer_advisories_reach_the_pushed_image_without_the_registry(
+    center: Server, registry: WatchedRegistry
+) -> None:
+    """`seawall db import` of a newer advisory: the stored image is matched again from its
+    inventory, within seconds, and not one request reaches the registry."""
+    requests_before = _requests(registry)
+    records = [*DEMO_RECORDS, {
+        **DEMO_RECORDS[1], "id": "GHSA-0000-demo-ms01", "aliases": ["CVE-2026-0011"],
+        "summary": "ms: another regular expression denial of service",
+    }]  # fmt: skip
+    imported = time.monotonic()
+    demo_database(center.db.parent, records)
+
+    def flagged() -> object:
+        image = center.get(f"/api/v1/images/{DEMO_CONFIG}").json()
+        return image if image["counts"]["total"] == 5 else None
+
+    wait_for("the new advisory on the stored image", flagged, seconds=30)
+    print(f"db import -> image flagged: {time.monotonic() - imported:.1f} s")
+    assert _requests(registry) == requests_before
+    found = center.get("/api/v1/findings", params={"q": "GHSA-0000-demo-ms01"}).json()
+    assert [f["package"] for f in found["items"]] == ["ms"]
+
+
+def _requests(registry: WatchedRegistry) -> int:
+    """How many requests the registry answered (the lines of its access log)."""
+    return len(re.findall(r'"(?:GET|HEAD|POST|PUT|PATCH|DELETE) /v2/', registry.log.read_text()))
 
 
 def test_forged_and_malformed_notifications_change_nothing(

@@ -19,7 +19,9 @@ import datetime as dt
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -121,8 +123,19 @@ class Worker:
             except Exception as exc:  # a bad day must not end the thread
                 self.last_error = f"{type(exc).__name__}: {exc}"
                 log.exception("background job failed")
-            self._wake.wait(self.center.config.match_interval_seconds)
-            self._wake.clear()
+            self._wait_for_work()
+
+    def _wait_for_work(self) -> None:
+        """Until woken, ``match_interval_seconds`` pass, or the advisory database file is
+        replaced (``seawall db update`` renames a new file in: looked at every second, a
+        stat, so an update reaches the stored images in seconds)."""
+        deadline = time.monotonic() + self.center.config.match_interval_seconds
+        seen = _identity(self.center.config.advisory_db)
+        while not self._wake.is_set() and time.monotonic() < deadline:
+            self._wake.wait(min(1.0, max(0.0, deadline - time.monotonic())))
+            if _identity(self.center.config.advisory_db) != seen:
+                break
+        self._wake.clear()
 
     def _run_jobs(self, number: int) -> None:
         worker = f"{self.name}:{number}"
@@ -270,6 +283,15 @@ class Worker:
                 if earlier and earlier[-1].percent - today.percent >= SCORE_DROP_POINTS:
                     name = ", ".join(scope.as_list()) or "everything"
                     problems.score_dropped(session, name, earlier[-1].percent, today.percent, now)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file ``path`` is now (inode and modification time; (0, 0) when missing)."""
+    try:
+        status = path.stat()
+    except OSError:
+        return 0, 0
+    return status.st_ino, status.st_mtime_ns
 
 
 def _now() -> dt.datetime:
