@@ -298,7 +298,7 @@ def ingest_rematches(
     session.add_all(_scan(r.image, r.envelope, principal, now, None) for r in rematches)
     for image, envelope, packages in rematches:
         change = _findings(session, image, envelope, now, _Touched(), packages)
-        if change.rewritten:
+        if change.rewritten:  # its findings are its own: the image alone is recounted
             touched.assets.add(image.id)
         digest = results_digest(envelope) if packages is None else None  # a part: not known
         session.execute(
