@@ -371,7 +371,7 @@ def unchanged_rematches(
     advisories' text and the scan time are refreshed here, in one statement each, instead of
     the full ingest (which rewrites every finding and re-evaluates the image): the case of an
     advisory update that touched a package but changed nothing it reports. The others need
-    :func:`ingest_rematch`."""
+    :func:`ingest_rematches`."""
     stored = {
         image_id: digest
         for image_id, digest in session.execute(
