@@ -10,6 +10,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,15 @@ def host_attributes(center: Center) -> dict:
     with sqlite3.connect(f"file:{center.data_dir / 'seawall.db'}?mode=ro", uri=True) as db:
         (text,) = db.execute("SELECT attributes FROM assets WHERE type = 'host'").fetchone()
     return json.loads(text)
+
+
+def next_second() -> None:
+    """Wait for the next second: a round that reports what an earlier one did, in the same
+    second (envelopes carry the time to the second), is the same result, sent under the same
+    Idempotency-Key (its digest) and stored once; rounds meant to count twice must differ."""
+    started = int(time.time())
+    while int(time.time()) == started:
+        time.sleep(0.05)
 
 
 def nowhere() -> str:
@@ -94,6 +104,7 @@ def test_a_full_disk_is_a_drop_not_a_crash(
         assert not list(spool.glob(".tmp-*")), "no half-written file is left"
         for path in spooled(spool):  # what is there is whole
             assert hashlib.sha256(path.read_bytes()).hexdigest() in path.name
+        next_second()
         sent = run_agent("--center", center.url, *common[2:])
         assert sent.returncode == 0, sent.stderr
         assert spooled(spool) == []
@@ -121,6 +132,7 @@ def test_corrupt_files_in_the_spool_are_set_aside(
     link.symlink_to("/etc/passwd")
     (spool / ".tmp-00000000000000000004-000000-x.json").write_bytes(b"{half")
     (spool / "notes.txt").write_text("a person's file: left alone")
+    next_second()
     done = run_agent("--center", center.url, *common)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
@@ -145,6 +157,7 @@ def test_a_refused_token_is_exit_3_and_nothing_is_lost(
     assert last.startswith("error: the center at") and "refused the token: HTTP 401" in last
     assert "Traceback" not in refused.stderr
     assert len(spooled(spool)) == 1, "kept for when the token is fixed"
+    next_second()
     fixed = run_agent("--center", center.url, "--token", center.token, "--spool", str(spool),
                       "--no-images")  # fmt: skip
     assert fixed.returncode == 0, fixed.stderr
