@@ -168,22 +168,27 @@ def _earlier_matches(
     session: Session, store: AdvisoryStore, image_ids: list[int]
 ) -> dict[int, tuple[frozenset[int], bytes]]:
     """For the images that can be matched in part (matched with an earlier database whose
-    state is kept, their footprint known): the keys changed since, and the footprint."""
+    state is kept, their footprint known): the keys changed since, and the footprint. The
+    states are read and compared only for the databases these images were matched with (a
+    job of first matches or uploaded scans compares none)."""
     from seawall.center.jobs.untouched import changes_since, current_state
 
-    state = current_state(session, store.describe().get("built_at", ""))
-    changes = changes_since(session, store, state) if state else {}
-    if not changes:
-        return {}
-    return {
-        image_id: (changes[matched_with], read)
+    rows = [
+        (image_id, matched_with, read)
         for image_id, matched_with, read in session.execute(
             select(
                 StoredInventory.image_id, StoredInventory.matched_with, StoredInventory.footprint
-            ).where(StoredInventory.image_id.in_(image_ids))
+            ).where(StoredInventory.image_id.in_(image_ids), StoredInventory.footprint.is_not(None))
         )
-        if matched_with in changes and read is not None
-    }
+        if read is not None
+    ]
+    if not rows:
+        return {}
+    state = current_state(session, store.describe().get("built_at", ""))
+    if state is None:
+        return {}
+    changes = changes_since(session, store, state, among={m for _, m, _ in rows})
+    return {i: (changes[m], read) for i, m, read in rows if m in changes}
 
 
 def _settle_unchanged(context: JobContext, job: _Job) -> list[int]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -36,15 +37,22 @@ def known(session: Session, built_at: str) -> bool:
 
 
 def changes_since(
-    session: Session, store: AdvisoryStore, state: StoreState
+    session: Session,
+    store: AdvisoryStore,
+    state: StoreState,
+    among: Collection[str] | None = None,
 ) -> dict[str, frozenset[int]]:
-    """For each earlier database whose state is kept (by ``built_at``): the keys that
-    changed between it and ``store`` (whose state is ``state``), when they can be compared."""
+    """For each earlier database whose state is kept (by ``built_at``; only those ``among``
+    when given): the keys that changed between it and ``store`` (whose state is ``state``),
+    when they can be compared."""
     current = store.describe().get("built_at", "")
+    query = select(AdvisoryState.built_at, AdvisoryState.data).where(
+        AdvisoryState.built_at != current
+    )
+    if among is not None:
+        query = query.where(AdvisoryState.built_at.in_(sorted(among)))
     changes: dict[str, frozenset[int]] = {}
-    for older, data in session.execute(
-        select(AdvisoryState.built_at, AdvisoryState.data).where(AdvisoryState.built_at != current)
-    ).all():
+    for older, data in session.execute(query).all():
         previous = StoreState.decode(data)
         changed = changed_keys(previous, state, store) if previous else None
         if changed is not None:
