@@ -743,7 +743,9 @@ def _store_rules(session: Session, rules: Sequence[RuleInfo]) -> None:
             select(RuleRow.id, RuleRow.digest).where(RuleRow.id.in_(list(rows)))
         )
     }
-    changed = [row for rule_id, row in rows.items() if known.get(rule_id) != row["digest"]]
+    # in the order of their ids: concurrent upserts then lock the rows in the same order
+    # (in any order two jobs storing rules in common deadlock on PostgreSQL)
+    changed = [row for rule_id, row in sorted(rows.items()) if known.get(rule_id) != row["digest"]]
     for start in range(0, len(changed), 500):
         statement = upsert(session, RuleRow).values(changed[start : start + 500])
         statement = statement.on_conflict_do_update(

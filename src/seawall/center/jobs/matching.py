@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 from sqlalchemy import Table, bindparam, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from seawall.center.jobs import queue
 from seawall.center.jobs.execution import JobContext, JobFailure, Store
 from seawall.center.security.roles import Principal, Role
 from seawall.center.security.scope import EVERYTHING
+from seawall.center.store.database import transient
 from seawall.center.store.models import Asset, StoredInventory
 from seawall.contract import Envelope
 from seawall.errors import SeawallError
@@ -209,9 +209,9 @@ def _ingest_batch(context: JobContext, image_ids: list[int], job: _Job) -> None:
         with context.center.sessions() as session, session.begin():
             _store(session, image_ids, job)
         return
-    except OperationalError:  # the database, not the images: the job is tried again
-        raise
     except Exception as exc:
+        if transient(exc):  # the database, not the images: the job is tried again
+            raise
         if len(image_ids) == 1:
             job.problems[image_ids[0]] = f"{type(exc).__name__}: {exc}"
             with context.center.sessions() as session, session.begin():

@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from seawall.errors import EnvironmentFailure
@@ -95,6 +96,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits at the end of the block and rolls back on an exception."""
     with factory() as session, session.begin():
         yield session
+
+
+# SQLSTATEs of a transaction PostgreSQL gave up on that can pass when tried again
+# (serialization failure, deadlock, lock not available); pg8000 raises them as
+# ProgrammingError, with the code in the error's first argument
+_TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def transient(error: Exception) -> bool:
+    """Did the database, not the data, make this statement fail (a lock timeout, a
+    deadlock, the server gone)? Such work is tried again, not reported as bad."""
+    if isinstance(error, OperationalError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    detail = error.orig.args[0] if error.orig is not None and error.orig.args else None
+    code = detail.get("C") if isinstance(detail, dict) else getattr(error.orig, "sqlstate", None)
+    return code in _TRANSIENT_STATES
 
 
 def upsert(session: Session, table: Any) -> Any:
