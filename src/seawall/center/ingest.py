@@ -19,10 +19,10 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 import msgspec
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from seawall.center import assets
@@ -30,18 +30,26 @@ from seawall.center.notifications import problems
 from seawall.center.posture import evaluate
 from seawall.center.security.roles import Principal
 from seawall.center.settings import load as load_settings
-from seawall.center.store.database import upsert
+from seawall.center.store.database import update_rows, upsert
 from seawall.center.store.models import (
     AdmissionRow,
     AlertRow,
     Asset,
+    ExceptionRow,
     FindingRow,
     ImageReference,
     RuleRow,
     Scan,
     StoredInventory,
 )
-from seawall.center.tracking import Change, ExceptionMatcher, sync
+from seawall.center.tracking import (
+    Change,
+    ExceptionMatcher,
+    Source,
+    active_exceptions,
+    sync,
+    sync_many,
+)
 from seawall.contract.envelope import AssetType, Envelope, Kind, Result, RuleInfo, severity_of
 from seawall.model import Inventory
 
@@ -289,25 +297,43 @@ def ingest_rematches(
 ) -> None:
     """Store the re-matches of a few images, in the caller's transaction. Only findings can
     differ from what is stored, so the images' names, digests, placement and inventories are
-    left as they are, the envelopes (the center's own) are not checked again, counts and
-    health are recomputed once for the images whose findings changed, and the containers and
-    workloads that run an image are evaluated again only when its health changed: the parts
-    of :func:`ingest` that cost a re-match most of its time."""
+    left as they are, the envelopes (the center's own) are not checked again, and the
+    containers and workloads that run an image are evaluated again only when its health
+    changed: the parts of :func:`ingest` that cost a re-match most of its time. The images
+    go together: their rules in one upsert, their findings followed in one
+    :func:`~seawall.center.tracking.sync_many`, counts and health recomputed once for those
+    whose findings changed."""
     was_healthy = {rematch.image.id: rematch.image.healthy for rematch in rematches}
-    touched = _Touched()
     session.add_all(_scan(r.image, r.envelope, principal, now, None) for r in rematches)
-    for image, envelope, packages in rematches:
-        change = _findings(session, image, envelope, now, _Touched(), packages)
-        if change.rewritten:  # its findings are its own: the image alone is recounted
-            touched.assets.add(image.id)
-        digest = results_digest(envelope) if packages is None else None  # a part: not known
-        session.execute(
-            update(StoredInventory)
-            .where(StoredInventory.image_id == image.id)
-            .values(results_digest=digest)
+    _store_rules(session, list({i.id: i for r in rematches for i in r.envelope.rules}.values()))
+    active = active_exceptions(session)
+    repositories = _repositories(session, [r.image.id for r in rematches])
+    sources = [
+        Source(
+            image.id,
+            [(result, image.id) for result in envelope.results],
+            _exceptions(image, envelope, active, repositories.get(image.id, ()), now),
+            packages,
         )
-    if touched.assets:
-        _settle(session, touched, now)
+        for image, envelope, packages in rematches
+    ]
+    changes = sync_many(session, KIND_OF_FINDINGS[Kind.IMAGE_SCAN], sources, now)
+    for rematch in rematches:
+        rematch.image.last_scanned = now
+    digests = [  # of a part: not known
+        {
+            "image_id": r.image.id,
+            "results_digest": None if r.packages else results_digest(r.envelope),
+        }
+        for r in rematches
+    ]
+    update_rows(session, cast(Table, StoredInventory.__table__), "image_id", digests)
+    # the findings of an image are its own: the images whose findings changed are recounted
+    rewritten = {
+        r.image.id for r, change in zip(rematches, changes, strict=True) if change.rewritten
+    }
+    if rewritten:
+        _settle(session, _Touched(assets=rewritten), now)
     flipped = [r.image.id for r in rematches if r.image.healthy != was_healthy[r.image.id]]
     if flipped:  # what runs an image is judged by its health alone
         evaluate.evaluate(session, assets.runners_of(session, flipped), now)
@@ -317,24 +343,20 @@ def ingest_rematches(
 
 
 def _findings(
-    session: Session,
-    source: Asset,
-    envelope: Envelope,
-    now: dt.datetime,
-    touched: _Touched,
-    packages: frozenset[str] | None = None,
+    session: Session, source: Asset, envelope: Envelope, now: dt.datetime, touched: _Touched
 ) -> Change:
-    """The envelope's rules and findings stored, followed from the last scan (see
-    :func:`~seawall.center.tracking.sync` for ``packages``)."""
+    """The envelope's rules and findings stored, followed from the last scan."""
     _rules(session, envelope)
+    repositories = _repositories(session, [source.id]) if source.type == "image" else {}
     change = sync(
         session,
         source.id,
         KIND_OF_FINDINGS[envelope.kind],
         _placed(session, source, envelope),
-        _exceptions(session, source, envelope, now),
+        _exceptions(
+            source, envelope, active_exceptions(session), repositories.get(source.id, ()), now
+        ),
         now,
-        packages,
     )
     touched.add(change.assets)
     source.last_scanned = now
@@ -697,23 +719,33 @@ def _placed(session: Session, source: Asset, envelope: Envelope) -> list[tuple[R
     return placed
 
 
+def _repositories(session: Session, image_ids: list[int]) -> dict[int, list[str]]:
+    """The repositories (``registry/repository``) each image is known in."""
+    found: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(
+            ImageReference.image_id, ImageReference.registry_host, ImageReference.repository
+        ).where(ImageReference.image_id.in_(image_ids))
+    )
+    for image_id, registry, repository in rows:
+        found.setdefault(image_id, []).append(f"{registry}/{repository}")
+    return found
+
+
 def _exceptions(
-    session: Session, source: Asset, envelope: Envelope, now: dt.datetime
+    source: Asset,
+    envelope: Envelope,
+    active: list[ExceptionRow],
+    repositories: Iterable[str],
+    now: dt.datetime,
 ) -> ExceptionMatcher:
-    repositories: list[str] = []
+    """Which of the ``active`` exceptions cover the results of ``source``: those of
+    everything, of one of its ``repositories`` (an image's), or of one of its digests."""
     digests: list[str] = [source.key]
     if source.type == "image":
-        repositories = [
-            f"{registry}/{repository}"
-            for registry, repository in session.execute(
-                select(ImageReference.registry_host, ImageReference.repository).where(
-                    ImageReference.image_id == source.id
-                )
-            )
-        ]
         digests += [d for d in (envelope.asset.manifest_digest, envelope.asset.config_digest) if d]
     aliases = {rule.id: rule.aliases for rule in envelope.rules if rule.aliases}
-    return ExceptionMatcher(session, repositories, digests, aliases, now)
+    return ExceptionMatcher(active, repositories, digests, aliases, now)
 
 
 def _rules(session: Session, envelope: Envelope) -> None:

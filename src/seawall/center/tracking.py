@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from seawall.center.store.database import update_rows
 from seawall.center.store.models import ExceptionRow, FindingRow
 from seawall.contract.envelope import Result, severity_of
 from seawall.model import Status
@@ -98,6 +99,18 @@ def _unchanged(row: dict[str, Any], before: Any) -> bool:
     return all(row[column.key] == getattr(before, column.key) for column in _COMPARED)
 
 
+@dataclass(frozen=True)
+class Source:
+    """One source's latest results for :func:`sync_many`: each result with the id of the
+    asset it is on; with ``packages``, only the findings of packages of those names are
+    followed (``results`` then report those packages alone: a partial re-match)."""
+
+    id: int
+    results: Iterable[tuple[Result, int]]
+    exception_for: Callable[[Result], int | None]
+    packages: frozenset[str] | None = None
+
+
 def sync(
     session: Session,
     source_id: int,
@@ -107,35 +120,95 @@ def sync(
     now: dt.datetime,
     packages: frozenset[str] | None = None,
 ) -> Change:
-    """Bring the findings of ``source_id`` and ``kind`` in line with ``results`` (each with
-    the id of the asset it is on); with ``packages``, only the findings of packages of those
-    names (``results`` then report those packages alone: a partial re-match)."""
+    """Bring the findings of ``source_id`` and ``kind`` in line with ``results`` (see
+    :class:`Source`)."""
+    return sync_many(session, kind, [Source(source_id, results, exception_for, packages)], now)[0]
+
+
+def sync_many(
+    session: Session, kind: str, sources: Sequence[Source], now: dt.datetime
+) -> list[Change]:
+    """:func:`sync` for several sources at once, in a few statements whatever their number
+    (one read of their findings, one insert, one update per set of changed columns): a
+    re-match stores its images this way."""
+    existing = _stored(session, kind, sources)
+    writes = _Writes()
+    changes = [
+        _follow(source, existing.get(source.id, {}), kind, now, writes) for source in sources
+    ]
+    writes.apply(session, now)
+    return changes
+
+
+def _stored(session: Session, kind: str, sources: Sequence[Source]) -> dict[int, dict[str, Any]]:
+    """The stored findings of ``sources`` that their results are compared with, by source
+    and fingerprint (of a partial source, those of its packages only)."""
+    whole = [source.id for source in sources if source.packages is None]
+    parts = [source for source in sources if source.packages is not None]
+    names = sorted({name for source in parts for name in source.packages or ()})
     query = select(
         FindingRow.id,
+        FindingRow.source_id,
         FindingRow.fingerprint,
         FindingRow.resolved_at,
         FindingRow.times_reopened,
         *_COMPARED,
-    ).where(FindingRow.source_id == source_id, FindingRow.kind == kind)
-    if packages is not None:
-        query = query.where(FindingRow.package.in_(sorted(packages)))
-    existing = {row.fingerprint: row for row in session.execute(query)}
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    seen_again: list[int] = []  # unchanged but for last_seen
+    ).where(
+        FindingRow.kind == kind,
+        or_(
+            FindingRow.source_id.in_(whole),
+            and_(FindingRow.source_id.in_([s.id for s in parts]), FindingRow.package.in_(names)),
+        ),
+    )
+    wanted = {source.id: source.packages for source in sources}
+    existing: dict[int, dict[str, Any]] = {source.id: {} for source in sources}
+    for row in session.execute(query):
+        packages = wanted[row.source_id]
+        if packages is None or row.package in packages:
+            existing[row.source_id][row.fingerprint] = row
+    return existing
+
+
+@dataclass
+class _Writes:
+    """The statements :func:`sync_many` gathers from its sources, to run together."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    seen_again: list[int] = field(default_factory=list)  # unchanged but for last_seen
+
+    def apply(self, session: Session, now: dt.datetime) -> None:
+        if self.inserts:
+            _insert(session, self.inserts)
+        if self.updates:
+            update_rows(session, cast(Table, FindingRow.__table__), "id", self.updates)
+        for start in range(0, len(self.seen_again), 500):
+            session.execute(
+                update(FindingRow)
+                .where(FindingRow.id.in_(self.seen_again[start : start + 500]))
+                .values(last_seen=now)
+            )
+
+
+def _follow(
+    source: Source, existing: dict[str, Any], kind: str, now: dt.datetime, writes: _Writes
+) -> Change:
+    """Compare one source's results with its stored findings; what to write goes to
+    ``writes``."""
     touched: set[int] = set()
-    new = reopened = resolved = 0
-    for result, asset_id in results:
+    new = reopened = resolved = rewritten = 0
+    for result, asset_id in source.results:
         touched.add(asset_id)
-        row = _row(result, asset_id, exception_for(result), now)
+        row = _row(result, asset_id, source.exception_for(result), now)
         before = existing.pop(result.fingerprint, None)
         if before is None:
             new += row["failing"]
-            inserts.append(
+            rewritten += 1
+            writes.inserts.append(
                 {
                     **row,
                     "fingerprint": result.fingerprint,
-                    "source_id": source_id,
+                    "source_id": source.id,
                     "kind": kind,
                     "first_seen": now,
                     "resolved_at": None,
@@ -145,7 +218,7 @@ def sync(
             )
             continue
         if _unchanged(row, before):
-            seen_again.append(before.id)
+            writes.seen_again.append(before.id)
             continue
         row["id"] = before.id
         if row["failing"] and not before.failing and before.resolved_at is not None:
@@ -154,12 +227,14 @@ def sync(
         elif not row["failing"] and before.failing:
             resolved += 1
             row["resolved_at"] = now
-        updates.append(row)
+        rewritten += 1
+        writes.updates.append(row)
     for gone in existing.values():
         touched.add(gone.asset_id)
         if gone.failing:
             resolved += 1
-            updates.append(
+            rewritten += 1
+            writes.updates.append(
                 {
                     "id": gone.id,
                     "failing": False,
@@ -169,22 +244,12 @@ def sync(
                     "exception_id": None,
                 }
             )
-    if inserts:
-        _insert(session, inserts)
-    if updates:
-        _bulk_update(session, updates)
-    for start in range(0, len(seen_again), 500):
-        session.execute(
-            update(FindingRow)
-            .where(FindingRow.id.in_(seen_again[start : start + 500]))
-            .values(last_seen=now)
-        )
     return Change(
         new=new,
         resolved=resolved,
         reopened=reopened,
         assets=frozenset(touched),
-        rewritten=len(inserts) + len(updates),
+        rewritten=rewritten,
     )
 
 
@@ -224,15 +289,6 @@ def _copy_text(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
-def _bulk_update(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Executemany UPDATE by primary key, grouped by the set of columns changed."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    for group in groups.values():
-        session.execute(update(FindingRow), group)
-
-
 class ExceptionMatcher:
     """Which active exception, if any, covers a result on one asset.
 
@@ -243,20 +299,19 @@ class ExceptionMatcher:
 
     def __init__(
         self,
-        session: Session,
+        active: Iterable[ExceptionRow],
         repositories: Iterable[str],
         digests: Iterable[str],
         aliases: Mapping[str, tuple[str, ...]],
         now: dt.datetime,
     ) -> None:
+        """``active``: the active exceptions (:func:`active_exceptions`, read once for
+        all the assets of a batch)."""
         where = {("all", ""), *(("repository", r) for r in repositories)}
         where |= {("image", d) for d in digests}
         self._aliases = aliases
         self._by_rule: dict[str, int] = {}
-        rows = session.scalars(
-            select(ExceptionRow).where(ExceptionRow.active.is_(True)).order_by(ExceptionRow.id)
-        )
-        for exception in rows:
+        for exception in active:
             expired = exception.expires_at is not None and exception.expires_at <= now
             if not expired and (exception.scope_type, exception.scope_value) in where:
                 self._by_rule.setdefault(exception.rule, exception.id)
@@ -266,3 +321,12 @@ class ExceptionMatcher:
             return None
         names = (result.rule, result.rule.partition("/")[2], *self._aliases.get(result.rule, ()))
         return next((self._by_rule[n] for n in names if n in self._by_rule), None)
+
+
+def active_exceptions(session: Session) -> list[ExceptionRow]:
+    """The active exceptions, oldest first (the first that covers a result is named)."""
+    return list(
+        session.scalars(
+            select(ExceptionRow).where(ExceptionRow.active.is_(True)).order_by(ExceptionRow.id)
+        )
+    )

@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from seawall.center.jobs import queue
 from seawall.center.jobs.execution import JobContext, JobFailure, Store
 from seawall.center.security.roles import Principal, Role
 from seawall.center.security.scope import EVERYTHING
-from seawall.center.store.database import transient
+from seawall.center.store.database import transient, update_rows
 from seawall.center.store.models import Asset, StoredInventory
 from seawall.contract import Envelope
 from seawall.errors import SeawallError
@@ -224,12 +224,16 @@ def _ingest_batch(context: JobContext, image_ids: list[int], job: _Job) -> None:
 def _store(session: Session, image_ids: list[int], job: _Job) -> None:
     from seawall.center.ingest import Rematch, ingest_rematches
 
+    images = {
+        image.id: image for image in session.scalars(select(Asset).where(Asset.id.in_(image_ids)))
+    }
     rematches = []
     for image_id in image_ids:
-        image = session.get(Asset, image_id)
-        if image is None:
+        if image_id not in images:
             raise LookupError(f"image {image_id} was deleted meanwhile")
-        rematches.append(Rematch(image, job.envelopes[image_id], job.parts.get(image_id)))
+        rematches.append(
+            Rematch(images[image_id], job.envelopes[image_id], job.parts.get(image_id))
+        )
     ingest_rematches(session, rematches, MATCHER, dt.datetime.now(dt.UTC))
     _matched(session, image_ids, job.built_at, job.footprints)
 
@@ -240,13 +244,9 @@ def _matched(
     """Mark images matched with this database, with what their match read (None when it
     failed: the next database matches them again). No savepoint: on SQLite a savepoint
     starts a transaction at its first read, and its first write then fails at once when
-    another writer committed meanwhile. A Core UPDATE, not the ORM's by primary key, which
-    fails on an image deleted meanwhile."""
-    if image_ids:
-        table = cast(Table, StoredInventory.__table__)
-        session.execute(
-            update(table)
-            .where(table.c.image_id == bindparam("image"))
-            .values(matched_with=built_at, footprint=bindparam("read")),
-            [{"image": i, "read": footprints.get(i)} for i in image_ids],
-        )
+    another writer committed meanwhile. An image deleted meanwhile is skipped
+    (:func:`~seawall.center.store.database.update_rows`)."""
+    rows = [
+        {"image_id": i, "matched_with": built_at, "footprint": footprints.get(i)} for i in image_ids
+    ]
+    update_rows(session, cast(Table, StoredInventory.__table__), "image_id", rows)

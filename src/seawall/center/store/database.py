@@ -8,15 +8,17 @@ the newest revision on start-up, the same way on both backends.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, bindparam, create_engine, event, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -102,6 +104,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 # (serialization failure, deadlock, lock not available); pg8000 raises them as
 # ProgrammingError, with the code in the error's first argument
 _TRANSIENT_STATES = frozenset({"40001", "40P01", "55P03"})
+_ARRAY_ROWS = 2_000  # rows of one UPDATE ... FROM unnest(...): bounded statements
 
 
 def transient(error: Exception) -> bool:
@@ -121,3 +124,87 @@ def upsert(session: Session, table: Any) -> Any:
     dialect's own: both backends have them, SQLAlchemy's core INSERT does not)."""
     dialect = session.get_bind().dialect.name
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def update_rows(
+    session: Session, table: Table, key: str, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """UPDATE rows of ``table`` found by the column ``key``, each ``rows`` item naming the
+    key and the columns to set (rows setting the same columns go together). On PostgreSQL
+    in one statement a group (:func:`_update_from_arrays`); elsewhere an executemany. A row
+    whose key is gone is skipped (an image deleted meanwhile), not an error as with the
+    ORM's bulk update by primary key."""
+    groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for names, group in groups.items():
+        assigned = [name for name in names if name != key]
+        if postgres and len(group) > 1:
+            for start in range(0, len(group), _ARRAY_ROWS):
+                _update_from_arrays(
+                    session, table, key, assigned, group[start : start + _ARRAY_ROWS]
+                )
+            continue
+        session.execute(
+            update(table)
+            .where(table.c[key] == bindparam("_key"))
+            .values({name: bindparam(f"_{name}") for name in assigned}),
+            [{"_key": row[key], **{f"_{name}": row[name] for name in assigned}} for row in group],
+        )
+
+
+def _update_from_arrays(
+    session: Session, table: Table, key: str, assigned: list[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """``UPDATE ... FROM unnest(...)``: one array a column, each given as the text of a
+    PostgreSQL array literal and cast to the column's type. pg8000 runs an executemany as
+    a statement per row, each parsed again in Python (storing a re-match's changed
+    findings cost a round trip each); a ``VALUES`` list is a new statement for every number
+    of rows (SQLAlchemy compiles it again each time). This text is the same for every batch
+    of the same columns."""
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    names = [key, *assigned]
+    typed = {
+        name: f"CAST(given.{quote(name)} AS {table.c[name].type.compile(dialect)})"
+        for name in names
+    }
+    # the schema's own table and column names, quoted; the values are parameters
+    statement = text(
+        f"UPDATE {quote(table.name)} AS target"  # noqa: S608
+        f" SET {', '.join(f'{quote(name)} = {typed[name]}' for name in assigned)}"
+        f" FROM unnest({', '.join(f'CAST(:c{i} AS TEXT[])' for i in range(len(names)))})"
+        f" AS given({', '.join(quote(name) for name in names)})"
+        f" WHERE target.{quote(key)} = {typed[key]}"
+    )
+    session.execute(
+        statement,
+        {f"c{i}": _array_literal(row[name] for row in rows) for i, name in enumerate(names)},
+    )
+
+
+def _array_literal(items: Iterable[Any]) -> str:
+    """A PostgreSQL array literal of the text of ``items`` (NULL for None)."""
+    return (
+        "{" + ",".join("NULL" if item is None else _quoted(_text_of(item)) for item in items) + "}"
+    )
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text_of(value: Any) -> str:
+    """A value as PostgreSQL reads it from text (the column's CAST turns it back)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    return str(value)
