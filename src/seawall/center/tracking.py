@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, insert, or_, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from seawall.center.store.database import update_rows
@@ -143,26 +143,32 @@ def sync_many(
 def _stored(session: Session, kind: str, sources: Sequence[Source]) -> dict[int, dict[str, Any]]:
     """The stored findings of ``sources`` that their results are compared with, by source
     and fingerprint (of a partial source, those of its packages only)."""
-    whole = [source.id for source in sources if source.packages is None]
-    parts = [source for source in sources if source.packages is not None]
-    names = sorted({name for source in parts for name in source.packages or ()})
-    query = select(
+    columns = select(
         FindingRow.id,
         FindingRow.source_id,
         FindingRow.fingerprint,
         FindingRow.resolved_at,
         FindingRow.times_reopened,
         *_COMPARED,
-    ).where(
-        FindingRow.kind == kind,
-        or_(
-            FindingRow.source_id.in_(whole),
-            and_(FindingRow.source_id.in_([s.id for s in parts]), FindingRow.package.in_(names)),
-        ),
-    )
+    ).where(FindingRow.kind == kind)
+    whole = [source.id for source in sources if source.packages is None]
+    parts = [source for source in sources if source.packages is not None]
+    names = sorted({name for source in parts for name in source.packages or ()})
+    # two queries, not one with OR: each is read from the source index (SQLite's planner
+    # does not split an OR, and scanned every finding of the kind)
+    queries = []
+    if whole:
+        queries.append(columns.where(FindingRow.source_id.in_(whole)))
+    if parts:
+        queries.append(
+            columns.where(
+                FindingRow.source_id.in_([source.id for source in parts]),
+                FindingRow.package.in_(names),
+            )
+        )
     wanted = {source.id: source.packages for source in sources}
     existing: dict[int, dict[str, Any]] = {source.id: {} for source in sources}
-    for row in session.execute(query):
+    for row in (row for query in queries for row in session.execute(query)):
         packages = wanted[row.source_id]
         if packages is None or row.package in packages:
             existing[row.source_id][row.fingerprint] = row

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from seawall.center.store import write_gate
 from seawall.errors import EnvironmentFailure
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -64,6 +65,7 @@ def connect(url: str) -> Engine:
             max_overflow=8,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        write_gate.install(engine)
         return engine
     engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
     event.listen(engine, "connect", _tcp_nodelay)
