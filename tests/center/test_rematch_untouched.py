@@ -209,3 +209,40 @@ def test_an_image_deleted_during_its_rematch_is_reported_and_skipped(
     assert summary["matched"] == 1 and list(summary["failed"]) == [str(ids[0])]
     assert "deleted meanwhile" in summary["failed"][str(ids[0])]
     assert client.get(f"/api/v1/images/{ONLY_MS}").json()["counts"]["total"] == 4
+
+
+@both_backends
+def test_the_changes_between_two_databases_are_compared_once_and_few_are_kept(
+    make_center, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from seawall.center.jobs.untouched import AdvisoryChanges, changes_since, current_state
+    from seawall.vulndb.footprint import StoreState
+
+    database = demo_database(tmp_path / "db")
+    center = make_center(advisory_db=database)
+    runtime = center.app.state.center
+    Worker(runtime).match_pending()  # the current database's state is stored
+    store = AdvisoryStore.open(database)
+    current = StoreState.of(store)
+    olders = [f"2026-01-0{n}T00:00:00Z" for n in range(1, 7)]
+    with runtime.sessions() as session, session.begin():
+        for number, older in enumerate(olders):  # each held one key the current has not
+            packages = {**current.packages, 2**31 + number: 1}
+            state = StoreState(current.matching, packages, current.advisories)
+            session.add(AdvisoryState(built_at=older, created_at=dt.datetime.now(dt.UTC),
+                                      data=state.encode()))  # fmt: skip
+    changes = AdvisoryChanges()
+    with runtime.sessions() as session:
+        built_at = store.describe()["built_at"]
+        expected = changes_since(session, store, current_state(session, built_at), among=olders)
+        assert changes.since(session, store, olders[:2]) == {o: expected[o] for o in olders[:2]}
+        assert all(len(expected[o]) == 1 for o in olders)
+    with runtime.sessions() as session, session.begin():  # the stored states are gone...
+        session.query(AdvisoryState).filter(AdvisoryState.built_at.in_(olders)).delete()
+    with runtime.sessions() as session:  # ...but the pairs compared are kept
+        assert changes.since(session, store, olders[:2]) == {o: expected[o] for o in olders[:2]}
+        assert changes.since(session, store, olders[2:]) == {}  # never compared, now unknown
+        assert len(changes) <= AdvisoryChanges.PAIRS
+    store.close()

@@ -15,6 +15,7 @@ from seawall.center.config import CenterConfig
 
 if TYPE_CHECKING:
     from seawall.center.jobs.runner import Worker
+    from seawall.center.jobs.untouched import AdvisoryChanges
     from seawall.center.scanner import ImageScanner, LazyScanner
     from seawall.center.security.vault import Vault
 
@@ -42,6 +43,13 @@ class Center:
         from seawall.center.security.vault import Vault
 
         return Vault.for_center(self.config.data_dir)
+
+    @cached_property
+    def advisory_changes(self) -> AdvisoryChanges:
+        """The keys changed between advisory databases, for this center's match jobs."""
+        from seawall.center.jobs.untouched import AdvisoryChanges
+
+        return AdvisoryChanges()
 
     @cached_property
     def code_fingerprint(self) -> str:

@@ -33,6 +33,7 @@ from seawall.contract import Envelope
 from seawall.errors import SeawallError
 
 if TYPE_CHECKING:
+    from seawall.center.jobs.untouched import AdvisoryChanges
     from seawall.vulndb.match import Matcher
     from seawall.vulndb.store import AdvisoryStore
 
@@ -142,7 +143,7 @@ def _match_all(
     image_ids = [int(i) for i in payload["images"]]
     with context.center.sessions() as session:
         inventories = load_inventories(session, image_ids)
-        earlier = _earlier_matches(session, store, image_ids)
+        earlier = _earlier_matches(session, store, image_ids, context.center.advisory_changes)
     for image_id, inventory in inventories.items():
         context.check()
         try:
@@ -165,14 +166,12 @@ def _match_all(
 
 
 def _earlier_matches(
-    session: Session, store: AdvisoryStore, image_ids: list[int]
+    session: Session, store: AdvisoryStore, image_ids: list[int], advisory_changes: AdvisoryChanges
 ) -> dict[int, tuple[frozenset[int], bytes]]:
     """For the images that can be matched in part (matched with an earlier database whose
     state is kept, their footprint known): the keys changed since, and the footprint. The
-    states are read and compared only for the databases these images were matched with (a
-    job of first matches or uploaded scans compares none)."""
-    from seawall.center.jobs.untouched import changes_since, current_state
-
+    changes are those of the databases these images were matched with (a job of first
+    matches or uploaded scans asks for none), each pair compared once by the center."""
     rows = [
         (image_id, matched_with, read)
         for image_id, matched_with, read in session.execute(
@@ -184,10 +183,7 @@ def _earlier_matches(
     ]
     if not rows:
         return {}
-    state = current_state(session, store.describe().get("built_at", ""))
-    if state is None:
-        return {}
-    changes = changes_since(session, store, state, among={m for _, m, _ in rows})
+    changes = advisory_changes.since(session, store, {m for _, m, _ in rows})
     return {i: (changes[m], read) for i, m, read in rows if m in changes}
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Collection
 from typing import Any
 
@@ -58,6 +60,43 @@ def changes_since(
         if changed is not None:
             changes[older] = changed
     return changes
+
+
+class AdvisoryChanges:
+    """The keys changed between two advisory databases, for the last :data:`PAIRS` pairs
+    (older, newer) asked for. Every match job of an update needs the changes from its images'
+    databases to the current one; computed from the two stored states (decoding them and
+    comparing ~0.2 s on the full OSV database), they are computed once here instead of once a
+    job. A pair's changes never change (a database is named by when it was built), so an
+    entry is never stale; the bound keeps a center running for months at a few pairs."""
+
+    PAIRS = 4
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pairs: OrderedDict[tuple[str, str], frozenset[int] | None] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+    def since(
+        self, session: Session, store: AdvisoryStore, among: Collection[str]
+    ) -> dict[str, frozenset[int]]:
+        """:func:`changes_since` for the databases ``among`` (those that cannot be compared
+        left out)."""
+        current = store.describe().get("built_at", "")
+        with self._lock:
+            known = {o: self._pairs[(o, current)] for o in among if (o, current) in self._pairs}
+        missing = [older for older in among if older not in known]
+        state = current_state(session, current) if missing else None
+        if state is not None:  # None: not settled yet, nothing to compare with
+            found = changes_since(session, store, state, among=missing)
+            known.update((older, found.get(older)) for older in missing)
+            with self._lock:
+                self._pairs.update(((older, current), known[older]) for older in missing)
+                while len(self._pairs) > self.PAIRS:
+                    self._pairs.popitem(last=False)
+        return {older: changed for older, changed in known.items() if changed is not None}
 
 
 def current_state(session: Session, built_at: str) -> StoreState | None:
