@@ -118,6 +118,8 @@ def test_a_worker_killed_mid_scan_loses_nothing_and_stores_once(
                 time.sleep(0.1)
             victim = str(_job(server, job_id)["worker"]).split(":")[0]
             assert victim in workers
+            ours = os.getpriority(os.PRIO_PROCESS, 0)  # workers yield the CPU to the API
+            assert os.getpriority(os.PRIO_PROCESS, workers[victim].pid) == min(19, ours + 10)
             os.kill(workers[victim].pid, signal.SIGKILL)
             workers[victim].wait(10)
             deadline = time.monotonic() + 90

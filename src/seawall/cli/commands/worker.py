@@ -35,6 +35,15 @@ def worker(
         int, typer.Option(min=1, max=64, help="Jobs run at once by this worker.")
     ] = 2,
     name: Annotated[str, typer.Option(help="This worker's name in job states.")] = "",
+    nice: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=19,
+            help="Lower this worker's CPU priority by this much: on a machine it shares with "
+            "seawall serve, the API's requests go first (0 keeps it).",
+        ),
+    ] = 10,
 ) -> None:
     """Run jobs of a center that was started with the same --broker and --database."""
     from seawall.center.config import CenterConfig
@@ -46,6 +55,8 @@ def worker(
 
     if not broker:
         raise InputError("seawall worker needs --broker", hint="e.g. amqp://guest:guest@host//")
+    if nice:
+        os.nice(nice)  # jobs are background work: an upload waiting on a busy CPU is not
     config = center_config(data_dir, database, db, broker, job_lease)
     assert isinstance(config, CenterConfig)
     engine = connect(config.url)
