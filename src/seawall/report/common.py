@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import msgspec
 from rich.console import Console, RenderableType
 
 from seawall import __version__
 from seawall.model import Severity
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+ADVISORY_URL = "https://osv.dev/vulnerability/{}"  # an advisory's page, by id or alias
 SARIF_LEVEL = {
     Severity.CRITICAL: "error",
     Severity.HIGH: "error",
@@ -41,7 +42,7 @@ def sarif_log(rules: list[dict[str, Any]], results: list[dict[str, Any]]) -> str
         "version": "2.1.0",
         "runs": [{"tool": {"driver": driver}, "results": results}],
     }
-    return json.dumps(document, indent=2)
+    return json_text(document)
 
 
 def render_plain(renderable: RenderableType, width: int = 200) -> str:
@@ -50,3 +51,9 @@ def render_plain(renderable: RenderableType, width: int = 200) -> str:
     with console.capture() as capture:
         console.print(renderable)
     return capture.get()
+
+
+def json_text(document: Any) -> str:
+    """A document (dicts, lists, strings, numbers) as indented JSON text, as every
+    ``-f json``-like writer prints it (msgspec: several times faster than ``json.dumps``)."""
+    return msgspec.json.format(msgspec.json.encode(document), indent=2).decode()

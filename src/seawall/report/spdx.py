@@ -6,12 +6,12 @@ Written directly as JSON: the document is small and fixed in shape, and the offi
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 
 from seawall import __version__
 from seawall.model import Inventory, Package
+from seawall.report.common import json_text
 from seawall.report.licenses import spdx_expression
 
 
@@ -94,4 +94,4 @@ def inventory_to_spdx(inventory: Inventory) -> str:
         "packages": packages,
         "relationships": relationships,
     }
-    return json.dumps(document, indent=2)
+    return json_text(document)

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 from seawall.model import Severity, Vulnerability
-from seawall.report.common import SARIF_LEVEL, SECURITY_SEVERITY, render_plain, sarif_log
+from seawall.report.common import (
+    ADVISORY_URL,
+    SARIF_LEVEL,
+    SECURITY_SEVERITY,
+    render_plain,
+    sarif_log,
+)
 from seawall.vulndb.scan import ScanReport
 
-ADVISORY_URL = "https://osv.dev/vulnerability/{}"
 _STYLE = {
     Severity.CRITICAL: "bold red",
     Severity.HIGH: "red",
@@ -161,56 +165,9 @@ def scan_to_sarif(report: ScanReport) -> str:
 
 def scan_to_cyclonedx(report: ScanReport) -> str:
     """The image's SBOM with a vulnerabilities section (CycloneDX 1.6)."""
-    from cyclonedx.model import XsUri
-    from cyclonedx.model.vulnerability import (
-        BomTarget,
-        VulnerabilityRating,
-        VulnerabilityReference,
-        VulnerabilityScoreSource,
-        VulnerabilitySeverity,
-        VulnerabilitySource,
-    )
-    from cyclonedx.model.vulnerability import Vulnerability as CdxVulnerability
+    from seawall.report.cyclonedx import scan_to_cyclonedx as write
 
-    from seawall.report.cyclonedx import bom_to_json, inventory_bom
-
-    bom, components = inventory_bom(report.inventory)
-    index = {(*p.key, p.path): i for i, p in enumerate(report.inventory.packages)}
-    for v in report.vulnerabilities:
-        component = components[index[(*v.package.key, v.package.path)]]
-        advisory = v.advisory
-        rating = VulnerabilityRating(
-            severity=VulnerabilitySeverity(v.severity.name.lower()),
-            score=Decimal(str(advisory.cvss_score)) if advisory.cvss_score is not None else None,
-            vector=advisory.cvss_vector or None,
-            method=VulnerabilityScoreSource.CVSS_V3_1
-            if advisory.cvss_vector.startswith("CVSS:3")
-            else (
-                VulnerabilityScoreSource.CVSS_V4
-                if advisory.cvss_vector.startswith("CVSS:4")
-                else VulnerabilityScoreSource.OTHER
-            ),
-        )
-        bom.vulnerabilities.add(
-            CdxVulnerability(
-                bom_ref=f"{advisory.id}:{component.bom_ref.value}",
-                id=advisory.id,
-                source=VulnerabilitySource(name="OSV", url=XsUri(ADVISORY_URL.format(advisory.id))),
-                references=[
-                    VulnerabilityReference(
-                        id=alias, source=VulnerabilitySource(url=XsUri(ADVISORY_URL.format(alias)))
-                    )
-                    for alias in advisory.aliases
-                ],
-                ratings=[rating],
-                description=advisory.summary or None,
-                recommendation=f"Upgrade {v.package.name} to {v.fixed_version}"
-                if v.fixed
-                else None,
-                affects=[BomTarget(ref=str(component.bom_ref.value))],
-            )
-        )
-    return bom_to_json(bom)
+    return write(report)
 
 
 def scan_to_spdx(report: ScanReport) -> str:

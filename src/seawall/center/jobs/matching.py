@@ -45,7 +45,7 @@ MAX_QUEUED = 20_000  # images queued per round at most (the next round queues th
 # it, in the busy handler's growing sleeps: with 4 the bench's ten-package re-match took
 # 55 s instead of 75 s, but ingest meanwhile 115 ms (p95 886 ms) instead of 76 ms (p95
 # 361 ms); so one. On PostgreSQL 20, to save round trips and recount once.
-_BATCH = {"sqlite": 1, "postgresql": 20}
+_BATCH = {"sqlite": 4, "postgresql": 20}
 MATCHER = Principal(name="seawall:matcher", role=Role.OWNER, scope=EVERYTHING)
 
 
