@@ -42,9 +42,9 @@ MATCH_JOB = "match_images"
 CHUNK = 100
 MAX_QUEUED = 20_000  # images queued per round at most (the next round queues the rest)
 # images stored per transaction. On SQLite every other writer (the API's ingest) waits for
-# it, in the busy handler's growing sleeps: with 4 the bench's ten-package re-match took
-# 55 s instead of 75 s, but ingest meanwhile 115 ms (p95 886 ms) instead of 76 ms (p95
-# 361 ms); so one. On PostgreSQL 20, to save round trips and recount once.
+# it at the write gate: 4 (~20 ms) made the bench's ten-package re-match 46 s instead of
+# 78 s with one, the ingest meanwhile 70 ms at the median (58 ms with one). On PostgreSQL
+# 20, to save round trips and recount once.
 _BATCH = {"sqlite": 4, "postgresql": 20}
 MATCHER = Principal(name="seawall:matcher", role=Role.OWNER, scope=EVERYTHING)
 
