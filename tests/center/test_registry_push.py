@@ -5,6 +5,7 @@ scanned, within seconds; forged notifications change nothing."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import time
@@ -346,6 +347,70 @@ def test_a_registry_answering_garbage_fails_the_listing_with_the_reason(center: 
         job = wait_for("the listing to fail", failed)
         assert isinstance(job, dict) and "repositories is not a list" in job["error"]
         assert job["attempts"] == 1  # garbage does not get better by asking again
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_bad_repositories_and_tags_are_skipped_and_the_rest_listed(center: Server) -> None:
+    """A tag list that is no list, a tag that is a path, a tag whose manifest is gone and a
+    listing whose next page is itself: each is named in the listing's result and skipped;
+    the good tag is listed, and the listing ends."""
+    import http.server
+    import threading
+
+    pages = {
+        "/v2/_catalog": ({"repositories": ["good", "badtags", "loop"]}, ""),
+        "/v2/good/tags/list": ({"tags": ["1.0", "../../v2/other/manifests/x", "gone"]}, ""),
+        "/v2/badtags/tags/list": ({"tags": "latest"}, ""),
+        "/v2/loop/tags/list": ({"tags": ["again"]}, "</v2/loop/tags/list?n=1000>; rel=next"),
+    }
+    asked: list[str] = []
+
+    class Hostile(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?")[0]
+            asked.append(self.path)
+            document, link = pages.get(path, (None, ""))
+            if path == "/v2/good/manifests/1.0":
+                body, status = b'{"schemaVersion": 2}', 200
+            elif document is None:
+                body, status = b"{}", 404
+            else:
+                body, status = json.dumps(document).encode(), 200
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if link:
+                self.send_header("Link", link)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        added = center.post(
+            "/api/v1/registries", {"url": f"http://127.0.0.1:{server.server_address[1]}"}
+        )
+        assert added.status_code == 201, added.text
+        listing = center.post(f"/api/v1/registries/{added.json()['id']}/list").json()
+
+        def done() -> object:
+            job = center.get(f"/api/v1/jobs/{listing['id']}").json()
+            return job if job["state"] in ("done", "failed") else None
+
+        job = wait_for("the listing to end", done)
+        assert isinstance(job, dict) and job["state"] == "done", job
+        result = job["result"]
+        assert result["images"] == 1 and result["skipped"] == 4, result
+        problems = " ".join(result["problems"])
+        assert "badtags" in problems and "tags is not a list" in problems
+        assert "../../v2/other" in problems and "good:gone" in problems and "loop:again" in problems
+        assert not any("other/manifests" in path for path in asked)  # a tag is not a path
+        assert asked.count("/v2/loop/tags/list?n=1000") == 1  # the page that links to itself
     finally:
         server.shutdown()
         server.server_close()

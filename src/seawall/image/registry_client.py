@@ -196,7 +196,9 @@ class RegistryClient:
         ``tags/list``: tags), following ``Link`` pages, at most ``limit`` of them."""
         found: list[str] = []
         page = f"{path}?n={min(limit, 1000)}"
-        while page and len(found) < limit:
+        seen: set[str] = set()
+        while page and page not in seen and len(found) < limit:
+            seen.add(page)
             status, body = self.fetch(page, what)
             if status != 200:
                 raise RegistryError(f"registry {self.ref.registry}: {what}: HTTP {status}")
@@ -204,7 +206,9 @@ class RegistryClient:
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
                 raise ImageFormatError(f"registry {self.ref.registry}: {what}: {key} is not a list")
             found += values
-            page = self._next_page(page)
+            # an empty page ends the listing, and a page links to no page read before: a
+            # registry cannot keep the listing going forever
+            page = self._next_page(page) if values else ""
         return found[:limit]
 
     def _next_page(self, page: str) -> str:

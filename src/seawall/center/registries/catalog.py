@@ -20,6 +20,7 @@ from seawall.center.jobs.execution import JobContext, JobFailure, Store
 from seawall.center.registries.connector import is_live, new_image, queue_scan
 from seawall.center.security.vault import SecretUnreadable
 from seawall.center.store.models import RegistryImage, RegistryRow
+from seawall.errors import InputError
 from seawall.image.reference import parse_reference
 from seawall.image.source import SourceOptions
 
@@ -72,6 +73,7 @@ def list_catalog(context: JobContext, payload: dict[str, Any]) -> Store:
         raise JobFailure(str(exc), retryable=False) from None
     options = SourceOptions(username=username, password=password, insecure=insecure)
     found: dict[tuple[str, str], set[str]] = {}
+    problems: list[str] = []  # repositories and tags skipped: their answers made no sense
     catalog = RegistryClient(parse_reference(f"{name}/catalog"), options)
     try:
         repositories = catalog.listing("/_catalog", "repositories", "catalog", MAX_REPOSITORIES)
@@ -79,13 +81,10 @@ def list_catalog(context: JobContext, payload: dict[str, Any]) -> Store:
         catalog.close()
     for repository in repositories:
         context.check()
-        client = RegistryClient(parse_reference(f"{name}/{repository}"), options)
         try:
-            for tag in client.listing("tags/list", "tags", "tag list", MAX_TAGS):
-                _, digest = client.manifest(tag)
-                found.setdefault((repository, digest), set()).add(tag)
-        finally:
-            client.close()
+            _list_repository(name, repository, options, found, problems)
+        except InputError as exc:  # a bad name or tag list: reported, the others listed
+            problems.append(f"{repository}: {exc}")
 
     def store(session: Session) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
@@ -105,6 +104,33 @@ def list_catalog(context: JobContext, payload: dict[str, Any]) -> Store:
                                      "seawall:catalog")  # fmt: skip
         registry.last_catalog_at = now
         return {"repositories": len(repositories), "images": len(found), "queued": queued,
-                "partial": len(repositories) >= MAX_REPOSITORIES}  # fmt: skip
+                "partial": len(repositories) >= MAX_REPOSITORIES,
+                "skipped": len(problems), "problems": [p[:300] for p in problems[:20]]}  # fmt: skip
 
     return store
+
+
+def _list_repository(
+    registry: str,
+    repository: str,
+    options: SourceOptions,
+    found: dict[tuple[str, str], set[str]],
+    problems: list[str],
+) -> None:
+    """Add each tag of ``repository`` under its manifest's digest to ``found``; a tag that is
+    no tag, or whose manifest makes no sense, is skipped and named in ``problems``. A
+    registry that fails (down, refusing) fails the whole listing, which is tried again."""
+    from seawall.image.registry_client import RegistryClient
+
+    client = RegistryClient(parse_reference(f"{registry}/{repository}"), options)
+    try:
+        for tag in client.listing("tags/list", "tags", "tag list", MAX_TAGS):
+            try:
+                parse_reference(f"{registry}/{repository}:{tag}")  # a tag, not a path
+                _, digest = client.manifest(tag)
+            except InputError as exc:
+                problems.append(f"{repository}:{tag}: {exc}")
+                continue
+            found.setdefault((repository, digest), set()).add(tag)
+    finally:
+        client.close()
