@@ -54,6 +54,24 @@ def alerts() -> dict[str, Any]:
     return json.loads(encode(envelopes.alerts("shop")))
 
 
+def admission(*decisions: dict[str, Any]) -> dict[str, Any]:
+    """An admission envelope of the cluster ``shop`` holding ``decisions`` (plain JSON)."""
+    from seawall.contract.envelope import Asset
+    from seawall.report.envelope.admission import admission_envelope
+
+    document = json.loads(
+        encode(admission_envelope(Asset(type="cluster", id="shop", name="shop"), []))
+    )
+    document["decisions"] = list(decisions)
+    return document
+
+
+def decision(uid: str, **fields: Any) -> dict[str, Any]:
+    return {"time": "2026-12-06T00:00:00Z", "uid": uid, "operation": "CREATE", "kind": "Pod",
+            "namespace": "team", "name": "p", "allowed": False, "would_deny": True,
+            "violations": ["no privileged"], **fields}  # fmt: skip
+
+
 def send(client: TestClient, document: Any, **headers: str) -> Any:
     body = document if isinstance(document, bytes) else json.dumps(document).encode()
     return client.post(INGEST, content=body, headers={**JSON, **headers})
@@ -513,7 +531,7 @@ JSON_VALUES = st.recursive(
 )
 FIELDS = st.sampled_from(
     ["schema", "kind", "produced_at", "tool", "asset", "rules", "results", "host",
-     "workloads", "alerts", "database", "inventory", "summary", "warnings"]
+     "workloads", "alerts", "database", "inventory", "summary", "warnings", "decisions"]
 )  # fmt: skip
 
 
@@ -523,7 +541,9 @@ def envelope_like() -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {
             "schema": st.sampled_from([SCHEMA_ID, SCHEMA_ID, "x"]),
-            "kind": st.sampled_from(["host-audit", "k8s-scan", "alerts", "image-scan", "?"]),
+            "kind": st.sampled_from(
+                ["host-audit", "k8s-scan", "alerts", "image-scan", "admission", "?"]
+            ),
             "produced_at": st.text(max_size=30),
             "tool": st.fixed_dictionaries({"version": st.text(max_size=10)}),
             "asset": st.fixed_dictionaries(
@@ -594,3 +614,36 @@ def test_the_corpus_helpers_are_sound() -> None:
         (("a", 0, "b"), 1),
     ]
     assert msgspec.json.decode(json.dumps(_set({"a": {"b": 1}}, ("a", "b"), 2))) == {"a": {"b": 2}}
+
+
+@both_backends
+def test_hostile_admission_decisions(center: Center, contributor: TestClient) -> None:
+    """Admission envelopes sent by a cluster's webhook: a uid twice in one upload is stored
+    once, a time that is no time is stored as "now", over-long text is cut to its column; a decision of the wrong shape or for a host is
+    refused naming the problem, and stores nothing."""
+    owner = center.client("owner")
+    before = owner.get("/api/v1/admission-decisions", params={"cluster": "shop"})
+    assert before.status_code == 200 and before.json() == []
+    refused(send(contributor, admission(decision("a", violations="no list"))), 422,
+            "violations")  # fmt: skip
+    refused(send(contributor, admission(decision("a", allowed="yes"))), 422, "allowed")
+    refused(send(contributor, admission({"uid": "no-time"})), 422, "time")
+    wrong_asset = admission(decision("a"))
+    wrong_asset["asset"] = {"type": "host", "id": "h", "name": "h"}
+    refused(send(contributor, wrong_asset), 422, "cluster")
+    assert owner.get("/api/v1/admission-decisions", params={"cluster": "shop"}).json() == []
+
+    long_text = "x" * 5000
+    batch = admission(
+        decision("dup"), decision("dup", name="second copy"),
+        decision("odd", time="yesterday-ish", ms=1e308, user=long_text, name=long_text,
+                 kind="K" * 500, violations=["v" * 10_000] * 3),
+    )  # fmt: skip
+    answer = send(contributor, batch)
+    assert answer.status_code in (200, 201), answer.text
+    assert send(contributor, batch).status_code in (200, 201)  # the same batch again
+    stored = owner.get("/api/v1/admission-decisions", params={"cluster": "shop"}).json()
+    assert sorted(d["uid"] for d in stored) == ["dup", "odd"]
+    odd = next(d for d in stored if d["uid"] == "odd")
+    assert len(odd["user"]) == 300 and len(odd["kind"]) == 100
+    assert odd["time"].startswith("20")  # "now", not the text sent
