@@ -69,7 +69,7 @@ def test_manifests_and_audit_logs_upload(server: Server) -> None:
     assert replay.returncode == 1  # alerts were raised
     assert "uploaded alerts of shop" in replay.stderr
     alerts = server.get("/api/v1/alerts").json()
-    assert alerts["total"] == 6
+    assert alerts["total"] == 8
     # the audit log's cluster is the scanned cluster, matched by name
     assert len(server.get("/api/v1/clusters").json()["items"]) == 1
 

@@ -164,7 +164,7 @@ def test_alerts_are_stored_once_and_updated(center: Center) -> None:
     batch = envelopes.alerts("minikube")
     post(client, batch)
     listed = client.get("/api/v1/alerts").json()
-    assert listed["total"] == len(batch.alerts) == 6
+    assert listed["total"] == len(batch.alerts) == 8
     assert {a["status"] for a in listed["items"]} == {"new"}
     exec_alert = next(a for a in listed["items"] if a["rule"] == "runtime/k8s-exec-attach")
     assert exec_alert["tactic"] and exec_alert["evidence"]
@@ -175,7 +175,7 @@ def test_alerts_are_stored_once_and_updated(center: Center) -> None:
     )
     post(client, again)
     listed = client.get("/api/v1/alerts").json()
-    assert listed["total"] == 6
+    assert listed["total"] == 8
     assert next(a for a in listed["items"] if a["id"] == exec_alert["id"])["count"] == (
         exec_alert["count"] + 4
     )

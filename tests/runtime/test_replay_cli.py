@@ -39,6 +39,9 @@ def test_replay_real_audit_events_as_json() -> None:
             "runtime/k8s-privileged-container",
             "runtime/k8s-sensitive-mount",
             "runtime/k8s-exec-attach",
+            # six creates of one configmap, in two fold windows
+            "runtime/k8s-configmap-credentials",
+            "runtime/k8s-configmap-credentials",
         ]
     )
     assert {r["id"] for r in document["rules"]} == {r["rule"] for r in records}

@@ -125,7 +125,7 @@ def k8s_scan(name: str = "shop", manifests: str | None = None, uid: str = "") ->
 
 
 def alerts(cluster: str = "minikube") -> Envelope:
-    """The alerts of the recorded audit events (six rules fire on them)."""
+    """The alerts of the recorded audit events (eight, of seven rules)."""
     detector = Detector(load_rules([]), AlertFolder(60), {"k8s_audit": {"cluster": cluster}})
     found = replay(sorted(K8S_AUDIT.glob("*.json")), detector, BadInput())
     return alerts_envelope(cluster_asset(cluster), found)

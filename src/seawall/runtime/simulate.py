@@ -52,9 +52,18 @@ def _audit(
 
 
 def _pod(
-    name: str, namespace: str = "default", image: str = "nginx", **container: Any
+    name: str,
+    namespace: str = "default",
+    image: str = "nginx",
+    pod_spec: dict[str, Any] | None = None,
+    **container: Any,
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {"containers": [{"name": "main", "image": image, **container}]}
+    """A pod's creation: ``pod_spec`` fields of its spec, ``container`` fields of its one
+    container (``hostPath``: a volume of that host path instead)."""
+    spec: dict[str, Any] = {
+        "containers": [{"name": "main", "image": image, **container}],
+        **(pod_spec or {}),
+    }
     if "hostPath" in container:
         path = container.pop("hostPath")
         spec = {
@@ -110,6 +119,30 @@ def k8s_events() -> list[dict[str, Any]]:
         _service("sim-jupyter", "default", 8888, {"app": "jupyter"}),
         _service("sim-redis", "default", 6379, {"app": "cache"}),
         _service("istio-ingressgateway", "istio-system", 80, {"app": "istio-ingressgateway"}),
+        _service("sim-postgres", "default", 5432, {"app": "postgres"}),
+        _pod("sim-hostnet", image="busybox", pod_spec={"hostNetwork": True}),
+        _pod("sim-postgres-trust", image="postgres:16",
+             env=[{"name": "POSTGRES_HOST_AUTH_METHOD", "value": "trust"}]),
+        _audit("create", "services", "sim-nodeport", "default",
+               requestObject={"spec": {"type": "NodePort", "ports": [{"port": 80}]}}),
+        _audit("create", "configmaps", "sim-creds", "default",
+               requestObject={"data": {"password": "simulated"}}),
+        _audit("create", "pods", "web", "default", stage="ResponseStarted",
+               objectRef={"resource": "pods", "subresource": "portforward",
+                          "namespace": "default", "name": "web"},
+               responseStatus={"code": 101}),
+        _audit("patch", "pods", "web", "default",
+               objectRef={"resource": "pods", "subresource": "ephemeralcontainers",
+                          "namespace": "default", "name": "web"},
+               requestObject={"spec": {"ephemeralContainers": [
+                   {"name": "sim-debug", "image": "busybox"}]}}),
+        _audit("create", "serviceaccounts", "sim-account", "kube-system"),
+        _audit("patch", "clusterroles", "system:sim-role", ""),
+        _audit("create", "roles", "sim-exec", "default", requestObject={
+            "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]}),
+        _audit("create", "ingresses", "sim-ingress", "default", requestObject={"spec": {}}),
+        _audit("create", "nodes", "sim-node", ""),
+        _audit("create", "nodes", "sim-node", "", responseStatus={"code": 403}),
     ]  # fmt: skip
 
 

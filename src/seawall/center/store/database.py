@@ -18,8 +18,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, bindparam, create_engine, event, text, update
+from sqlalchemy import Engine, Table, Text, bindparam, cast, create_engine, event, func, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -163,25 +164,15 @@ def _update_from_arrays(
     PostgreSQL array literal and cast to the column's type. pg8000 runs an executemany as
     a statement per row, each parsed again in Python (storing a re-match's changed
     findings cost a round trip each); a ``VALUES`` list is a new statement for every number
-    of rows (SQLAlchemy compiles it again each time). This text is the same for every batch
-    of the same columns."""
-    dialect = session.get_bind().dialect
-    quote = dialect.identifier_preparer.quote
+    of rows (SQLAlchemy compiles it again each time). This statement is the same for every
+    batch of the same columns."""
     names = [key, *assigned]
-    typed = {
-        name: f"CAST(given.{quote(name)} AS {table.c[name].type.compile(dialect)})"
-        for name in names
-    }
-    # the schema's own table and column names, quoted; the values are parameters
-    statement = text(
-        f"UPDATE {quote(table.name)} AS target"  # noqa: S608
-        f" SET {', '.join(f'{quote(name)} = {typed[name]}' for name in assigned)}"
-        f" FROM unnest({', '.join(f'CAST(:c{i} AS TEXT[])' for i in range(len(names)))})"
-        f" AS given({', '.join(quote(name) for name in names)})"
-        f" WHERE target.{quote(key)} = {typed[key]}"
-    )
+    arrays = [cast(bindparam(f"c{i}", type_=Text), ARRAY(Text)) for i in range(len(names))]
+    given = func.unnest(*arrays).table_valued(*names).render_derived(name="given")
     session.execute(
-        statement,
+        update(table)
+        .where(table.c[key] == cast(given.c[key], table.c[key].type))
+        .values({name: cast(given.c[name], table.c[name].type) for name in assigned}),
         {f"c{i}": _array_literal(row[name] for row in rows) for i, name in enumerate(names)},
     )
 

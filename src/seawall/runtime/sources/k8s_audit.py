@@ -227,7 +227,10 @@ def _containers(ev: Event) -> list[dict[str, Any]]:
 
 
 def _strings(values: Any) -> tuple[str, ...]:
-    return tuple(str(v) for v in values if isinstance(v, str | int | float)) if values else ()
+    """The scalar items of a list, as text (anything else, a string included: none)."""
+    if not isinstance(values, list):
+        return ()
+    return tuple(str(v) for v in values if isinstance(v, str | int | float))
 
 
 def _container_values(getter: Any) -> Any:
@@ -279,6 +282,46 @@ def _pairs(*path: str) -> Any:
         return tuple(f"{k}={v}" for k, v in mapping.items() if isinstance(v, str))
 
     return extract
+
+
+def _data_entries(ev: Event) -> Value:
+    """A ConfigMap's ``data`` as ``key=value`` texts (``binaryData`` is base64: its keys only)."""
+    obj = request_object(ev)
+    data = obj.get("data")
+    entries = (
+        [f"{k}={v}" for k, v in data.items() if isinstance(v, str)]
+        if isinstance(data, dict)
+        else []
+    )
+    binary = obj.get("binaryData")
+    if isinstance(binary, dict):
+        entries += [f"{k}=" for k in binary]
+    return tuple(entries)
+
+
+def _ephemeral_images(ev: Event) -> Value:
+    """Images of the ephemeral containers a ``pods/ephemeralcontainers`` write adds (the Pod
+    the request wrote, or for a patch the Pod it logged)."""
+    containers = _dig(request_object(ev), "spec", "ephemeralContainers")
+    if not isinstance(containers, list):
+        return ()
+    return tuple(str(c["image"]) for c in containers if isinstance(c, dict) and c.get("image"))
+
+
+def _env_entries(ev: Event) -> Value:
+    """Containers' literal environment variables as ``NAME=value`` (not those from secrets)."""
+    entries = []
+    for container in _containers(ev):
+        env = container.get("env")
+        for item in env if isinstance(env, list) else ():
+            if isinstance(item, dict) and isinstance(item.get("value"), str):
+                entries.append(f"{item.get('name')}={item['value']}")
+    return tuple(entries)
+
+
+def _ingress_tls(ev: Event) -> Value:
+    tls = _dig(request_object(ev), "spec", "tls")
+    return isinstance(tls, list) and any(isinstance(t, dict) for t in tls)
 
 
 def _object_name(ev: Event) -> Value:
@@ -399,6 +442,26 @@ FIELDS = field_table(
     field("ka.req.service.type", lambda ev: str(_dig(request_object(ev), "spec", "type") or "")),
     field("ka.req.service.ports", _service_ports, multi=True, doc="port and targetPort values"),
     field("ka.req.service.selector", _pairs("spec", "selector"), multi=True),
+    field(
+        "ka.req.service.source_ranges",
+        lambda ev: _strings(_dig(request_object(ev), "spec", "loadBalancerSourceRanges")),
+        multi=True,
+        doc="the LoadBalancer's loadBalancerSourceRanges",
+    ),
+    field("ka.req.configmap.data", _data_entries, multi=True, doc="key=value of data"),
+    field(
+        "ka.req.pod.ephemeral_containers.image",
+        _ephemeral_images,
+        multi=True,
+        doc="images of ephemeral containers (pods/ephemeralcontainers)",
+    ),
+    field(
+        "ka.req.pod.containers.env",
+        _env_entries,
+        multi=True,
+        doc="NAME=value of containers' literal env",
+    ),
+    field("ka.req.ingress.tls", _ingress_tls, FieldType.BOOL, doc="the Ingress has spec.tls"),
 )
 
 _KINDS = {
@@ -408,6 +471,7 @@ _KINDS = {
     "configmaps": "ConfigMap", "secrets": "Secret", "namespaces": "Namespace", "events": "Event",
     "roles": "Role", "clusterroles": "ClusterRole", "rolebindings": "RoleBinding",
     "clusterrolebindings": "ClusterRoleBinding", "serviceaccounts": "ServiceAccount",
+    "nodes": "Node", "ingresses": "Ingress",
     "mutatingwebhookconfigurations": "MutatingWebhookConfiguration",
     "validatingwebhookconfigurations": "ValidatingWebhookConfiguration",
 }  # fmt: skip
