@@ -27,6 +27,7 @@ from seawall.policy.gatekeeper.match import (
 )
 from seawall.policy.gatekeeper.supervisor import Job, Outcome, supervisor_for
 from seawall.policy.gatekeeper.template import ENGINES, Constraint
+from seawall.policy.inventory import referential_data
 from seawall.policy.library import PolicyLibrary
 from seawall.policy.objects import KNOWN_KINDS, KubeObject
 from seawall.policy.request import Review
@@ -227,18 +228,22 @@ class PolicyEngine:
 
     def findings(self, objects: Iterable[KubeObject], *, passes: bool = False) -> list[Finding]:
         """Findings for a batch of objects (manifests or a cluster listing); the batch's
-        Namespaces give namespaceSelectors the labels of their namespace. A template that runs
+        Namespaces give namespaceSelectors the labels of their namespace, and the batch is
+        the referential data (``data.inventory``) of templates that read it. A template that runs
         out of time on one object is an error on the others without being run again: a
         runaway costs a scan its time budget once, not once per object."""
         batch = list(objects)
         namespaces = {o.name: o.raw for o in batch if o.kind == "Namespace"}
+        # the batch is the cluster the templates that read data.inventory compare with
+        referential = any(t.uses_inventory for t in self.library.templates.values())
+        inventory = referential_data(batch) if referential else None
         given_up: dict[str, str] = {}
         return [
             d.finding
             for obj in batch
             for d in self.evaluate(
                 obj,
-                Review(namespace_object=namespaces.get(obj.namespace)),
+                Review(namespace_object=namespaces.get(obj.namespace), inventory=inventory),
                 passes=passes,
                 given_up=given_up,
             )

@@ -23,3 +23,6 @@ class Review:
     # When the answer is due (``time.monotonic()``), as at admission: template evaluations
     # still running then are stopped and become policy errors. None: only their own budget.
     deadline: float | None = None
+    # The cluster's other objects as Gatekeeper's ``data.inventory``
+    # (:func:`seawall.policy.inventory.referential_data`); None: nothing is known of them.
+    inventory: Mapping[str, Any] | None = None

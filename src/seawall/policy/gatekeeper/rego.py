@@ -6,7 +6,12 @@ function"), while a call through the full path ``data.lib.x.f(y)`` works. So eve
 and library is rewritten before it is loaded: each imported name is replaced by its full
 ``data.`` path outside strings and comments, and the import line is dropped. The rewrite is
 exact for Rego's grammar (an import binds a name for the whole module and may not be
-shadowed), so templates are accepted as published.
+shadowed), so templates are accepted as published. The same rewrite gives deprecated
+built-ins that OPA still runs and regorus lacks their current names (``re_match`` is
+``regex.match``: several library templates use it).
+
+Referential data (``data.inventory``, :mod:`seawall.policy.inventory`) is loaded as the
+engine's data for the evaluation that needs it, and cleared before the next.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ _IMPORT = re.compile(
 )
 _PACKAGE = re.compile(r"^[ \t]*package[ \t]+([\w.]+)", re.M)
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+# deprecated built-ins OPA still evaluates, by their current names
+_DEPRECATED = {"re_match": "regex.match"}
 
 
 def package_of(module: str) -> str:
@@ -84,6 +91,11 @@ def inline_imports(module: str) -> str:
     return _replace_names(_IMPORT.sub("", module), names)
 
 
+def prepared(module: str) -> str:
+    """``module`` as regorus can load it: imports inlined, deprecated built-ins renamed."""
+    return _replace_names(inline_imports(module), _DEPRECATED)
+
+
 class RegoProgram:
     """A compiled Rego template: its rewritten module and libraries in a regorus engine.
 
@@ -95,8 +107,9 @@ class RegoProgram:
 
     def __init__(self, module: str, libs: Sequence[str] = (), name: str = "template") -> None:
         self.package = package_of(module)
-        sources = [(f"{name}.rego", inline_imports(module))]
-        sources += [(f"{name}-lib{i}.rego", inline_imports(lib)) for i, lib in enumerate(libs)]
+        self._holds_data = False
+        sources = [(f"{name}.rego", prepared(module))]
+        sources += [(f"{name}-lib{i}.rego", prepared(lib)) for i, lib in enumerate(libs)]
         try:
             self._engine: Any = regorus.Engine()
             self._engine.set_rego_v0(True)  # the Gatekeeper library is written in Rego v0
@@ -105,9 +118,19 @@ class RegoProgram:
         except BaseException as exc:  # Rust panics derive from BaseException
             raise InputError(f"{name}: Rego does not compile: {_first_line(exc)}") from None
 
-    def violations(self, review_input: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The ``violation`` set for ``review_input`` (``{"review": ..., "parameters": ...}``)."""
+    def violations(
+        self, review_input: Mapping[str, Any], inventory: Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """The ``violation`` set for ``review_input`` (``{"review": ..., "parameters": ...}``),
+        with ``inventory`` as ``data.inventory`` (the referential data; absent: empty, as
+        in a cluster that syncs nothing)."""
         try:
+            if self._holds_data:  # an earlier evaluation's inventory is not this one's
+                self._engine.clear_data()
+                self._holds_data = False
+            if inventory:
+                self._engine.add_data_json(json.dumps({"inventory": inventory}))
+                self._holds_data = True
             self._engine.set_input_json(json.dumps(review_input))
             text = self._engine.eval_rule_as_json(f"data.{self.package}.violation")
         except MemoryError:

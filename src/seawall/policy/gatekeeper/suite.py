@@ -4,7 +4,9 @@ A suite lists tests (a template and a constraint) and cases (an object, or an
 AdmissionReview for UPDATE/DELETE, with assertions). An assertion counts the violations
 whose message matches its ``message`` regex (RE2) (all of them without one) and compares the
 count with ``violations``: ``yes`` (at least one, the default), ``no`` or a number.
-Every engine the template carries is checked unless one is chosen.
+Every engine the template carries is checked unless one is chosen. A case's ``inventory``
+files are the cluster's other objects, given to templates as ``data.inventory``
+(:mod:`seawall.policy.inventory`).
 
 A suite is input like any other: it may name only files inside its own directory (no
 absolute paths, no ``..``, no symlink leading out), each a regular file of bounded size
@@ -14,12 +16,13 @@ absolute paths, no ``..``, no symlink leading out), each a regular file of bound
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from seawall.errors import InputError, UnsafeInputError
 from seawall.policy.engine import PolicyEngine
+from seawall.policy.inventory import Inventory, referential_data
 from seawall.policy.library import PolicyLibrary
 from seawall.policy.objects import as_mapping, normalise
 from seawall.policy.request import Review
@@ -143,6 +146,15 @@ def _case_object(path: Path) -> tuple[Mapping[str, Any], Review]:
     return (obj if isinstance(obj, Mapping) else (old or {})), review
 
 
+def _inventory(base: Path, case: Mapping[str, Any], suite: Path) -> Inventory:
+    """The referential data of a case: the objects of its ``inventory`` files."""
+    return referential_data(
+        normalise(document)
+        for name in _list(case, "inventory", suite)
+        for document in _documents(_inside(base, name, suite))
+    )
+
+
 def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
     """Results of every case of the suite at ``path``, per engine."""
     documents = _documents(path)
@@ -168,18 +180,9 @@ def run_suite(path: Path, engine: str | None = None) -> Iterator[CaseResult]:
                 for name in engines:
                     yield CaseResult(suite_name, test_name, case_name, name, True, "skipped")
                 continue
-            if case.get("inventory"):
-                for name in engines:
-                    yield CaseResult(
-                        suite_name,
-                        test_name,
-                        case_name,
-                        name,
-                        False,
-                        "referential data (inventory) is not supported",
-                    )
-                continue
             raw, review = _case_object(_inside(base, case.get("object"), path))
+            if case.get("inventory"):
+                review = replace(review, inventory=_inventory(base, case, path))
             for name in engines:
                 if name not in template.engines:
                     raise InputError(f"template {template.name} has no {name} engine")

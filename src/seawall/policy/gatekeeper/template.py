@@ -107,6 +107,12 @@ class ConstraintTemplate:
                 f"{where}: template {self.name} has no Rego or K8sNativeValidation code"
             )
         self.engines = tuple(self._sources)
+        rego = self._sources.get(REGO, {})
+        # Does its Rego read the cluster's other objects (``data.inventory``)? Only then is
+        # the referential data sent with its evaluations.
+        self.uses_inventory = any(
+            "data.inventory" in str(text) for text in (rego.get("rego"), *(rego.get("libs") or []))
+        )
 
     def compile(self) -> dict[str, RegoProgram | CelProgram]:
         """One program per engine (InputError if one does not compile)."""
@@ -146,7 +152,10 @@ class ConstraintTemplate:
                 "oldObject": dict(old) if old else None,
                 "dryRun": review.dry_run,
             }
-            return ({"review": request, "parameters": dict(constraint.parameters)},)
+            review_input = {"review": request, "parameters": dict(constraint.parameters)}
+            if self.uses_inventory:
+                return (review_input, review.inventory)
+            return (review_input,)
         request = {
             "operation": review.operation,
             "namespace": obj.namespace,
