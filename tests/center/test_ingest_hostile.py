@@ -619,8 +619,9 @@ def test_the_corpus_helpers_are_sound() -> None:
 @both_backends
 def test_hostile_admission_decisions(center: Center, contributor: TestClient) -> None:
     """Admission envelopes sent by a cluster's webhook: a uid twice in one upload is stored
-    once, a time that is no time is stored as "now", over-long text is cut to its column; a decision of the wrong shape or for a host is
-    refused naming the problem, and stores nothing."""
+    once, a time that is no time is stored as "now", over-long text is cut to its column;
+    a decision of the wrong shape or for a host is refused naming the problem, and stores
+    nothing."""
     owner = center.client("owner")
     before = owner.get("/api/v1/admission-decisions", params={"cluster": "shop"})
     assert before.status_code == 200 and before.json() == []

@@ -32,4 +32,3 @@ def referential_data(objects: Iterable[KubeObject]) -> Inventory:
             scope = inventory["namespace"].setdefault(obj.namespace, {})
         scope.setdefault(obj.api_version, {}).setdefault(obj.kind, {})[obj.name] = dict(obj.raw)
     return inventory
-
