@@ -4,11 +4,12 @@ run against real HTTP with the real client.
 
 - ``GET`` of a recorded path (discovery documents, lists) returns the recording; a
   collection the discovery documents declare but nobody recorded is an empty list.
-- Namespaces are live: :meth:`FakeApi.push` changes one and sends the event to every open
-  watch. ``GET /api/v1/namespaces?watch=true`` answers as the API server does: 200, chunked,
-  one JSON watch event a line, first the events after ``resourceVersion``; a
-  resourceVersion older than the history (or after :meth:`FakeApi.expire`) gets an ERROR
-  event carrying a 410 Expired Status, and the stream ends.
+- Namespaces are live, and so is any collection :meth:`FakeApi.push` is given: it changes one
+  object and sends the event to every open watch of that collection. ``GET PATH?watch=true``
+  answers as the API server does: 200, chunked, one JSON watch event a line, first the
+  events after ``resourceVersion``; a resourceVersion older than the history (or after
+  :meth:`FakeApi.expire`) gets an ERROR event carrying a 410 Expired Status, and the stream
+  ends.
 - Unrecorded paths get the API's 404 Status, a wrong token 401, ``forbidden`` paths 403.
 """
 
@@ -65,7 +66,7 @@ def _declared_collections(directory: Path) -> dict[str, tuple[str, str]]:
 
 
 class FakeApi:
-    """The server's state: namespaces, watch history and subscribers, requests seen."""
+    """The server's state: live collections, watch history and subscribers, requests seen."""
 
     def __init__(self, directory: Path, token: str, forbidden: Iterable[str]) -> None:
         self.directory = directory
@@ -75,35 +76,47 @@ class FakeApi:
         self.declared = _declared_collections(directory)
         recorded = json.loads((directory / "api_v1_namespaces.json").read_text())
         self.version = int(recorded["metadata"]["resourceVersion"])
-        self.namespaces = {i["metadata"]["name"]: i for i in recorded["items"]}
-        self.history: list[tuple[int, dict[str, Any]]] = []
+        # collection path -> (namespace, name) -> object; more become live when pushed to
+        self.live: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
+            NAMESPACES: {("", i["metadata"]["name"]): i for i in recorded["items"]}
+        }
+        self.history: list[tuple[int, str, dict[str, Any]]] = []  # (version, path, event)
         self.oldest = self.version  # watches from before this are answered 410
-        self.watchers: list[queue.Queue[dict[str, Any] | None]] = []
+        self.watchers: list[tuple[str, queue.Queue[dict[str, Any] | None]]] = []
         self.lock = threading.Lock()
         self.kubeconfig = Path()
         self.port = 0
 
-    def push(self, event_type: str, namespace: dict[str, Any]) -> None:
-        """Store (or delete) a Namespace and send the watch event to every watcher."""
+    def push(
+        self,
+        event_type: str,
+        obj: dict[str, Any],
+        path: str = NAMESPACES,
+        kind: str = "Namespace",
+        api_version: str = "v1",
+    ) -> None:
+        """Store (or delete) an object of the collection at ``path`` and send the watch
+        event to every watcher of it."""
         with self.lock:
             self.version += 1
-            namespace = copy.deepcopy(namespace)
-            namespace["metadata"]["resourceVersion"] = str(self.version)
-            name = namespace["metadata"]["name"]
+            obj = copy.deepcopy(obj)
+            obj["metadata"]["resourceVersion"] = str(self.version)
+            key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            collection = self.live.setdefault(path, {})
             if event_type == "DELETED":
-                self.namespaces.pop(name, None)
+                collection.pop(key, None)
             else:
-                self.namespaces[name] = namespace
-            stored = {"kind": "Namespace", "apiVersion": "v1", **namespace}
-            event = {"type": event_type, "object": stored}
-            self.history.append((self.version, event))
-            for watcher in self.watchers:
-                watcher.put(event)
+                collection[key] = obj
+            event = {"type": event_type, "object": {"kind": kind, "apiVersion": api_version, **obj}}
+            self.history.append((self.version, path, event))
+            for watched, watcher in self.watchers:
+                if watched == path:
+                    watcher.put(event)
 
     def send(self, event: dict[str, Any]) -> None:
         """Send any event, however malformed, to every open watch (hostile input)."""
         with self.lock:
-            for watcher in self.watchers:
+            for _, watcher in self.watchers:
                 watcher.put(event)
 
     def expire(self) -> None:
@@ -111,16 +124,17 @@ class FakeApi:
         with self.lock:
             self.oldest = self.version
             self.history.clear()
-            for watcher in self.watchers:
+            for _, watcher in self.watchers:
                 watcher.put(None)
 
-    def namespace_list(self) -> dict[str, Any]:
+    def live_list(self, path: str) -> dict[str, Any]:
+        kind, api_version = self.declared.get(path, ("NamespaceList", "v1"))
         with self.lock:
             return {
-                "kind": "NamespaceList",
-                "apiVersion": "v1",
+                "kind": kind,
+                "apiVersion": api_version,
                 "metadata": {"resourceVersion": str(self.version)},
-                "items": list(self.namespaces.values()),
+                "items": list(self.live[path].values()),
             }
 
 
@@ -144,7 +158,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
         self.wfile.flush()
 
-    def _watch(self, api: FakeApi, since: int) -> None:
+    def _watch(self, api: FakeApi, path: str, since: int) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
@@ -152,8 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
         watcher: queue.Queue[dict[str, Any] | None] = queue.Queue()
         with api.lock:
             expired = since < api.oldest
-            backlog = [event for version, event in api.history if version > since]
-            api.watchers.append(watcher)
+            backlog = [e for version, p, e in api.history if version > since and p == path]
+            api.watchers.append((path, watcher))
         try:
             if expired:
                 message = f"too old resource version: {since} ({api.oldest})"
@@ -173,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._chunk(event)
         finally:
             with api.lock:
-                api.watchers.remove(watcher)
+                api.watchers.remove((path, watcher))
             self.wfile.write(b"0\r\n\r\n")
             self.close_connection = True
 
@@ -188,10 +202,10 @@ class _Handler(BaseHTTPRequestHandler):
             resource = path.rsplit("/", 1)[1]
             message = f'{resource} is forbidden: User "tester" cannot list resource "{resource}"'
             self._send(403, _status(403, "Forbidden", message))
-        elif path == NAMESPACES and query.get("watch") == ["true"]:
-            self._watch(api, int((query.get("resourceVersion") or ["0"])[0] or 0))
-        elif path == NAMESPACES:
-            self._send(200, api.namespace_list())
+        elif query.get("watch") == ["true"] and (path in api.live or path in api.declared):
+            self._watch(api, path, int((query.get("resourceVersion") or ["0"])[0] or 0))
+        elif path in api.live:
+            self._send(200, api.live_list(path))
         elif (recorded := api.directory / (path.strip("/").replace("/", "_") + ".json")).is_file():
             self._send(200, json.loads(recorded.read_bytes()))
         elif path in api.declared:

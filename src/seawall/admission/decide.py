@@ -16,6 +16,7 @@ import msgspec
 
 from seawall.admission.namespaces import NamespaceCache
 from seawall.admission.review import AdmissionRequest
+from seawall.admission.synced import SyncedObjects
 from seawall.contract.envelope import AdmissionDecision
 from seawall.model import Status
 from seawall.policy.engine import Decision, PolicyEngine
@@ -91,9 +92,13 @@ class Decider:
         log: DecisionLog | None = None,
         clock: Callable[[], float] = time.monotonic,
         namespaces: NamespaceCache | None = None,
+        synced: SyncedObjects | None = None,
     ) -> None:
         self.engine = engine
         self.namespaces = namespaces
+        # referential data, for the templates that read data.inventory (when any does)
+        referential = any(t.uses_inventory for t in engine.library.templates.values())
+        self.synced = synced if referential else None
         self.settings = settings
         self.log = log
         self._clock = clock
@@ -124,6 +129,7 @@ class Decider:
             dry_run=request.dry_run,
             uid=request.uid,
             deadline=time.monotonic() + self.settings.timeout,  # templates stop by then
+            inventory=self.synced.inventory() if self.synced else None,
         )
         return self.engine.evaluate(obj, review)
 

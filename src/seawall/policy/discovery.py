@@ -87,3 +87,10 @@ def discover(api: KubeApi, warn: Callable[[str], None]) -> list[ApiResource]:
             continue
         found.extend(_resources(document, group, version))
     return found
+
+
+def resource_of(api: KubeApi, group: str, version: str, kind: str) -> ApiResource | None:
+    """The listable resource of ``kind`` in ``group/version`` (None: not served, or not
+    listable); ApiFailure when the group version cannot be read."""
+    path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    return next((r for r in _resources(api.get(path), group, version) if r.kind == kind), None)

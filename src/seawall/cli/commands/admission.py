@@ -16,6 +16,7 @@ from seawall.errors import EnvironmentFailure, InputError
 
 if TYPE_CHECKING:
     from seawall.admission.namespaces import NamespaceCache
+    from seawall.policy.kubeapi import KubeApi
 
 
 class Mode(enum.StrEnum):
@@ -95,6 +96,7 @@ def serve(
     from seawall.admission.decide import AdmissionSettings, Decider, DecisionLog
     from seawall.admission.reporting import ReportedDecisionLog
     from seawall.admission.server import WebhookServer, tls_context
+    from seawall.admission.synced import start_synced
     from seawall.cli.commands.k8s import build_engine
     from seawall.policy.engine import PolicyEngine
 
@@ -126,7 +128,9 @@ def serve(
         raise EnvironmentFailure(f"cannot open {decision_log}: {exc.strerror}") from None
     # Template workers start and compile before the first request, not during it.
     engine.supervisor.warm(engine.library.templates.values())
-    namespaces = _namespace_cache(kubeconfig, context, in_cluster)
+    api = _api(kubeconfig, context, in_cluster)
+    namespaces = _namespace_cache(api) if api else None
+    synced = start_synced(api, engine.library.sync, _log) if api and engine.library.sync else None
     decisions = DecisionLog(stream)
     if upload:
         from seawall.upload import ingest_url
@@ -136,7 +140,7 @@ def serve(
             raise InputError("--upload needs a token", hint="pass --token or set $SEAWALL_TOKEN")
         decisions = ReportedDecisionLog(stream, center=upload, token=token, cluster=cluster)
         decisions.start()
-    decider = Decider(engine, settings, decisions, namespaces=namespaces)
+    decider = Decider(engine, settings, decisions, namespaces=namespaces, synced=synced)
     try:
         server = WebhookServer((host, port), decider, tls)
     except OSError as exc:
@@ -157,27 +161,35 @@ def serve(
         server.server_close()
         if namespaces is not None:
             namespaces.stop()
+        if synced is not None:
+            synced.stop()
         if isinstance(decisions, ReportedDecisionLog):
             decisions.stop()
 
 
-def _namespace_cache(
-    kubeconfig: Path | None, context: str | None, in_cluster: bool
-) -> NamespaceCache | None:
-    """A started Namespace cache when API access is configured, else None (constraints with
-    a namespaceSelector on namespaced objects then go to the failure policy)."""
+def _log(message: str) -> None:
+    print(f"seawall admission: {message}", file=sys.stderr)
+
+
+def _api(kubeconfig: Path | None, context: str | None, in_cluster: bool) -> KubeApi | None:
+    """The Kubernetes API when access is configured, else None (constraints with a
+    namespaceSelector on namespaced objects then go to the failure policy, and templates
+    that read data.inventory see nothing else in the cluster)."""
     if kubeconfig is None and context is None and not in_cluster:
         return None
-    from seawall.admission.namespaces import NamespaceCache
     from seawall.policy.kubeapi import connect
 
-    def log(message: str) -> None:
-        print(f"seawall admission: {message}", file=sys.stderr)
+    return connect(kubeconfig, context, in_cluster=in_cluster)
 
-    cache = NamespaceCache(connect(kubeconfig, context, in_cluster=in_cluster), log=log)
+
+def _namespace_cache(api: KubeApi) -> NamespaceCache:
+    """A started Namespace cache, awaited briefly."""
+    from seawall.admission.namespaces import NamespaceCache
+
+    cache = NamespaceCache(api, log=_log)
     cache.start()
     if not cache.wait_synced(10.0):
-        log("namespaces not listed yet; namespaceSelectors go to the failure policy until then")
+        _log("namespaces not listed yet; namespaceSelectors go to the failure policy until then")
     return cache
 
 
