@@ -10,6 +10,8 @@ machine are serialised by a lock file."""
 from __future__ import annotations
 
 import fcntl
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,10 +37,23 @@ def swarm(
         fcntl.flock(lock, fcntl.LOCK_EX)
         env.docker("swarm", "init", "--advertise-addr", "127.0.0.1",
                    "--listen-addr", f"127.0.0.1:{port}")  # fmt: skip
+        _listening(port)  # the manager binds its port a moment after init returns
         try:
             yield env, port
         finally:
             env.docker("swarm", "leave", "--force")
+
+
+def _listening(port: int) -> None:
+    """Wait (at most 30 s: a bound, not a timing) until something listens on ``port``."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"the swarm manager never listened on {port}"
+            time.sleep(0.1)
 
 
 def _statuses(env: SeawallTestEnv) -> dict[str, tuple[str, str]]:
