@@ -44,7 +44,7 @@ def evaluate(engine: PolicyEngine, text: str, review: Review | None = None) -> d
 
 
 def test_a_cel_template_that_allocates_without_bound_exceeds_its_memory_budget() -> None:
-    roomy = Budget(timeout=30, memory_mb=128, workers=1)  # cel-python is slow to fill it
+    roomy = Budget(timeout=30, memory_mb=128, workers=1)
     engine = PolicyEngine(library=library(HUNGRY_CEL_TEMPLATE), builtin=False, budget=roomy)
     found = evaluate(engine, pod(data=100_000))
     assert "K8sHungryCel/c exceeded its budget (memory: 128 MB)" in found["K8sHungryCel/c"]
@@ -65,7 +65,10 @@ def test_a_template_that_runs_for_minutes_exceeds_its_time_budget(template: str)
     found = evaluate(engine, pod(containers=3000))
     assert time.monotonic() - started < 10
     (slow,) = (rule for rule in found if rule != "K8sOwner/c")
-    assert f"{slow} exceeded its budget (time: 1.5s)" in found[slow]
+    if slow.startswith("K8sSlowCel"):  # the CEL runtime stops the comprehension itself
+        assert "Iteration budget exceeded" in found[slow]
+    else:
+        assert f"{slow} exceeded its budget (time: 1.5s)" in found[slow]
     assert found["K8sOwner/c"] == "needs an owner label"
 
 

@@ -1,9 +1,9 @@
 """ConstraintTemplates (templates.gatekeeper.sh/v1, v1beta1) and their Constraints.
 
 A template may carry several engines (legacy ``rego``/``libs``, or ``code`` entries for
-``Rego`` and ``K8sNativeValidation``). Seawall evaluates one, chosen by preference: Rego
-first, because regorus evaluates a template in well under a millisecond where cel-python
-takes several; ``seawall policy verify --engine all`` checks that every engine agrees.
+``Rego`` and ``K8sNativeValidation``). Seawall evaluates one, chosen by preference (Rego
+first; both runtimes take well under a millisecond a template);
+``seawall policy verify --engine all`` checks that every engine agrees.
 """
 
 from __future__ import annotations
