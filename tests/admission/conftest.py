@@ -4,7 +4,11 @@ CA code, and an httpx client that verifies them."""
 from __future__ import annotations
 
 import ssl
+import subprocess
+import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from seawall.admission.certs import issue
 from seawall.admission.decide import AdmissionSettings, Decider, DecisionLog
 from seawall.admission.server import WebhookServer, tls_context
 from seawall.policy.engine import PolicyEngine
+from tests.policy.apiserver import FakeApi, api_server
 
 
 @dataclass
@@ -73,3 +78,46 @@ def start_webhook(certificates: Path, tmp_path: Path) -> Iterator[StartWebhook]:
         webhook.client.close()
         webhook.server.shutdown()
         webhook.server.server_close()
+
+
+def eventually(condition: Callable[[], bool]) -> None:
+    """Wait for a watch thread to apply what the server sent (not a timing: a bound)."""
+    deadline = time.monotonic() + 20
+    while not condition():
+        assert time.monotonic() < deadline, "the watch did not catch up"
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[FakeApi]:
+    with api_server(tmp_path) as server:
+        yield server
+
+
+@contextmanager
+def serving(tmp_path: Path, *arguments: str) -> Iterator[tuple[str, httpx.Client]]:
+    """``seawall admission serve`` as a real process (its own certificate, port 0, a decision
+    log in ``tmp_path``) with ``arguments``: what it printed up to "listening", and an HTTPS
+    client for it; the process is stopped afterwards."""
+    certs = issue(["localhost"])
+    for name, data in (("ca.crt", certs.ca_cert), ("tls.crt", certs.cert), ("tls.key", certs.key)):
+        (tmp_path / name).write_bytes(data)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "seawall", "admission", "serve", "--host", "127.0.0.1",
+         "--port", "0", "--cert", str(tmp_path / "tls.crt"), "--key", str(tmp_path / "tls.key"),
+         "--decision-log", str(tmp_path / "decisions.jsonl"), *arguments],
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        lines = [process.stderr.readline()]
+        while "listening" not in lines[-1]:
+            assert lines[-1], "".join(lines)
+            lines.append(process.stderr.readline())
+        port = int(lines[-1].rsplit(":", 1)[1])
+        context = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
+        with httpx.Client(base_url=f"https://localhost:{port}", verify=context) as client:
+            yield "".join(lines), client
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -5,9 +5,8 @@ API the failure policy decides, and the decision log says why."""
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,7 +21,7 @@ from seawall.policy.kubeapi import connect
 from seawall.policy.library import PolicyLibrary
 from seawall.policy.manifests import load_manifests
 from seawall.policy.objects import KubeObject
-from tests.admission.conftest import StartWebhook, Webhook
+from tests.admission.conftest import StartWebhook, Webhook, eventually, serving
 from tests.policy.apiserver import FakeApi, api_server
 from tests.policy.support import FIXTURES, GATEKEEPER
 
@@ -45,20 +44,6 @@ def engine() -> PolicyEngine:
 
 def workloads() -> list[KubeObject]:
     return [o for o in load_manifests([str(FIXTURES / "workloads.yaml")]) if o.kind in WORKLOADS]
-
-
-def eventually(condition: Callable[[], bool]) -> None:
-    """Wait for the cache's thread to apply what the server sent (not a timing: a bound)."""
-    deadline = time.monotonic() + 20
-    while not condition():
-        assert time.monotonic() < deadline, "the namespace cache did not catch up"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[FakeApi]:
-    with api_server(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture
@@ -210,48 +195,18 @@ def test_a_namespace_under_review_is_judged_on_its_own_labels(
 
 
 def test_serve_with_a_kubeconfig_watches_namespaces(api: FakeApi, tmp_path: Path) -> None:
-    import ssl
-    import subprocess
-    import sys
-
-    import httpx
-
-    from seawall.admission.certs import issue
-
-    certs = issue(["localhost"])
-    for name, data in (("ca.crt", certs.ca_cert), ("tls.crt", certs.cert), ("tls.key", certs.key)):
-        (tmp_path / name).write_bytes(data)
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "seawall", "admission", "serve", "--host", "127.0.0.1"),
-            *("--port", "0", "--cert", str(tmp_path / "tls.crt"), "--key"),
-            *(str(tmp_path / "tls.key"), "--kubeconfig", str(api.kubeconfig), "--no-builtin"),
-            *("--policy", str(GATEKEEPER / "general" / "requiredlabels" / "template.yaml")),
-            *("--policy", str(FIXTURES / "namespace-selector" / "constraints.yaml")),
-            *("--decision-log", str(tmp_path / "decisions.jsonl")),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stderr is not None
-        lines = [process.stderr.readline()]
-        while "listening" not in lines[-1]:
-            assert lines[-1], "".join(lines)
-            lines.append(process.stderr.readline())
-        assert any("listed 2 namespaces" in line for line in lines)
-        port = int(lines[-1].rsplit(":", 1)[1])
-        context = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
-        with httpx.Client(base_url=f"https://localhost:{port}", verify=context) as client:
-            verdicts = {
-                o.name: client.post("/validate", json=review(o.raw, o.namespace)).json()[
-                    "response"
-                ]["allowed"]
-                for o in workloads()
-            }
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serving(
+        tmp_path, "--kubeconfig", str(api.kubeconfig), "--no-builtin",
+        "--policy", str(GATEKEEPER / "general" / "requiredlabels" / "template.yaml"),
+        "--policy", str(FIXTURES / "namespace-selector" / "constraints.yaml"),
+    ) as (printed, client):  # fmt: skip
+        assert "listed 2 namespaces" in printed
+        verdicts = {
+            o.name: client.post("/validate", json=review(o.raw, o.namespace)).json()["response"][
+                "allowed"
+            ]
+            for o in workloads()
+        }
     assert verdicts == {"web": False, "canary": False, "legacy": True}
 
 

@@ -4,8 +4,6 @@ decide on what the cluster holds now."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -17,28 +15,14 @@ from seawall.policy.engine import PolicyEngine
 from seawall.policy.kubeapi import connect
 from seawall.policy.library import PolicyLibrary
 from seawall.policy.manifests import load_manifests
-from tests.admission.conftest import StartWebhook
-from tests.admission.test_namespace_cache import admit
-from tests.policy.apiserver import FakeApi, api_server
+from tests.admission.conftest import StartWebhook, eventually, serving
+from tests.admission.test_namespace_cache import admit, review
+from tests.policy.apiserver import FakeApi
 from tests.policy.support import FIXTURES
 
 REFERENTIAL = FIXTURES / "referential"
 INGRESS_CLASSES = "/apis/networking.k8s.io/v1/ingressclasses"
 INGRESSES = ApiResource("networking.k8s.io", "v1", "ingresses", "Ingress", True)
-
-
-def eventually(condition: Callable[[], bool]) -> None:
-    """Wait for the watch thread to apply what the server sent (a bound, not a timing)."""
-    deadline = time.monotonic() + 20
-    while not condition():
-        assert time.monotonic() < deadline, "the synced objects did not catch up"
-        time.sleep(0.02)
-
-
-@pytest.fixture
-def api(tmp_path: Path) -> Iterator[FakeApi]:
-    with api_server(tmp_path) as server:
-        yield server
 
 
 def ingress_event(api: FakeApi, event_type: str, obj: dict) -> None:
@@ -136,52 +120,22 @@ def test_admission_decides_on_what_the_cluster_holds_now(
 
 
 def test_serve_syncs_what_the_policy_config_names(api: FakeApi, tmp_path: Path) -> None:
-    import ssl
-    import subprocess
-    import sys
-
-    import httpx
-
-    from seawall.admission.certs import issue
-    from tests.admission.test_namespace_cache import review
-
-    certs = issue(["localhost"])
-    for name, data in (("ca.crt", certs.ca_cert), ("tls.crt", certs.cert), ("tls.key", certs.key)):
-        (tmp_path / name).write_bytes(data)
     policies = [REFERENTIAL / "template-ingress-class.yaml",
                 REFERENTIAL / "samples" / "constraint-ingress-class.yaml",
                 REFERENTIAL / "samples" / "config-sync-ingressclasses.yaml"]  # fmt: skip
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seawall", "admission", "serve", "--host", "127.0.0.1",
-         "--port", "0", "--cert", str(tmp_path / "tls.crt"), "--key", str(tmp_path / "tls.key"),
-         "--kubeconfig", str(api.kubeconfig), "--no-builtin",
-         *(arg for path in policies for arg in ("--policy", str(path))),
-         "--decision-log", str(tmp_path / "decisions.jsonl")],
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stderr is not None
-        lines = [process.stderr.readline()]
-        while "listening" not in lines[-1]:
-            assert lines[-1], "".join(lines)
-            lines.append(process.stderr.readline())
-        text = "".join(lines)
-        assert "sync networking.k8s.io/v1 IngressClass: listed 0 objects" in text
-        assert "sync networking.k8s.io/v1 Ingress: listed 1 objects" in text
-        assert "Gadget is not synced" in text
-        (ingress,) = load_manifests([str(REFERENTIAL / "samples" / "ingress-shop.yaml")])
-        port = int(lines[-1].rsplit(":", 1)[1])
-        context = ssl.create_default_context(cafile=str(tmp_path / "ca.crt"))
-        with httpx.Client(base_url=f"https://localhost:{port}", verify=context) as client:
+    arguments = ["--kubeconfig", str(api.kubeconfig), "--no-builtin"]
+    arguments += [argument for path in policies for argument in ("--policy", str(path))]
+    (ingress,) = load_manifests([str(REFERENTIAL / "samples" / "ingress-shop.yaml")])
+    with serving(tmp_path, *arguments) as (printed, client):
+        assert "sync networking.k8s.io/v1 IngressClass: listed 0 objects" in printed
+        assert "sync networking.k8s.io/v1 Ingress: listed 1 objects" in printed
+        assert "Gadget is not synced" in printed
 
-            def allowed() -> bool:
-                answer = client.post("/validate", json=review(ingress.raw, ingress.namespace))
-                return bool(answer.json()["response"]["allowed"])
+        def allowed() -> bool:
+            answer = client.post("/validate", json=review(ingress.raw, ingress.namespace))
+            return bool(answer.json()["response"]["allowed"])
 
-            assert not allowed()
-            api.push("ADDED", {"metadata": {"name": "nginx"}}, INGRESS_CLASSES, "IngressClass",
-                     "networking.k8s.io/v1")  # fmt: skip
-            eventually(allowed)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        assert not allowed()
+        api.push("ADDED", {"metadata": {"name": "nginx"}}, INGRESS_CLASSES, "IngressClass",
+                 "networking.k8s.io/v1")  # fmt: skip
+        eventually(allowed)

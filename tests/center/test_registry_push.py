@@ -9,10 +9,11 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -315,74 +316,21 @@ def test_an_image_deleted_from_the_registry_leaves_the_inventory(
     wait_for("the image gone from the inventory", lambda: listed() == [])
 
 
-def test_a_registry_answering_garbage_fails_the_listing_with_the_reason(center: Server) -> None:
+def _listing_of_a_hostile_registry(
+    center: Server, answer: Callable[[str], tuple[int, bytes, dict[str, str]]]
+) -> dict[str, Any]:
+    """Add a registry whose every GET is answered by ``answer(path)`` (status, body,
+    headers), ask the center to list it, and return the listing job once it ended."""
     import http.server
     import threading
-
-    class Garbage(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b'{"repositories": "not a list"}' if "_catalog" in self.path else b"{}"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Garbage)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        added = center.post(
-            "/api/v1/registries", {"url": f"http://127.0.0.1:{server.server_address[1]}"}
-        )
-        assert added.status_code == 201, added.text
-        listing = center.post(f"/api/v1/registries/{added.json()['id']}/list").json()
-
-        def failed() -> object:
-            job = center.get(f"/api/v1/jobs/{listing['id']}").json()
-            return job if job["state"] == "failed" else None
-
-        job = wait_for("the listing to fail", failed)
-        assert isinstance(job, dict) and "repositories is not a list" in job["error"]
-        assert job["attempts"] == 1  # garbage does not get better by asking again
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-def test_bad_repositories_and_tags_are_skipped_and_the_rest_listed(center: Server) -> None:
-    """A tag list that is no list, a tag that is a path, a tag whose manifest is gone and a
-    listing whose next page is itself: each is named in the listing's result and skipped;
-    the good tag is listed, and the listing ends."""
-    import http.server
-    import threading
-
-    pages = {
-        "/v2/_catalog": ({"repositories": ["good", "badtags", "loop"]}, ""),
-        "/v2/good/tags/list": ({"tags": ["1.0", "../../v2/other/manifests/x", "gone"]}, ""),
-        "/v2/badtags/tags/list": ({"tags": "latest"}, ""),
-        "/v2/loop/tags/list": ({"tags": ["again"]}, "</v2/loop/tags/list?n=1000>; rel=next"),
-    }
-    asked: list[str] = []
 
     class Hostile(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            path = self.path.split("?")[0]
-            asked.append(self.path)
-            document, link = pages.get(path, (None, ""))
-            if path == "/v2/good/manifests/1.0":
-                body, status = b'{"schemaVersion": 2}', 200
-            elif document is None:
-                body, status = b"{}", 404
-            else:
-                body, status = json.dumps(document).encode(), 200
+            status, body, headers = answer(self.path)
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            for name, value in {"Content-Type": "application/json", **headers}.items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
-            if link:
-                self.send_header("Link", link)
             self.end_headers()
             self.wfile.write(body)
 
@@ -398,19 +346,57 @@ def test_bad_repositories_and_tags_are_skipped_and_the_rest_listed(center: Serve
         assert added.status_code == 201, added.text
         listing = center.post(f"/api/v1/registries/{added.json()['id']}/list").json()
 
-        def done() -> object:
+        def ended() -> object:
             job = center.get(f"/api/v1/jobs/{listing['id']}").json()
             return job if job["state"] in ("done", "failed") else None
 
-        job = wait_for("the listing to end", done)
-        assert isinstance(job, dict) and job["state"] == "done", job
-        result = job["result"]
-        assert result["images"] == 1 and result["skipped"] == 4, result
-        problems = " ".join(result["problems"])
-        assert "badtags" in problems and "tags is not a list" in problems
-        assert "../../v2/other" in problems and "good:gone" in problems and "loop:again" in problems
-        assert not any("other/manifests" in path for path in asked)  # a tag is not a path
-        assert asked.count("/v2/loop/tags/list?n=1000") == 1  # the page that links to itself
+        job = wait_for("the listing to end", ended)
+        assert isinstance(job, dict)
+        return job
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_registry_answering_garbage_fails_the_listing_with_the_reason(center: Server) -> None:
+    def garbage(path: str) -> tuple[int, bytes, dict[str, str]]:
+        return 200, b'{"repositories": "not a list"}' if "_catalog" in path else b"{}", {}
+
+    job = _listing_of_a_hostile_registry(center, garbage)
+    assert job["state"] == "failed" and "repositories is not a list" in job["error"]
+    assert job["attempts"] == 1  # garbage does not get better by asking again
+
+
+def test_bad_repositories_and_tags_are_skipped_and_the_rest_listed(center: Server) -> None:
+    """A tag list that is no list, a tag that is a path, a tag whose manifest is gone and a
+    listing whose next page is itself: each is named in the listing's result and skipped;
+    the good tag is listed, and the listing ends."""
+    pages = {
+        "/v2/_catalog": ({"repositories": ["good", "badtags", "loop"]}, {}),
+        "/v2/good/tags/list": ({"tags": ["1.0", "../../v2/other/manifests/x", "gone"]}, {}),
+        "/v2/badtags/tags/list": ({"tags": "latest"}, {}),
+        "/v2/loop/tags/list": (
+            {"tags": ["again"]},
+            {"Link": "</v2/loop/tags/list?n=1000>; rel=next"},
+        ),
+    }
+    asked: list[str] = []
+
+    def hostile(path: str) -> tuple[int, bytes, dict[str, str]]:
+        asked.append(path)
+        if path.split("?")[0] == "/v2/good/manifests/1.0":
+            return 200, b'{"schemaVersion": 2}', {}
+        if path.split("?")[0] not in pages:
+            return 404, b"{}", {}
+        document, headers = pages[path.split("?")[0]]
+        return 200, json.dumps(document).encode(), headers
+
+    job = _listing_of_a_hostile_registry(center, hostile)
+    assert job["state"] == "done", job
+    result = job["result"]
+    assert result["images"] == 1 and result["skipped"] == 4, result
+    problems = " ".join(result["problems"])
+    assert "badtags" in problems and "tags is not a list" in problems
+    assert "../../v2/other" in problems and "good:gone" in problems and "loop:again" in problems
+    assert not any("other/manifests" in path for path in asked)  # a tag is not a path
+    assert asked.count("/v2/loop/tags/list?n=1000") == 1  # the page that links to itself
