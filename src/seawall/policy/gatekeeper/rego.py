@@ -8,7 +8,9 @@ and library is rewritten before it is loaded: each imported name is replaced by 
 exact for Rego's grammar (an import binds a name for the whole module and may not be
 shadowed), so templates are accepted as published. The same rewrite gives deprecated
 built-ins that OPA still runs and regorus lacks their current names (``re_match`` is
-``regex.match``: several library templates use it).
+``regex.match``: several library templates use it), and a ``;`` marks the end of a
+statement where regorus would read the next line's ``(`` as a call
+(:func:`separate_statements`).
 
 Referential data (``data.inventory``, :mod:`seawall.policy.inventory`) is loaded as the
 engine's data for the evaluation that needs it, and cleared before the next.
@@ -91,9 +93,52 @@ def inline_imports(module: str) -> str:
     return _replace_names(_IMPORT.sub("", module), names)
 
 
+def separate_statements(module: str) -> str:
+    """``module`` with a ``;`` before each line break that ends a statement when the next
+    statement opens with ``(``. In Rego a line break separates the expressions of a body;
+    regorus reads ``a`` then a next line ``(b) >= 1`` as the call ``a(b)`` (the library's
+    horizontalpodautoscaler template has such a body). Only breaks directly inside braces
+    (a rule body, a comprehension) after the end of a term are touched, outside strings
+    and comments."""
+    out: list[str] = []
+    stack: list[str] = []  # open brackets
+    closing = {")": "(", "]": "[", "}": "{"}
+    last = ""  # the last character of code (not whitespace, not a comment)
+    i, n = 0, len(module)
+    while i < n:
+        char = module[i]
+        if char == "#":
+            end = module.find("\n", i)
+            end = n if end < 0 else end
+            out.append(module[i:end])
+            i = end
+            continue
+        if char in '"`':
+            j = i + 1
+            while j < n and module[j] != char:
+                j += 2 if char == '"' and module[j] == "\\" else 1
+            out.append(module[i : j + 1])
+            i, last = j + 1, char
+            continue
+        if char == "\n" and stack[-1:] == ["{"] and (last.isalnum() or last in '_])}"`'):
+            rest = module[i:].lstrip()
+            if rest.startswith("("):
+                out.append(";")
+        if char in "([{":
+            stack.append(char)
+        elif char in closing and stack[-1:] == [closing[char]]:
+            stack.pop()
+        if not char.isspace():
+            last = char
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
 def prepared(module: str) -> str:
-    """``module`` as regorus can load it: imports inlined, deprecated built-ins renamed."""
-    return _replace_names(inline_imports(module), _DEPRECATED)
+    """``module`` as regorus can load it: imports inlined, deprecated built-ins renamed,
+    statements that open with ``(`` kept apart from the line before."""
+    return separate_statements(_replace_names(inline_imports(module), _DEPRECATED))
 
 
 class RegoProgram:

@@ -1,0 +1,54 @@
+"""What Seawall rewrites in a Rego module before regorus loads it, so that templates behave as
+OPA runs them: statements that open with ``(`` stay apart from the line before (regorus read
+them as a call), and OPA's deprecated ``re_match`` is ``regex.match``. Strings and comments
+are never touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from seawall.policy.gatekeeper.rego import RegoProgram, prepared, separate_statements
+
+SPREAD = """package k8sspread
+violation[{"msg": "spread too small"}] {
+  spread := input.parameters.minimum
+  (input.review.object.spec.max - input.review.object.spec.min) < spread
+}
+"""
+
+
+def violations(module: str, obj: dict, parameters: dict) -> list:
+    return RegoProgram(module).violations({"review": {"object": obj}, "parameters": parameters})
+
+
+def test_a_statement_opening_with_a_parenthesis_is_its_own() -> None:
+    assert violations(SPREAD, {"spec": {"min": 2, "max": 3}}, {"minimum": 2}) == [
+        {"msg": "spread too small"}
+    ]
+    assert violations(SPREAD, {"spec": {"min": 1, "max": 5}}, {"minimum": 2}) == []
+
+
+def test_re_match_is_regex_match() -> None:
+    module = 'package m\nviolation[{"msg": "bad"}] { re_match("^a", input.review.object.name) }\n'
+    assert violations(module, {"name": "abc"}, {}) == [{"msg": "bad"}]
+    assert violations(module, {"name": "xbc"}, {}) == []
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "x { f(a,\n(b)) }",  # inside a call: a line break is only white space
+        "x { y := [1,\n(2)] }",  # inside an array
+        'x = "a\\"\n(" { true }',  # inside a string, after an escaped quote
+        "x { true } # not code: a\n(b)",  # a comment, then a top-level line
+        "x = `raw\n(` { true }",  # a raw string
+    ],
+)
+def test_only_breaks_between_statements_of_a_body_are_touched(module: str) -> None:
+    assert separate_statements(module) == module
+
+
+def test_the_rewrite_keeps_every_line_where_it_was() -> None:
+    rewritten = prepared(SPREAD)
+    assert rewritten.count("\n") == SPREAD.count("\n")  # error positions stay right
+    assert "spread := input.parameters.minimum;\n" in rewritten
