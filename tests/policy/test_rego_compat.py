@@ -1,7 +1,8 @@
 """What Seawall rewrites in a Rego module before regorus loads it, so that templates behave as
 OPA runs them: statements that open with ``(`` stay apart from the line before (regorus read
-them as a call), and OPA's deprecated ``re_match`` is ``regex.match``. Strings and comments
-are never touched."""
+them as a call), OPA's deprecated ``re_match`` is ``regex.match``, and ``sprintf`` pads
+missing arguments as Go's fmt does (regorus failed). Strings and comments are never
+touched."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def test_re_match_is_regex_match() -> None:
         'x = "a\\"\n(" { true }',  # inside a string, after an escaped quote
         "x { true } # not code: a\n(b)",  # a comment, then a top-level line
         "x = `raw\n(` { true }",  # a raw string
+        "x { not\n(input.a) }",  # after a keyword the statement goes on
     ],
 )
 def test_only_breaks_between_statements_of_a_body_are_touched(module: str) -> None:
@@ -52,3 +54,16 @@ def test_the_rewrite_keeps_every_line_where_it_was() -> None:
     rewritten = prepared(SPREAD)
     assert rewritten.count("\n") == SPREAD.count("\n")  # error positions stay right
     assert "spread := input.parameters.minimum;\n" in rewritten
+
+
+def test_sprintf_pads_missing_arguments_as_go_does() -> None:
+    module = (
+        "package m\n"
+        'violation[{"msg": msg}] { msg := sprintf("%v has %v of %v (100%%)", '
+        "[input.review.object.name, input.parameters.count]) }\n"
+    )
+    assert violations(module, {"name": "web"}, {"count": 3}) == [
+        {"msg": "web has 3 of %!v(MISSING) (100%)"}
+    ]
+    complete = 'package m\nviolation[{"msg": msg}] { msg := sprintf("%v/%v", ["a", "b"]) }\n'
+    assert violations(complete, {}, {}) == [{"msg": "a/b"}]

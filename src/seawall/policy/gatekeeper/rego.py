@@ -8,7 +8,8 @@ and library is rewritten before it is loaded: each imported name is replaced by 
 exact for Rego's grammar (an import binds a name for the whole module and may not be
 shadowed), so templates are accepted as published. The same rewrite gives deprecated
 built-ins that OPA still runs and regorus lacks their current names (``re_match`` is
-``regex.match``: several library templates use it), and a ``;`` marks the end of a
+``regex.match``: several library templates use it; ``sprintf`` becomes a Rego function that
+pads missing arguments as Go's fmt does, :data:`COMPAT_MODULE`), and a ``;`` marks the end of a
 statement where regorus would read the next line's ``(`` as a call
 (:func:`separate_statements`).
 
@@ -34,8 +35,31 @@ _IMPORT = re.compile(
 )
 _PACKAGE = re.compile(r"^[ \t]*package[ \t]+([\w.]+)", re.M)
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-# deprecated built-ins OPA still evaluates, by their current names
-_DEPRECATED = {"re_match": "regex.match"}
+# built-ins regorus lacks or runs differently, by what stands in for them: OPA's deprecated
+# re_match is regex.match; sprintf pads missing arguments as Go's fmt (and OPA) does
+_RENAMED = {"re_match": "regex.match", "sprintf": "data.seawall_compat.go_sprintf"}
+# Loaded beside every template. regorus's sprintf fails when the format has more verbs than
+# arguments (one of the library's horizontalpodautoscaler messages has); Go's fmt writes
+# %!v(MISSING) for each and OPA keeps the violation. (A missing argument of another verb
+# than %v is padded the same way, and formatted by that verb.)
+COMPAT_MODULE = r"""package seawall_compat
+
+verb_count(format) = n {
+  verbs := regex.find_n(`%[-+# 0]*[0-9*]*(\.[0-9*]+)?[a-zA-Z%]`, format, -1)
+  n := count(verbs) - count(regex.find_n(`%%`, format, -1))
+}
+
+go_sprintf(format, args) = text {
+  missing := verb_count(format) - count(args)
+  missing > 0
+  padding := [m | numbers.range(1, missing)[_]; m := "%!v(MISSING)"]
+  text := sprintf(format, array.concat(args, padding))
+} else = text {
+  text := sprintf(format, args)
+}
+"""
+# words after which a line break does not end a statement
+_KEYWORDS = frozenset({"not", "with", "as", "in", "some", "every", "if", "contains", "else"})
 
 
 def package_of(module: str) -> str:
@@ -104,6 +128,7 @@ def separate_statements(module: str) -> str:
     stack: list[str] = []  # open brackets
     closing = {")": "(", "]": "[", "}": "{"}
     last = ""  # the last character of code (not whitespace, not a comment)
+    word = ""  # the identifier that ends there, if one does
     i, n = 0, len(module)
     while i < n:
         char = module[i]
@@ -118,16 +143,22 @@ def separate_statements(module: str) -> str:
             while j < n and module[j] != char:
                 j += 2 if char == '"' and module[j] == "\\" else 1
             out.append(module[i : j + 1])
-            i, last = j + 1, char
+            i, last, word = j + 1, char, ""
             continue
         if char == "\n" and stack[-1:] == ["{"] and (last.isalnum() or last in '_])}"`'):
-            rest = module[i:].lstrip()
-            if rest.startswith("("):
+            following = i
+            while following < n and module[following].isspace():
+                following += 1
+            if module.startswith("(", following) and word not in _KEYWORDS:
                 out.append(";")
         if char in "([{":
             stack.append(char)
         elif char in closing and stack[-1:] == [closing[char]]:
             stack.pop()
+        if char.isalnum() or char == "_":
+            word = word + char if last.isalnum() or last == "_" else char
+        elif not char.isspace():
+            word = ""
         if not char.isspace():
             last = char
         out.append(char)
@@ -138,7 +169,7 @@ def separate_statements(module: str) -> str:
 def prepared(module: str) -> str:
     """``module`` as regorus can load it: imports inlined, deprecated built-ins renamed,
     statements that open with ``(`` kept apart from the line before."""
-    return separate_statements(_replace_names(inline_imports(module), _DEPRECATED))
+    return separate_statements(_replace_names(inline_imports(module), _RENAMED))
 
 
 class RegoProgram:
@@ -153,7 +184,7 @@ class RegoProgram:
     def __init__(self, module: str, libs: Sequence[str] = (), name: str = "template") -> None:
         self.package = package_of(module)
         self._holds_data = False
-        sources = [(f"{name}.rego", prepared(module))]
+        sources = [(f"{name}.rego", prepared(module)), ("seawall-compat.rego", COMPAT_MODULE)]
         sources += [(f"{name}-lib{i}.rego", prepared(lib)) for i, lib in enumerate(libs)]
         try:
             self._engine: Any = regorus.Engine()
