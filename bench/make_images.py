@@ -11,6 +11,9 @@ no Docker daemon and no network once the images exist:
   ``bench/npm-app``), a layer of real Python site-packages (``pip install --target`` of
   ``bench/python-requirements.txt``), and a layer that deletes things (whiteouts and an opaque
   directory), so a scanner that ignores whiteouts reports packages that are not there.
+* ``wide``: the base layer and a layer of 2,300+ real ``node_modules`` packages (``npm ci`` of
+  ``bench/npm-wide``: react-scripts, gatsby and Angular's build tools), for writers and
+  matchers at 2,000+ packages.
 
 Each image is written as a docker-save tar (legacy layout: ``manifest.json``,
 ``<config>.json``, ``<id>/layer.tar``), an OCI image layout directory with gzip (level 6)
@@ -174,14 +177,14 @@ def build_debian_rootfs(work: Path, mirror: str) -> tuple[Path, str]:
     return root, created_by
 
 
-def build_npm_tree(work: Path) -> tuple[Path, str]:
-    """``npm ci`` bench/npm-app into a staging root (``app/``); return it and the command."""
-    stage = work / "stage" / "npm"
+def build_npm_tree(work: Path, project: str = "npm-app") -> tuple[Path, str]:
+    """``npm ci`` bench/``project`` into a staging root (``app/``); return it and the command."""
+    stage = work / "stage" / ("npm" if project == "npm-app" else project)
     app = stage / "app"
-    lock = BENCH / "npm-app" / "package-lock.json"
-    manifest = BENCH / "npm-app" / "package.json"
+    lock = BENCH / project / "package-lock.json"
+    manifest = BENCH / project / "package.json"
     created_by = "/bin/sh -c cd /app && npm ci --ignore-scripts --no-audit --no-fund"
-    stamp = work / "stage" / "npm.stamp"
+    stamp = stage.with_suffix(".stamp")
     key = key_of(manifest.read_text(), lock.read_text())
     if fresh(stamp, key) and app.is_dir():
         log("npm tree is up to date")
@@ -198,6 +201,7 @@ def build_npm_tree(work: Path) -> tuple[Path, str]:
             "--ignore-scripts",
             "--no-audit",
             "--no-fund",
+            "--legacy-peer-deps",
             "--cache",
             str(work / "npmcache"),
         ],
@@ -572,7 +576,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--work-dir", type=Path, default=DEFAULT_WORK)
     ap.add_argument("--mirror", default=None, help="Debian mirror (default: the one apt uses)")
-    ap.add_argument("--only", choices=("debian12", "multilayer"), default=None)
+    ap.add_argument("--only", choices=("debian12", "multilayer", "wide"), default=None)
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("make_images.py needs root (debootstrap)", file=sys.stderr)
@@ -637,6 +641,14 @@ def main() -> int:
                 **write_image(work, "multilayer", layers, ["node", "server.js"], "/app"),
                 "expected": expected,
             }
+        )
+    if args.only in (None, "wide"):
+        wide_root, wide_by = build_npm_tree(work, "npm-wide")
+        stamp = (work / "stage" / "npm-wide.stamp").read_text()
+        layers = [base, build_layer(work, "npm-wide", wide_root, wide_by, key_of(stamp, EPOCH))]
+        expected = {**counts, "npm": npm_installed_count(wide_root / "app", deleted="")}
+        summary.append(
+            {**write_image(work, "wide", layers, ["node"], "/app"), "expected": expected}
         )
     index = work / "images.json"
     old = json.loads(index.read_text()) if index.is_file() else []

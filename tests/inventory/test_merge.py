@@ -95,4 +95,12 @@ def test_lockfile_entries_installed_elsewhere_are_not_reported_twice() -> None:
             )
         ]
     )
-    assert sorted((p.name, p.path) for p in packages) == [("a", installed), ("b", lock)]
+    # b is in the lockfile but not in node_modules: npm did not install it (an optional
+    # package of another platform); a lockfile of a project with no node_modules counts whole
+    assert sorted((p.name, p.path) for p in packages) == [("a", installed)]
+    source_only = "src/package-lock.json"
+    c = Package(ecosystem=Ecosystem.NPM, name="c", version="3.0.0", path=source_only)
+    _, packages, _ = merge_layers(
+        [layer(0, entries=[source_only], outputs={source_only: AnalyzerOutput(packages=[c])})]
+    )
+    assert [(p.name, p.path) for p in packages] == [("c", source_only)]

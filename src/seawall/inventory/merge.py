@@ -18,7 +18,7 @@ from seawall.image.tarreader import MAX_PATH_LENGTH
 from seawall.inventory.analyzer import AnalyzerOutput
 from seawall.inventory.layer import LayerResult
 from seawall.inventory.purl import package_url
-from seawall.model import LayerInfo, OSInfo, Package
+from seawall.model import Ecosystem, LayerInfo, OSInfo, Package
 
 # Lock files list what a project asked for; installed metadata says what is there. When both
 # name the same package, the installed record wins so nothing is reported twice.
@@ -194,6 +194,20 @@ def choose_distro(merged: MergedImage) -> OSInfo | None:
     return best[1] if best else None
 
 
+def _npm_projects(installed: Sequence[Package]) -> set[str]:
+    """The directories whose ``node_modules`` holds installed npm packages. Their lockfiles
+    say what was asked for; what npm did not install there (optional packages of other
+    platforms, such as esbuild's 23 binaries but one) is not in the image, so a lockfile
+    entry of such a project counts only when it is installed."""
+    projects = set()
+    for package in installed:
+        if package.ecosystem is Ecosystem.NPM:
+            head, marker, _ = package.path.partition("node_modules/")
+            if marker:
+                projects.add(head.rstrip("/"))
+    return projects
+
+
 def merge_layers(
     layers: Sequence[tuple[LayerInfo, LayerResult]],
 ) -> tuple[OSInfo | None, list[Package], list[str]]:
@@ -214,14 +228,18 @@ def merge_layers(
     # Package managers record paths as packaged (/lib/...); the image may reach them through
     # a symlinked directory (merged /usr), so compare canonical paths.
     owned = {merged.resolve(path) or path for path in owned}
-    installed_keys = {
-        p.key for _, p in found if posixpath.basename(p.path.split("!")[0]) not in LOCKFILES
-    }
+    installed = [p for _, p in found if posixpath.basename(p.path.split("!")[0]) not in LOCKFILES]
+    installed_keys = {p.key for p in installed}
+    installed_projects = _npm_projects(installed)
     packages: dict[tuple[str, str, str, str], Package] = {}
     for index, package in found:
         if not package.ecosystem.is_os and package.path in owned:
             continue  # installed by the OS package manager: reported as the OS package
-        if posixpath.basename(package.path) in LOCKFILES and package.key in installed_keys:
+        if posixpath.basename(package.path) in LOCKFILES and (
+            package.key in installed_keys
+            or (package.ecosystem is Ecosystem.NPM
+                and posixpath.dirname(package.path) in installed_projects)
+        ):  # fmt: skip
             continue
         origin = merged.layer_info(merged.introduced_by(package, index))
         complete = msgspec.structs.replace(

@@ -20,7 +20,10 @@
   importers' ``dependencies`` and ``optionalDependencies``.
 
 Lockfiles inside ``node_modules`` (npm's hidden ``.package-lock.json``, the lockfiles some
-packages ship) are ignored: the packages they name are not necessarily installed.
+packages ship) are ignored: the packages they name are not necessarily installed. When a
+project's ``node_modules`` is in the image, its lockfile's entries count only where they are
+installed (:func:`seawall.inventory.merge.merge_layers`: npm skips the optional packages of
+other platforms, such as esbuild's binaries for every system but one).
 Licences come from ``package.json`` (``license``: string or ``{"type"}``; old ``licenses``
 arrays) and from v2/v3 package-lock entries, which npm fills from the same field.
 """
