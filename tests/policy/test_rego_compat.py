@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from seawall.policy.gatekeeper.rego import RegoProgram, prepared, separate_statements
+from seawall.policy.gatekeeper.rego import (
+    RegoProgram,
+    prepared,
+    separate_statements,
+    split_chained_bodies,
+)
 
 SPREAD = """package k8sspread
 violation[{"msg": "spread too small"}] {
@@ -67,3 +72,40 @@ def test_sprintf_pads_missing_arguments_as_go_does() -> None:
     ]
     complete = 'package m\nviolation[{"msg": msg}] { msg := sprintf("%v/%v", ["a", "b"]) }\n'
     assert violations(complete, {}, {}) == [{"msg": "a/b"}]
+
+
+CHAINED = """package k8schained
+violation[{"msg": msg}] {
+  input.review.object.a
+  msg := "a"
+} {
+  input.review.object.b
+  msg := "b"
+} {
+  input.review.object.c
+  msg := "c"
+}
+limit = {"max": 3} { true }
+"""
+
+
+def test_chained_rule_bodies_are_rules_of_the_same_head() -> None:
+    # OPA: three rules of one partial set; regorus refused the chain ("else cannot be used
+    # with set rules") or read it as an else
+    assert violations(CHAINED, {"a": 1, "c": 1}, {}) == [{"msg": "a"}, {"msg": "c"}]
+    assert violations(CHAINED, {"b": 1}, {}) == [{"msg": "b"}]
+    rewritten = split_chained_bodies(CHAINED)
+    assert rewritten.count('violation[{"msg": msg}] {') == 3
+    assert 'limit = {"max": 3} { true }' in rewritten  # an object in a head is no body
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "x = 1 { false } else = 2 { true }",  # else stays else
+        'x = {"a": {"b": 1}} { true }',  # nested objects in a head
+        "f(a) = {a: 1}",  # no body at all
+    ],
+)
+def test_what_is_not_a_chained_body_is_left_alone(module: str) -> None:
+    assert split_chained_bodies(module) == module

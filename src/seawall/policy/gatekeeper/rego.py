@@ -11,7 +11,8 @@ built-ins that OPA still runs and regorus lacks their current names (``re_match`
 ``regex.match``: several library templates use it; ``sprintf`` becomes a Rego function that
 pads missing arguments as Go's fmt does, :data:`COMPAT_MODULE`), and a ``;`` marks the end of a
 statement where regorus would read the next line's ``(`` as a call
-(:func:`separate_statements`).
+(:func:`separate_statements`), and chained rule bodies get their head again
+(:func:`split_chained_bodies`).
 
 Referential data (``data.inventory``, :mod:`seawall.policy.inventory`) is loaded as the
 engine's data for the evaluation that needs it, and cleared before the next.
@@ -58,6 +59,8 @@ go_sprintf(format, args) = text {
   text := sprintf(format, args)
 }
 """
+# what a top-level "{" that opens a term (not a rule body) follows
+_TERM_OPENERS = frozenset({"=", ",", "(", "[", ":", "|", ""})
 # words after which a line break does not end a statement
 _KEYWORDS = frozenset({"not", "with", "as", "in", "some", "every", "if", "contains", "else"})
 
@@ -166,10 +169,70 @@ def separate_statements(module: str) -> str:
     return "".join(out)
 
 
+def split_chained_bodies(module: str) -> str:
+    """``module`` with each chained rule body given its rule's head again: in Rego v0
+    ``head { A } { B }`` is two rules, ``head { A }`` and ``head { B }`` (OPA's parser), but
+    regorus reads the second body as an ``else`` and refuses it on a partial set rule ("else
+    cannot be used with set rules": the library's noupdateserviceaccount template). A body is
+    a ``{`` at the top level that does not open a term (it follows the head, not ``=``,
+    ``:=``, ``,``, ``(``, ``[``, ``:`` or ``|``); its head is the code before it on its line.
+    Strings and comments are left alone."""
+    out: list[str] = []
+    depth = 0  # brackets open at the top level
+    line_start = 0  # where the current top-level line starts in ``module``
+    head = ""  # the head of the last top-level body
+    in_body = False  # whether the top-level braces open now (or last closed) are a body
+    last = ""  # the last character of code
+    i, n = 0, len(module)
+    while i < n:
+        char = module[i]
+        if char == "#":
+            end = module.find("\n", i)
+            end = n if end < 0 else end
+            out.append(module[i:end])
+            i = end
+            continue
+        if char in '"`':
+            j = i + 1
+            while j < n and module[j] != char:
+                j += 2 if char == '"' and module[j] == "\\" else 1
+            out.append(module[i : j + 1])
+            i, last = j + 1, char
+            continue
+        if char == "\n" and depth == 0:
+            line_start = i + 1
+        elif char == "{" and depth == 0:
+            in_body = last not in _TERM_OPENERS  # else a term of the head: {"k": v}
+            # a chained body has no head on its line (``} {``): it keeps the one before
+            if in_body and module[line_start:i].strip():
+                head = module[line_start:i].strip()
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        if not char.isspace():
+            last = char
+        out.append(char)
+        i += 1
+        if char == "}" and depth == 0 and in_body and head:
+            following = i
+            while following < n and module[following].isspace():
+                following += 1
+            if module.startswith("{", following):  # a chained body: the same head again
+                gap = module[i:following]
+                out.append(gap if "\n" in gap else "\n")
+                out.append(head + " ")
+                i = following
+                line_start = following
+    return "".join(out)
+
+
 def prepared(module: str) -> str:
-    """``module`` as regorus can load it: imports inlined, deprecated built-ins renamed,
-    statements that open with ``(`` kept apart from the line before."""
-    return separate_statements(_replace_names(inline_imports(module), _RENAMED))
+    """``module`` as regorus can load it: imports inlined, built-ins renamed, chained rule
+    bodies given their heads, statements that open with ``(`` kept apart from the line
+    before."""
+    renamed = _replace_names(inline_imports(module), _RENAMED)
+    return separate_statements(split_chained_bodies(renamed))
 
 
 class RegoProgram:
