@@ -72,6 +72,21 @@ def package_of(module: str) -> str:
     return match.group(1)
 
 
+def _literal_end(module: str, i: int) -> int:
+    """Where the comment or string starting at ``i`` ends (the index after it), or ``i``
+    when no comment or string starts there: what every rewrite below leaves untouched."""
+    char, n = module[i], len(module)
+    if char == "#":
+        end = module.find("\n", i)
+        return n if end < 0 else end
+    if char in '"`':
+        j = i + 1
+        while j < n and module[j] != char:
+            j += 2 if char == '"' and module[j] == "\\" else 1
+        return min(j + 1, n)
+    return i
+
+
 def _replace_names(module: str, names: Mapping[str, str]) -> str:
     """Replace identifiers in ``names`` outside strings and comments, unless they follow a
     dot (a field) or are a key being defined (followed by ``:=`` at rule level is fine)."""
@@ -79,22 +94,10 @@ def _replace_names(module: str, names: Mapping[str, str]) -> str:
     i, n = 0, len(module)
     while i < n:
         char = module[i]
-        if char == "#":
-            end = module.find("\n", i)
-            end = n if end < 0 else end
+        end = _literal_end(module, i)
+        if end != i:
             out.append(module[i:end])
             i = end
-        elif char == '"':
-            j = i + 1
-            while j < n and module[j] != '"':
-                j += 2 if module[j] == "\\" else 1
-            out.append(module[i : j + 1])
-            i = j + 1
-        elif char == "`":
-            end = module.find("`", i + 1)
-            end = n - 1 if end < 0 else end
-            out.append(module[i : end + 1])
-            i = end + 1
         elif char.isalpha() or char == "_":
             match = _IDENTIFIER.match(module, i)
             assert match is not None
@@ -135,18 +138,12 @@ def separate_statements(module: str) -> str:
     i, n = 0, len(module)
     while i < n:
         char = module[i]
-        if char == "#":
-            end = module.find("\n", i)
-            end = n if end < 0 else end
+        end = _literal_end(module, i)
+        if end != i:
             out.append(module[i:end])
+            if char != "#":  # a string is a term
+                last, word = char, ""
             i = end
-            continue
-        if char in '"`':
-            j = i + 1
-            while j < n and module[j] != char:
-                j += 2 if char == '"' and module[j] == "\\" else 1
-            out.append(module[i : j + 1])
-            i, last, word = j + 1, char, ""
             continue
         if char == "\n" and stack[-1:] == ["{"] and (last.isalnum() or last in '_])}"`'):
             following = i
@@ -186,18 +183,12 @@ def split_chained_bodies(module: str) -> str:
     i, n = 0, len(module)
     while i < n:
         char = module[i]
-        if char == "#":
-            end = module.find("\n", i)
-            end = n if end < 0 else end
+        end = _literal_end(module, i)
+        if end != i:
             out.append(module[i:end])
+            if char != "#":  # a string is a term
+                last = char
             i = end
-            continue
-        if char in '"`':
-            j = i + 1
-            while j < n and module[j] != char:
-                j += 2 if char == '"' and module[j] == "\\" else 1
-            out.append(module[i : j + 1])
-            i, last = j + 1, char
             continue
         if char == "\n" and depth == 0:
             line_start = i + 1
