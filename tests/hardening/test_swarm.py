@@ -10,7 +10,6 @@ machine are serialised by a lock file."""
 from __future__ import annotations
 
 import fcntl
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from seawall.hardening.docker.audit import AuditOptions, audit_host
-from seawall.hardening.docker.collect import CollectOptions
+from seawall.hardening.docker.collect import CollectOptions, collect
 from tests.hardening.conftest import free_port
 from tests.support.testenv import SeawallTestEnv
 
@@ -35,25 +34,26 @@ def swarm(
     port = free_port()
     with LOCK.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        env.docker("swarm", "init", "--advertise-addr", "127.0.0.1",
-                   "--listen-addr", f"127.0.0.1:{port}")  # fmt: skip
-        _listening(port)  # the manager binds its port a moment after init returns
+        _init_swarm(env, f"127.0.0.1:{port}")
         try:
             yield env, port
         finally:
             env.docker("swarm", "leave", "--force")
 
 
-def _listening(port: int) -> None:
-    """Wait (at most 30 s: a bound, not a timing) until something listens on ``port``."""
+def _init_swarm(env: SeawallTestEnv, listen_address: str) -> None:
+    """``docker swarm init`` listening on ``listen_address``, then wait (at most 30 s: a
+    bound, not a timing) until dockerd owns the swarm's listening sockets. They are bound a
+    moment after init returns; a loaded CI machine once audited in between (only 7946 was
+    seen), so the wait reads what the audit reads."""
+    env.docker("swarm", "init", "--advertise-addr", "127.0.0.1",
+               "--listen-addr", listen_address)  # fmt: skip
+    ports = {listen_address.rsplit(":", 1)[1], "7946"}  # the manager's and node gossip
     deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert time.monotonic() < deadline, f"the swarm manager never listened on {port}"
-            time.sleep(0.1)
+    options = CollectOptions(endpoint=env.docker_host)
+    while not ports <= {a.rsplit(":", 1)[1] for a in collect(options).listening}:
+        assert time.monotonic() < deadline, f"dockerd never listened on all of {ports}"
+        time.sleep(0.1)
 
 
 def _statuses(env: SeawallTestEnv) -> dict[str, tuple[str, str]]:
@@ -101,8 +101,7 @@ def test_swarm_on_every_interface_fails_7_2(swarm: tuple[SeawallTestEnv, int]) -
     env, _ = swarm
     port = free_port()
     env.docker("swarm", "leave", "--force")
-    env.docker("swarm", "init", "--advertise-addr", "127.0.0.1",
-               "--listen-addr", f"0.0.0.0:{port}")  # fmt: skip
+    _init_swarm(env, f"0.0.0.0:{port}")
     status, evidence = _statuses(env)["7.2"]
     assert status == "fail"
     wildcard = evidence.removeprefix("swarm ports listen on every interface: ").split(", ")
