@@ -109,3 +109,40 @@ def test_chained_rule_bodies_are_rules_of_the_same_head() -> None:
 )
 def test_what_is_not_a_chained_body_is_left_alone(module: str) -> None:
     assert split_chained_bodies(module) == module
+
+
+PERCENT_OR_NUMBER = """package k8spdb
+violation[{"msg": msg}] {
+  value := input.review.object.spec.minAvailable
+  endswith(value, "%")
+  msg := "a percentage"
+}
+violation[{"msg": msg}] {
+  value := input.review.object.spec.minAvailable
+  is_number(value)
+  value > 1
+  msg := "more than one"
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("min_available", "expected"),
+    [("50%", ["a percentage"]), (3, ["more than one"]), (1, []), ({"x": 1}, [])],
+)
+def test_a_string_builtin_given_another_type_is_undefined_as_in_opa(
+    min_available: object, expected: list[str]
+) -> None:
+    """OPA without strict built-in errors (Gatekeeper) makes endswith(3, "%") undefined, so
+    the other rule decides; regorus alone failed the evaluation (the library's
+    poddisruptionbudget template relies on OPA's behaviour)."""
+    found = violations(PERCENT_OR_NUMBER, {"spec": {"minAvailable": min_available}}, {})
+    assert [v["msg"] for v in found] == expected
+
+
+def test_only_calls_are_guarded_so_contains_stays_a_keyword() -> None:
+    module = 'package m\nimport future.keywords.contains\nimport future.keywords.if\n' \
+        'violation contains {"msg": "x"} if { contains(input.review.object.name, "a") }\n'
+    rewritten = prepared(module)
+    assert "violation contains {" in rewritten
+    assert "data.seawall_compat.guarded_contains(input" in rewritten

@@ -39,6 +39,15 @@ _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 # built-ins regorus lacks or runs differently, by what stands in for them: OPA's deprecated
 # re_match is regex.match; sprintf pads missing arguments as Go's fmt (and OPA) does
 _RENAMED = {"re_match": "regex.match", "sprintf": "data.seawall_compat.go_sprintf"}
+# OPA (without --strict-builtin-errors, as Gatekeeper runs it) makes a built-in that gets an
+# argument of the wrong type undefined; regorus fails the whole evaluation. The library's
+# poddisruptionbudget template calls endswith(minAvailable, "%") on integers and relies on
+# that. These string built-ins are called through guards that are undefined instead.
+_GUARDED = {
+    name: f"data.seawall_compat.guarded_{name}"
+    for name in ("endswith", "startswith", "contains", "lower", "upper", "trim", "trim_prefix",
+                 "trim_suffix", "trim_space", "split", "replace", "indexof", "substring")
+}  # fmt: skip
 # Loaded beside every template. regorus's sprintf fails when the format has more verbs than
 # arguments (one of the library's horizontalpodautoscaler messages has); Go's fmt writes
 # %!v(MISSING) for each and OPA keeps the violation. (A missing argument of another verb
@@ -57,6 +66,24 @@ go_sprintf(format, args) = text {
   text := sprintf(format, array.concat(args, padding))
 } else = text {
   text := sprintf(format, args)
+}
+
+guarded_endswith(s, x) = r { is_string(s); is_string(x); r := endswith(s, x) }
+guarded_startswith(s, x) = r { is_string(s); is_string(x); r := startswith(s, x) }
+guarded_contains(s, x) = r { is_string(s); is_string(x); r := contains(s, x) }
+guarded_lower(s) = r { is_string(s); r := lower(s) }
+guarded_upper(s) = r { is_string(s); r := upper(s) }
+guarded_trim(s, cut) = r { is_string(s); is_string(cut); r := trim(s, cut) }
+guarded_trim_prefix(s, x) = r { is_string(s); is_string(x); r := trim_prefix(s, x) }
+guarded_trim_suffix(s, x) = r { is_string(s); is_string(x); r := trim_suffix(s, x) }
+guarded_trim_space(s) = r { is_string(s); r := trim_space(s) }
+guarded_split(s, x) = r { is_string(s); is_string(x); r := split(s, x) }
+guarded_replace(s, old, new) = r {
+  is_string(s); is_string(old); is_string(new); r := replace(s, old, new)
+}
+guarded_indexof(s, x) = r { is_string(s); is_string(x); r := indexof(s, x) }
+guarded_substring(s, start, length) = r {
+  is_string(s); is_number(start); is_number(length); r := substring(s, start, length)
 }
 """
 # what a top-level "{" that opens a term (not a rule body) follows
@@ -87,9 +114,14 @@ def _literal_end(module: str, i: int) -> int:
     return i
 
 
-def _replace_names(module: str, names: Mapping[str, str]) -> str:
+def _replace_names(
+    module: str, names: Mapping[str, str], calls: Mapping[str, str] | None = None
+) -> str:
     """Replace identifiers in ``names`` outside strings and comments, unless they follow a
-    dot (a field) or are a key being defined (followed by ``:=`` at rule level is fine)."""
+    dot (a field) or are a key being defined (followed by ``:=`` at rule level is fine);
+    those in ``calls`` only where they are called (followed by ``(``: ``contains`` is also
+    a keyword)."""
+    called = calls or {}
     out: list[str] = []
     i, n = 0, len(module)
     while i < n:
@@ -103,7 +135,10 @@ def _replace_names(module: str, names: Mapping[str, str]) -> str:
             assert match is not None
             word = match.group(0)
             previous = module[i - 1] if i else ""
-            out.append(names[word] if word in names and previous != "." else word)
+            replacement = names.get(word)
+            if replacement is None and module.startswith("(", match.end()):
+                replacement = called.get(word)
+            out.append(replacement if replacement and previous != "." else word)
             i = match.end()
         else:
             out.append(char)
@@ -222,7 +257,7 @@ def prepared(module: str) -> str:
     """``module`` as regorus can load it: imports inlined, built-ins renamed, chained rule
     bodies given their heads, statements that open with ``(`` kept apart from the line
     before."""
-    renamed = _replace_names(inline_imports(module), _RENAMED)
+    renamed = _replace_names(inline_imports(module), _RENAMED, _GUARDED)
     return separate_statements(split_chained_bodies(renamed))
 
 
