@@ -13,16 +13,34 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-image.tar.gz"
 
 
 def seawall(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "seawall", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "seawall", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["sbom"], ["sbom", "match"], ["version"], ["image", "scan"], ["db"], ["db", "update"],
-     ["db", "import"], ["db", "status"], ["db", "export"], ["host", "audit"], ["k8s", "scan"],
-     ["policy", "verify"], ["admission", "serve"], ["admission", "install"], ["runtime"],
-     ["runtime", "watch"], ["runtime", "replay"], ["runtime", "simulate"]],
+    [
+        [],
+        ["sbom"],
+        ["sbom", "match"],
+        ["version"],
+        ["image", "scan"],
+        ["db"],
+        ["db", "update"],
+        ["db", "import"],
+        ["db", "status"],
+        ["db", "export"],
+        ["host", "audit"],
+        ["k8s", "scan"],
+        ["policy", "verify"],
+        ["admission", "serve"],
+        ["admission", "install"],
+        ["runtime"],
+        ["runtime", "watch"],
+        ["runtime", "replay"],
+        ["runtime", "simulate"],
+    ],
 )
 def test_help_works_for_every_command(command: list[str]) -> None:
     result = seawall(*command, "--help")
@@ -67,9 +85,14 @@ def test_a_scan_writes_nothing_outside_its_temporary_files(tmp_path: Path) -> No
     work.mkdir()
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir()
-    result = subprocess.run([sys.executable, "-m", "seawall", "sbom", str(DEMO), "--no-cache",
-                             "-f", "json"], capture_output=True, text=True, timeout=120,
-                            cwd=work, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "seawall", "sbom", str(DEMO), "--no-cache", "-f", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=work,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     assert list(home.iterdir()) == [] and list(work.iterdir()) == []
     assert list((tmp_path / "tmp").iterdir()) == []  # temporary files are cleaned up too

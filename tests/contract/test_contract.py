@@ -26,7 +26,8 @@ from seawall.admission.review import parse_review
 from seawall.contract import SCHEMA_ID, ContractError, Envelope, Kind, decode, encode_pretty
 from seawall.contract.envelope import AdmissionDecision
 from seawall.contract.schema import json_schema, json_schema_text
-from seawall.hardening.docker.audit import HostAudit, score
+from seawall.hardening.benchmark import score
+from seawall.hardening.docker.audit import HostAudit
 from seawall.inventory.scan import InventoryOptions, build_inventory
 from seawall.model import Finding, Inventory, Resource, Status
 from seawall.policy.engine import PolicyEngine
@@ -44,6 +45,7 @@ from seawall.runtime.rules.loader import load_rules
 from seawall.vulndb.scan import ScanOptions, scan_inventory
 from seawall.vulndb.store import AdvisoryStore
 from tests.support.advisorydb import DEMO_IMAGE, demo_database
+from tests.support.envelopes import node_audit
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "fixtures" / "contract"
@@ -158,6 +160,7 @@ def envelopes(inventory: Inventory, database: Path) -> dict[str, Envelope]:
         "inventory": inventory_envelope(inventory, produced_at=WHEN),
         "image-scan": _scan(inventory, database),
         "host-audit": _host(),
+        "node-audit": node_audit(produced_at=WHEN),
         "k8s-scan": _k8s(),
         "alerts": _alerts(),
         "admission": _admission(),

@@ -15,17 +15,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seawall.errors import InputError
-from seawall.hardening.docker.audit import load_checks, select_checks
+from seawall.hardening.benchmark import select_checks
+from seawall.hardening.commandline import read_cmdline
+from seawall.hardening.docker.audit import load_checks
 from seawall.hardening.docker.auditrules import parse_audit_rules
 from seawall.hardening.docker.collect import parse_tcp_table
 from seawall.hardening.docker.daemonconfig import (
     DaemonConfig,
     parse_cmdline,
     parse_daemon_json,
-    read_cmdline,
 )
-from seawall.hardening.docker.errors import Unassessable
-from seawall.hardening.docker.hostfiles import HostFiles, parse_group, parse_passwd
+from seawall.hardening.errors import Unassessable
+from seawall.hardening.hostfiles import HostFiles, parse_group, parse_passwd
 from seawall.rules import catalog
 
 REPO = Path(__file__).resolve().parents[2]

@@ -38,9 +38,7 @@ def workers() -> set[int | None]:
     """The reader's worker processes (the policy engine's, named ``seawall-policy``, may be
     alive from other tests in this process)."""
     return {
-        child.pid
-        for child in multiprocessing.active_children()
-        if child.name != "seawall-policy"
+        child.pid for child in multiprocessing.active_children() if child.name != "seawall-policy"
     }
 
 

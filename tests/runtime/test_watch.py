@@ -112,8 +112,10 @@ def test_webhook_flood_is_answered_and_counted(running, tmp_path: Path) -> None:
         t.join(120)
     assert codes == [200] * 600
     with socket.create_connection(("127.0.0.1", watcher.webhook_port), timeout=10) as raw:
-        raw.sendall(b"POST /audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: 67108864\r\n\r\nxx")
+        raw.sendall(
+            b"POST /audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 67108864\r\n\r\nxx"
+        )
         assert raw.recv(100).startswith(b"HTTP/1.1 413")
     with httpx.Client() as client:
         probe = {

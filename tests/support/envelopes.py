@@ -13,7 +13,9 @@ from pathlib import Path
 import msgspec
 
 from seawall.contract.envelope import Envelope
-from seawall.hardening.docker.audit import HostAudit, score
+from seawall.hardening.benchmark import score
+from seawall.hardening.docker.audit import HostAudit
+from seawall.hardening.kubernetes.audit import NodeAudit
 from seawall.inventory.scan import InventoryOptions, build_inventory
 from seawall.model import Finding, Inventory, Resource, Status
 from seawall.policy.engine import PolicyEngine
@@ -22,6 +24,7 @@ from seawall.policy.settings import PolicySettings
 from seawall.report.envelope.host import host_envelope
 from seawall.report.envelope.image import inventory_envelope, scan_envelope
 from seawall.report.envelope.kubernetes import cluster_asset, k8s_envelope
+from seawall.report.envelope.node import node_envelope
 from seawall.report.envelope.runtime import alerts_envelope
 from seawall.rules import catalog
 from seawall.runtime.alerts import AlertFolder, Detector
@@ -129,3 +132,38 @@ def alerts(cluster: str = "minikube") -> Envelope:
     detector = Detector(load_rules([]), AlertFolder(60), {"k8s_audit": {"cluster": cluster}})
     found = replay(sorted(K8S_AUDIT.glob("*.json")), detector, BadInput())
     return alerts_envelope(cluster_asset(cluster), found)
+
+
+def node_audit(
+    name: str = "cp1",
+    machine_id: str = "5f1c3a0e9b2d4c6f8a7e1d3b5c9f0a2e",
+    cluster: str = "shop",
+    failing: Sequence[str] = ("1.2.15", "4.2.1"),
+    produced_at: str = "",
+) -> Envelope:
+    """A control-plane node's CIS Kubernetes audit as the engine returns it: real catalog
+    rules; ``failing`` fail, 1.2.6 and 4.1.1 pass, 4.1.3 is not applicable."""
+    rules = catalog("cis-k8s")
+    node = Resource(kind="Node", name=name)
+    findings = [
+        Finding(rule=rules[check], status=Status.FAIL, resource=node,
+                evidence=f"--{check} (want better)")
+        for check in failing
+    ] + [
+        Finding(rule=rules["1.2.6"], status=Status.PASS, resource=node,
+                evidence="--authorization-mode=Node,RBAC (kube-apiserver process 1402)"),
+        Finding(rule=rules["4.1.1"], status=Status.PASS, resource=node,
+                evidence="/usr/lib/systemd/system/kubelet.service root:root 600"),
+        Finding(rule=rules["4.1.3"], status=Status.NOT_APPLICABLE, resource=node,
+                evidence="kube-proxy's kubeconfig is not on the node's filesystem"),
+    ]  # fmt: skip
+    inventory = {
+        "name": name, "machine_id": machine_id, "api_server": "https://192.168.49.2:6443",
+        "root": "/", "layout": "kubeadm", "layout_evidence": "/etc/kubernetes/manifests exists",
+        "role": "control-plane", "role_evidence": "kube-apiserver found",
+        "components": {"kube-apiserver": "kube-apiserver process 1402",
+                       "kubelet": "kubelet process 812"},
+        "kubelet_config": "/var/lib/kubelet/config.yaml", "unreadable": {}, "notes": [],
+    }  # fmt: skip
+    audit = NodeAudit(findings=findings, inventory=inventory, score=score(findings))
+    return node_envelope(audit, cluster=cluster, produced_at=produced_at)

@@ -12,20 +12,36 @@ from seawall.vulndb.versions import scheme_for
 KEY = scheme_for("PyPI").key
 
 
-def entry(*events: tuple[str, str], versions: tuple[str, ...] = (), kind: str = "ECOSYSTEM",
-          ecosystem: str = "PyPI", severity: str = "") -> Affected:
-    return Affected(ecosystem=ecosystem, package="demo", versions=versions, severity=severity,
-                    ranges=(Range(type=kind, events=events),) if events else ())
+def entry(
+    *events: tuple[str, str],
+    versions: tuple[str, ...] = (),
+    kind: str = "ECOSYSTEM",
+    ecosystem: str = "PyPI",
+    severity: str = "",
+) -> Affected:
+    return Affected(
+        ecosystem=ecosystem,
+        package="demo",
+        versions=versions,
+        severity=severity,
+        ranges=(Range(type=kind, events=events),) if events else (),
+    )
 
 
 @pytest.mark.parametrize(
     ("version", "affected", "fix"),
-    [("0.9", False, ""), ("1.0", True, "1.5"), ("1.4.9", True, "1.5"), ("1.5", False, ""),
-     ("2.0", True, "2.3"), ("2.3", False, ""), ("9", False, "")],
+    [
+        ("0.9", False, ""),
+        ("1.0", True, "1.5"),
+        ("1.4.9", True, "1.5"),
+        ("1.5", False, ""),
+        ("2.0", True, "2.3"),
+        ("2.3", False, ""),
+        ("9", False, ""),
+    ],
 )
 def test_introduced_fixed_pairs(version: str, affected: bool, fix: str) -> None:
-    rng = entry(("introduced", "1.0"), ("fixed", "1.5"), ("introduced", "2.0"),
-                ("fixed", "2.3"))
+    rng = entry(("introduced", "1.0"), ("fixed", "1.5"), ("introduced", "2.0"), ("fixed", "2.3"))
     verdict = evaluate(rng, version, KEY)
     assert (verdict.affected, verdict.fixed_version) == (affected, fix)
 
@@ -68,8 +84,12 @@ class MemoryStore:
         self.advisories = {a.id: a for a in advisories}
 
     def affected(self, ecosystem: str, release: str, package: str) -> list[tuple[str, Affected]]:
-        return [(a.id, e) for a in self.advisories.values() for e in a.affected
-                if e.ecosystem.split(":")[0] == ecosystem and e.package == package]
+        return [
+            (a.id, e)
+            for a in self.advisories.values()
+            for e in a.affected
+            if e.ecosystem.split(":")[0] == ecosystem and e.package == package
+        ]
 
     def advisory(self, advisory_id: str) -> Advisory:
         return self.advisories[advisory_id]
@@ -77,14 +97,23 @@ class MemoryStore:
 
 def test_aliases_are_folded_into_one_finding_with_the_cve_id() -> None:
     affected = entry(("introduced", "0"), ("fixed", "1.1"))
-    store = MemoryStore([
-        Advisory(id="PYSEC-1", aliases=("CVE-2020-1",), affected=(affected,),
-                 severity=Severity.MEDIUM),
-        Advisory(id="GHSA-x", aliases=("CVE-2020-1",), affected=(
-            entry(("introduced", "0"), ("fixed", "1.2"), severity="HIGH"),),
-                 summary="bad thing"),
-        Advisory(id="PYSEC-2", affected=(affected,)),
-    ])
+    store = MemoryStore(
+        [
+            Advisory(
+                id="PYSEC-1",
+                aliases=("CVE-2020-1",),
+                affected=(affected,),
+                severity=Severity.MEDIUM,
+            ),
+            Advisory(
+                id="GHSA-x",
+                aliases=("CVE-2020-1",),
+                affected=(entry(("introduced", "0"), ("fixed", "1.2"), severity="HIGH"),),
+                summary="bad thing",
+            ),
+            Advisory(id="PYSEC-2", affected=(affected,)),
+        ]
+    )
     package = Package(ecosystem=Ecosystem.PYPI, name="demo", version="1.0", path="x/METADATA")
     found = Matcher(store).match_package(package, _query(package))
     by_id = {v.advisory.id: v for v in found}

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from seawall.cli.options import parse_threshold
 from seawall.cli.output import emit, stderr
 from seawall.contract import encode_pretty
 from seawall.errors import InputError
@@ -60,15 +61,6 @@ def parse_severities(text: str | None) -> frozenset[Severity]:
         return frozenset(Severity)
     try:
         return frozenset(Severity.parse(part) for part in text.split(",") if part.strip())
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
-def parse_threshold(text: str | None) -> Severity | None:
-    if not text:
-        return None
-    try:
-        return Severity.parse(text)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 

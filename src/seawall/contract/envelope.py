@@ -53,6 +53,7 @@ class Kind(enum.StrEnum):
     INVENTORY = "inventory"  # the packages of an image (seawall sbom)
     IMAGE_SCAN = "image-scan"  # its vulnerabilities (image scan, sbom match)
     HOST_AUDIT = "host-audit"  # CIS Docker Benchmark of a Docker host
+    NODE_AUDIT = "node-audit"  # CIS Kubernetes Benchmark of a Kubernetes node
     K8S_SCAN = "k8s-scan"  # policy results of manifests or a cluster
     ALERTS = "alerts"  # run-time detections
     ADMISSION = "admission"  # admission webhook decisions
@@ -62,6 +63,7 @@ class AssetType(enum.StrEnum):
     IMAGE = "image"
     HOST = "host"
     CLUSTER = "cluster"
+    NODE = "node"
 
 
 class Tool(msgspec.Struct, frozen=True, kw_only=True):
@@ -228,6 +230,20 @@ class HostDetails(msgspec.Struct, frozen=True, kw_only=True):
     error: str = ""
 
 
+class NodeDetails(msgspec.Struct, frozen=True, kw_only=True):
+    """A Kubernetes node's CIS audit: the cluster it belongs to, how it was installed, its
+    role, and where each component's settings were read."""
+
+    cluster: str = ""  # the cluster's name (``--cluster``); "" when not given
+    api_server: str = ""  # the API server the kubelet talks to (its kubeconfig)
+    layout: str = ""  # kubeadm, k3s, rke2, eks, gke, aks, unknown
+    role: str = ""  # control-plane, node
+    benchmark: str = ""  # cis-1.12
+    components: dict[str, str] = msgspec.field(default_factory=dict)
+    score_percent: float = 0.0
+    error: str = ""
+
+
 class Workload(msgspec.Struct, frozen=True, kw_only=True):
     """A Kubernetes object that was assessed, with the images its pods run."""
 
@@ -294,6 +310,7 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True):
     remediations: tuple[Remediation, ...] = ()
     suppressed: tuple[Suppressed, ...] = ()
     host: HostDetails | None = None
+    node: NodeDetails | None = None
     workloads: tuple[Workload, ...] = ()
     alerts: tuple[AlertRecord, ...] = ()
     decisions: tuple[AdmissionDecision, ...] = ()

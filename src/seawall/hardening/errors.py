@@ -9,3 +9,11 @@ class Unassessable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotApplicable(Exception):
+    """The check does not apply to this host or node; the message says why (the evidence)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -13,11 +13,12 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from seawall.errors import InputError, UnsafeInputError
-from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening.errors import Unassessable
 from seawall.safety.files import MissingFileError, read_regular
 
 MAX_TEXT_BYTES = 4 << 20
 _MAX_LINKS = 40
+MAX_WALK_ENTRIES = 10_000
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,29 @@ class HostFiles:
             return []
         except OSError as exc:
             raise Unassessable(f"cannot list {path}: {exc.strerror}") from None
+
+    def walk(self, path: str, limit: int = MAX_WALK_ENTRIES) -> list[str]:
+        """``path`` and every entry below it (host paths, breadth first), without following
+        links to directories; [] if it does not exist. Unassessable past ``limit`` entries
+        (a directory tree that large is not a configuration directory)."""
+        if self.stat(path) is None:
+            return []
+        found = [path]
+        pending = [path]
+        while pending:
+            directory = pending.pop(0)
+            real = self.resolve(directory)
+            if not real.is_dir():
+                continue
+            for name in self.list_dir(directory):
+                child = f"{directory.rstrip('/')}/{name}"
+                found.append(child)
+                if len(found) > limit:
+                    raise Unassessable(f"{path} holds more than {limit} entries")
+                entry = real / name
+                if not entry.is_symlink() and entry.is_dir():
+                    pending.append(child)
+        return found
 
     def device(self, path: str) -> int | None:
         """The device number of ``path`` (for partition checks), None if missing."""

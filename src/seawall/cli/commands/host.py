@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from seawall.cli.options import parse_threshold, split_values
 from seawall.cli.output import emit
 from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.errors import EnvironmentFailure, InputError
-from seawall.model import Finding, Severity
+from seawall.model import Severity
 
 if TYPE_CHECKING:
     from rich.console import Group
@@ -25,11 +25,6 @@ class HostFormat(enum.StrEnum):
     json = "json"
     sarif = "sarif"
     junit = "junit"
-
-
-def _split(values: list[str]) -> tuple[str, ...]:
-    """Repeated options and comma-separated lists, flattened."""
-    return tuple(part.strip() for value in values for part in value.split(",") if part.strip())
 
 
 def register(app: typer.Typer) -> None:
@@ -96,7 +91,7 @@ def audit(
     from seawall.hardening.docker.collect import CollectOptions
     from seawall.report.findings import fails_at
 
-    threshold = _severity(fail_on)
+    threshold = parse_threshold(fail_on)
     if not root.is_dir():
         raise InputError(f"--root {root} is not a directory")
     result = audit_host(
@@ -106,10 +101,10 @@ def audit(
                 cert_path=cert_path,
                 root=root,
                 include_stopped=include_stopped,
-                trusted_users=_split(trusted_users or []),
+                trusted_users=split_values(trusted_users),
             ),
-            checks=_split(checks or []),
-            skip=_split(skip or []),
+            checks=split_values(checks),
+            skip=split_values(skip),
         )
     )
     text, renderable = _render(result, format, threshold)
@@ -125,15 +120,6 @@ def audit(
         )
     if fails_at(result.findings, threshold):
         raise typer.Exit(1)
-
-
-def _severity(text: str | None) -> Severity | None:
-    if text is None:
-        return None
-    try:
-        return Severity.parse(text)
-    except ValueError as exc:
-        raise InputError(f"--fail-on: {exc}") from None
 
 
 def _render(
@@ -155,21 +141,8 @@ def _render(
 
 
 def host_table(result: HostAudit) -> Group:
-    """The inventory, one table per benchmark section (with its counts) and the score."""
-    from rich.console import Group
-    from rich.text import Text
-
-    from seawall.hardening.docker.audit import section_of
-    from seawall.report.findings import findings_table
-
-    per_section: dict[str, Counter[str]] = {}
-    for finding in result.findings:
-        per_section.setdefault(section_of(finding.rule), Counter())[finding.status.value] += 1
-
-    def group(finding: Finding) -> str:
-        section = section_of(finding.rule)
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(per_section[section].items()))
-        return f"{section} ({counts})"
+    """The host's inventory, the findings by section and the score."""
+    from seawall.report.benchmark import benchmark_view
 
     inventory = result.inventory
     lines = [
@@ -180,13 +153,4 @@ def host_table(result: HostAudit) -> Group:
     unmanaged = inventory.get("unmanaged_containers")
     if unmanaged is not None:
         lines.append(f"containers not managed by an orchestrator: {len(unmanaged)}")
-    score = result.score
-    return Group(
-        Text("\n".join(lines)),
-        findings_table(result.findings, "CIS Docker Benchmark 1.6.0", group),
-        Text(
-            f"Score: {score['percent']}% of scored checks pass "
-            f"({score['passed']} passed, {score['failed']} failed or to review)",
-            "bold",
-        ),
-    )
+    return benchmark_view(result.findings, "CIS Docker Benchmark 1.6.0", lines, result.score)

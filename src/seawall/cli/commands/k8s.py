@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from seawall.cli.options import parse_threshold
 from seawall.cli.output import emit
 from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.errors import InputError
@@ -54,18 +55,10 @@ def register(app: typer.Typer) -> None:
     """Add ``seawall k8s`` to the application."""
     group = typer.Typer(help="Kubernetes posture.", no_args_is_help=True)
     group.command(name="scan")(scan)
+    from seawall.cli.node_audit import node_audit
+
+    group.command(name="node-audit")(node_audit)
     app.add_typer(group, name="k8s")
-
-
-def parse_fail_on(fail_on: str | None) -> object:
-    from seawall.model import Severity
-
-    if fail_on is None:
-        return None
-    try:
-        return Severity.parse(fail_on)
-    except ValueError as exc:
-        raise InputError(f"--fail-on: {exc}") from None
 
 
 def build_engine(
@@ -126,7 +119,7 @@ def scan(
         findings_to_text,
     )
 
-    threshold = parse_fail_on(fail_on)
+    threshold = parse_threshold(fail_on)
     live = cluster or kubeconfig is not None or context is not None
     if live == bool(paths):
         raise InputError(
@@ -157,7 +150,7 @@ def scan(
 
             uid = cluster_uid(kubeconfig, context)
         asset = cluster_asset(name or _default_name(paths, context), uid)
-        envelope = k8s_envelope(asset, objects, findings, threshold)  # type: ignore[arg-type]
+        envelope = k8s_envelope(asset, objects, findings, threshold)
     problems = [f for f in findings if f.status is not Status.PASS]
     title = f"Kubernetes posture: {len(objects)} objects"
     renderable = None
@@ -173,7 +166,7 @@ def scan(
     emit(text, output, renderable)
     if envelope is not None:
         send(envelope, upload, token)
-    if fails_at(findings, threshold):  # type: ignore[arg-type]
+    if fails_at(findings, threshold):
         raise typer.Exit(1)
 
 

@@ -9,17 +9,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from seawall.errors import InputError
+from seawall.hardening.benchmark import ASSESSED, Result, score, select_checks
 from seawall.hardening.docker.collect import CollectOptions, collect
-from seawall.hardening.docker.errors import Unassessable
 from seawall.hardening.docker.facts import HostFacts
-from seawall.hardening.docker.registry import CHECKS, Check, Result
-from seawall.model import Finding, Rule, Status
+from seawall.hardening.docker.registry import CHECKS, Check
+from seawall.hardening.errors import Unassessable
+from seawall.model import Finding, Status
 from seawall.rules import catalog
 
 CATALOG = "cis-docker"
 SECTIONS = tuple(f"seawall.hardening.docker.section{n}" for n in range(1, 8))
-ASSESSED = frozenset({Status.PASS, Status.FAIL, Status.WARN, Status.INFO})
 _NOT_FOR = {
     "podman": "Podman's Docker-compatible API: there is no dockerd, daemon.json or "
     "docker.service to assess",
@@ -33,27 +32,6 @@ def load_checks() -> dict[str, Check]:
     for module in SECTIONS:
         importlib.import_module(module)
     return CHECKS
-
-
-def _matches(check_id: str, pattern: str) -> bool:
-    return check_id == pattern or check_id.startswith(pattern + ".")
-
-
-def select_checks(
-    rules: Sequence[str], checks: Sequence[str] = (), skip: Sequence[str] = ()
-) -> list[str]:
-    """The rule ids chosen by ``checks`` (ids or sections, all if empty) minus ``skip``."""
-    for pattern in (*checks, *skip):
-        if not any(_matches(r, pattern) for r in rules):
-            raise InputError(
-                f"no CIS check or section {pattern!r}", hint="use ids like 5.4 or sections like 2"
-            )
-    return [
-        r
-        for r in rules
-        if (not checks or any(_matches(r, p) for p in checks))
-        and not any(_matches(r, p) for p in skip)
-    ]
 
 
 def _results(check: Check, facts: HostFacts) -> list[Result]:
@@ -87,29 +65,6 @@ def run_checks(facts: HostFacts, selected: Sequence[str]) -> list[Finding]:
                 )
             )
     return findings
-
-
-def section_of(rule: Rule) -> str:
-    return rule.mappings.get("section", "")
-
-
-def score(findings: Sequence[Finding]) -> dict[str, Any]:
-    """Scored checks that passed everywhere versus those with a fail or warn somewhere."""
-    outcome: dict[str, bool] = {}
-    for finding in findings:
-        if not finding.rule.scored:
-            continue
-        if finding.status in (Status.FAIL, Status.WARN):
-            outcome[finding.rule.id] = False
-        elif finding.status is Status.PASS:
-            outcome.setdefault(finding.rule.id, True)
-    passed = sum(outcome.values())
-    total = len(outcome)
-    return {
-        "passed": passed,
-        "failed": total - passed,
-        "percent": round(100 * passed / total, 1) if total else 0.0,
-    }
 
 
 def inventory(facts: HostFacts) -> dict[str, Any]:

@@ -25,11 +25,11 @@ from seawall.hardening.docker.daemonconfig import (
     DaemonConfig,
     parse_cmdline,
     parse_daemon_json,
-    read_cmdline,
 )
-from seawall.hardening.docker.errors import Unassessable
 from seawall.hardening.docker.facts import ContainerFacts, HostFacts, ImageFacts
-from seawall.hardening.docker.hostfiles import HostFiles
+from seawall.hardening.errors import Unassessable
+from seawall.hardening.hostfiles import HostFiles
+from seawall.hardening.processes import list_processes
 
 DEFAULT_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 AUDIT_FILES = ("/etc/audit/audit.rules",)
@@ -311,21 +311,7 @@ def _serves(flags: dict[str, list[str]], endpoint: str) -> bool:
 
 def find_dockerd(files: HostFiles, endpoint: str) -> tuple[int, list[str]]:
     """The pid and argv of the dockerd serving ``endpoint``; Unassessable if none is found."""
-    proc = files.root / "proc"
-    try:
-        pids = [p.name for p in proc.iterdir() if p.name.isdigit()]
-    except OSError as exc:
-        raise Unassessable(f"cannot list {proc}: {exc.strerror}") from None
-    candidates: list[tuple[int, list[str]]] = []
-    for name in pids:
-        try:
-            if (proc / name / "comm").read_text().strip() != "dockerd":
-                continue
-            argv = read_cmdline((proc / name / "cmdline").read_bytes())
-        except OSError:
-            continue  # exited meanwhile, or not ours to read
-        if argv:
-            candidates.append((int(name), argv))
+    candidates = [(p.pid, list(p.argv)) for p in list_processes(files) if p.name == "dockerd"]
     for pid, argv in candidates:
         flags = parse_cmdline(argv[1:])
         if "host" not in flags:  # its -H sockets may be daemon.json "hosts"
@@ -333,7 +319,7 @@ def find_dockerd(files: HostFiles, endpoint: str) -> tuple[int, list[str]]:
         if _serves(flags, endpoint):
             return pid, argv
     seen = f"{len(candidates)} dockerd process(es) seen" if candidates else "no dockerd process"
-    raise Unassessable(f"no dockerd serving {endpoint} found under {proc} ({seen})")
+    raise Unassessable(f"no dockerd serving {endpoint} found under {files.root / 'proc'} ({seen})")
 
 
 def config_file_of(files: HostFiles, pid: int, flags: dict[str, list[str]]) -> str:

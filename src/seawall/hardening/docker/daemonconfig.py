@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening.commandline import parse_flags
+from seawall.hardening.errors import Unassessable
 
 # Flags that take no value (``--icc`` alone means true; ``--icc=false`` is how to unset).
 _BOOLEAN_FLAGS = frozenset(
@@ -43,37 +44,8 @@ MAX_CONFIG_BYTES = 1 << 20
 
 
 def parse_cmdline(argv: list[str]) -> dict[str, list[str]]:
-    """Flags of a ``dockerd`` command line (argv[0] excluded) by long name, in order.
-
-    Boolean flags given alone read ``"true"``; repeated flags keep every value.
-    """
-    flags: dict[str, list[str]] = {}
-    index = 0
-    while index < len(argv):
-        word = argv[index]
-        index += 1
-        if not word.startswith("-") or word in ("-", "--"):
-            continue
-        name, separator, value = word.lstrip("-").partition("=")
-        has_value = bool(separator)
-        if not word.startswith("--"):
-            # -H unix://... , -Hunix://..., -D
-            if not has_value and len(name) > 1 and name[0] in _SHORT_FLAGS:
-                name, value, has_value = name[0], name[1:], True
-            name = _SHORT_FLAGS.get(name, name)
-        if not has_value:
-            if name in _BOOLEAN_FLAGS or index >= len(argv) or argv[index].startswith("-"):
-                value = "true"
-            else:
-                value = argv[index]
-                index += 1
-        flags.setdefault(name, []).append(value)
-    return flags
-
-
-def read_cmdline(raw: bytes) -> list[str]:
-    """``/proc/<pid>/cmdline`` bytes as an argv list (NUL separated)."""
-    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+    """Flags of a ``dockerd`` command line (argv[0] excluded) by long name, in order."""
+    return parse_flags(argv, booleans=_BOOLEAN_FLAGS, short=_SHORT_FLAGS)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from typing import Any
 
 from seawall.hardening.docker.auditrules import AuditRules
 from seawall.hardening.docker.daemonconfig import DaemonConfig
-from seawall.hardening.docker.errors import Unassessable
-from seawall.hardening.docker.hostfiles import HostFiles
+from seawall.hardening.errors import Unassessable
+from seawall.hardening.hostfiles import HostFiles
 from seawall.model import Resource
 
 ORCHESTRATOR_LABELS = (

@@ -8,24 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening.benchmark import Result
 from seawall.hardening.docker.facts import ContainerFacts, HostFacts, ImageFacts
-from seawall.model import Resource, Status
-
-
-@dataclass(frozen=True)
-class Result:
-    """One outcome of a check: status, the deciding evidence, the resource (host if None)."""
-
-    status: Status
-    evidence: str
-    resource: Resource | None = None
-
-
-def verdict(failed: bool, bad: str, good: str, *, failure: Status = Status.FAIL) -> Result:
-    """``failure`` with evidence ``bad`` if ``failed``, else pass with ``good``."""
-    return Result(failure, bad) if failed else Result(Status.PASS, good)
-
+from seawall.hardening.errors import Unassessable
+from seawall.model import Status
 
 CheckFunction = Callable[[HostFacts], Iterable[Result]]
 T = TypeVar("T", ContainerFacts, ImageFacts)

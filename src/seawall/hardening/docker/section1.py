@@ -7,23 +7,19 @@ import posixpath
 import re
 from collections.abc import Callable
 
-from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening import systemd
+from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.docker.facts import HostFacts
-from seawall.hardening.docker.registry import Result, host_check, manual_check, verdict
+from seawall.hardening.docker.registry import host_check, manual_check
+from seawall.hardening.errors import Unassessable
 from seawall.model import Status
 
-UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system",
-             "/usr/lib/systemd/system")  # fmt: skip
 CONTAINERD_SOCKET = "/run/containerd/containerd.sock"
 
 
 def unit_file(facts: HostFacts, unit: str) -> str:
     """The host path of systemd ``unit`` (first found in systemd's search order), or ""."""
-    for directory in UNIT_DIRS:
-        path = f"{directory}/{unit}"
-        if facts.files.exists(path):
-            return path
-    return ""
+    return systemd.unit_file(facts.files, unit)
 
 
 def docker_root_dir(facts: HostFacts) -> str:

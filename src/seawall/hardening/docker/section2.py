@@ -7,9 +7,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.docker.daemonconfig import Setting
 from seawall.hardening.docker.facts import HostFacts
-from seawall.hardening.docker.registry import Result, host_check, verdict
+from seawall.hardening.docker.registry import host_check
 from seawall.model import Status
 
 LOCAL_LOG_DRIVERS = frozenset({"json-file", "local", "none", ""})

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from seawall.hardening.benchmark import Result
 from seawall.hardening.docker.collect import DEFAULT_SOCKETS
 from seawall.hardening.docker.facts import HostFacts
-from seawall.hardening.docker.hostfiles import FileInfo
-from seawall.hardening.docker.registry import Result, host_check
+from seawall.hardening.docker.registry import host_check
 from seawall.hardening.docker.section1 import CONTAINERD_SOCKET, unit_file
+from seawall.hardening.hostfiles import FileInfo
 from seawall.model import Status
 
 # A path finder returns the host paths to assess, or a reason why none applies.

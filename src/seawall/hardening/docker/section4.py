@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import re
 
+from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.docker.facts import ContainerFacts, HostFacts, ImageFacts
-from seawall.hardening.docker.registry import (
-    Result,
-    container_check,
-    host_check,
-    image_check,
-    manual_check,
-    verdict,
-)
+from seawall.hardening.docker.registry import container_check, host_check, image_check, manual_check
 from seawall.model import Status
 
 ROOT_USERS = frozenset({"", "0", "root"})

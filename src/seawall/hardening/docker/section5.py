@@ -7,15 +7,10 @@ import posixpath
 from collections.abc import Callable
 from typing import Any
 
-from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.docker.facts import ContainerFacts, HostFacts
-from seawall.hardening.docker.registry import (
-    Result,
-    container_check,
-    host_check,
-    manual_check,
-    verdict,
-)
+from seawall.hardening.docker.registry import container_check, host_check, manual_check
+from seawall.hardening.errors import Unassessable
 from seawall.model import Status
 
 DEFAULT_CAPABILITIES = frozenset(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.docker.facts import HostFacts
-from seawall.hardening.docker.registry import Result, host_check, verdict
+from seawall.hardening.docker.registry import host_check
 from seawall.model import Status
 
 STOPPED_SPRAWL = 25

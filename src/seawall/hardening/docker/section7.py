@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from seawall.hardening.docker.errors import Unassessable
+from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.docker.facts import HostFacts
-from seawall.hardening.docker.registry import Result, host_check, verdict
+from seawall.hardening.docker.registry import host_check
+from seawall.hardening.errors import Unassessable
 from seawall.model import Status
 
 SWARM_PORTS = frozenset({"2377", "7946"})  # cluster management, node gossip

@@ -1,0 +1,95 @@
+"""What a check wants of a value: an :class:`Expect` says whether a value holds and how to
+write the wish in evidence ("want false"). Values arrive as flags give them (strings), as a
+config file gives them (bool, int, list) or as None (not set, no default)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def text(value: Any) -> str:
+    """A value as a flag would spell it (``True`` -> ``true``, a list comma-joined)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(text(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def items(value: Any) -> list[str]:
+    """A comma-separated flag (or a config list) as its items."""
+    return [part.strip() for part in text(value).split(",") if part.strip()]
+
+
+def _integer(value: Any) -> int | None:
+    try:
+        return int(text(value))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Expect:
+    wanted: str
+    test: Callable[[Any], bool]
+
+    def holds(self, value: Any) -> bool:
+        return self.test(value)
+
+
+def equals(expected: str) -> Expect:
+    return Expect(expected, lambda v: text(v).lower() == expected.lower())
+
+
+def not_equals(refused: str) -> Expect:
+    return Expect(f"not {refused}", lambda v: text(v).lower() != refused.lower())
+
+
+def includes(item: str) -> Expect:
+    return Expect(f"{item} included", lambda v: item in items(v))
+
+
+def excludes(item: str) -> Expect:
+    return Expect(f"{item} not included", lambda v: item not in items(v))
+
+
+def at_least(least: int) -> Expect:
+    return Expect(f"at least {least}", lambda v: (_integer(v) or 0) >= least)
+
+
+def positive() -> Expect:
+    return Expect("a positive limit", lambda v: (_integer(v) or 0) > 0)
+
+
+IS_SET = Expect("set", lambda v: bool(text(v)))
+NOT_SET = Expect("not set", lambda v: not text(v))
+
+
+def subset_of(allowed: Iterable[str]) -> Expect:
+    """Every item is allowed, and at least one is given."""
+    chosen = frozenset(allowed)
+    return Expect(
+        "only " + ", ".join(sorted(chosen)), lambda v: bool(items(v)) and set(items(v)) <= chosen
+    )
+
+
+def _on_loopback(value: Any) -> bool:
+    address = text(value)
+    host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+    return host in _LOOPBACK
+
+
+LOOPBACK = Expect("127.0.0.1", _on_loopback)
+
+
+def _zero_duration(value: Any) -> bool:
+    """A Go duration (``0``, ``0s``, ``0h0m0s``) or a number of nanoseconds that is zero."""
+    spelled = text(value).strip()
+    return bool(spelled) and not any(c in "123456789" for c in spelled)
+
+
+NONZERO_DURATION = Expect("not 0", lambda v: not _zero_duration(v))

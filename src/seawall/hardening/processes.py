@@ -1,0 +1,61 @@
+"""The processes of a host as ``/proc`` shows them below a root: the host's own ``/proc``, or
+the ``proc`` tree of a mounted node filesystem (``--root``). Each is read once, bounded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seawall.errors import InputError
+from seawall.hardening.commandline import read_cmdline
+from seawall.hardening.errors import Unassessable
+from seawall.hardening.hostfiles import HostFiles
+from seawall.safety.files import read_regular
+
+MAX_CMDLINE_BYTES = 1 << 20  # Linux caps argv+environ at a quarter of the stack: 2 MiB at most
+MAX_PROCESSES = 100_000
+
+
+@dataclass(frozen=True)
+class Process:
+    """One process: its pid, kernel name (``comm``) and argv."""
+
+    pid: int
+    name: str
+    argv: tuple[str, ...]
+
+    @property
+    def program(self) -> str:
+        """The base name of argv[0] (``/usr/bin/kubelet`` -> ``kubelet``)."""
+        return self.argv[0].rsplit("/", 1)[-1] if self.argv else self.name
+
+
+def list_processes(files: HostFiles) -> list[Process]:
+    """Every process with a readable command line (kernel threads have none; a process that
+    exits while being read is left out). Unassessable when ``/proc`` cannot be listed."""
+    proc = files.root / "proc"
+    try:
+        pids = sorted(int(p.name) for p in proc.iterdir() if p.name.isdigit())
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        raise Unassessable(f"cannot list {proc}: {exc.strerror}") from None
+    found: list[Process] = []
+    for pid in pids[:MAX_PROCESSES]:
+        try:
+            argv = read_cmdline(read_regular(proc / str(pid) / "cmdline", MAX_CMDLINE_BYTES))
+            name = read_regular(proc / str(pid) / "comm", 64).decode("utf-8", "replace")
+        except InputError:
+            continue
+        if argv:
+            found.append(Process(pid, name.strip(), tuple(argv)))
+    return found
+
+
+def environment(files: HostFiles, pid: int) -> dict[str, str]:
+    """The environment a process started with (``/proc/<pid>/environ``), {} if unreadable."""
+    try:
+        raw = read_regular(files.root / "proc" / str(pid) / "environ", MAX_CMDLINE_BYTES)
+    except InputError:
+        return {}
+    pairs = (part.decode("utf-8", "replace").partition("=") for part in raw.split(b"\0"))
+    return {name: value for name, sep, value in pairs if sep and name}
