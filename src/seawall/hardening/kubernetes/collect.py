@@ -113,6 +113,8 @@ def _role(facts: NodeFacts, asked: Role, processes: list[Process]) -> tuple[Role
     apiserver = facts.components.get(parts.APISERVER)
     if apiserver is not None:
         return Role.CONTROL_PLANE, f"kube-apiserver found ({apiserver.source})"
+    if parts.APISERVER in facts.errors and facts.layout not in (Layout.K3S, Layout.RKE2):
+        return Role.CONTROL_PLANE, "kube-apiserver's manifest exists but cannot be read"
     for process in processes:
         if process.program in ("k3s", "rke2") and "server" in process.argv[1:3]:
             return Role.CONTROL_PLANE, f"{process.program} server process {process.pid}"
