@@ -37,7 +37,9 @@ def apply_patch(document: dict[str, Any], operations: list[dict[str, Any]]) -> d
         target: Any = result
         for token in parents:
             target = target[int(token)] if isinstance(target, list) else target[token]
-        key: Any = int(last) if isinstance(target, list) else last
+        key: Any = last
+        if isinstance(target, list):  # "-" is the end of an array (add appends)
+            key = len(target) if last == "-" else int(last)
         if operation["op"] == "remove":
             del target[key]
         elif isinstance(target, list) and operation["op"] == "add":

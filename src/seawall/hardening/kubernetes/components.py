@@ -93,33 +93,25 @@ def from_process(files: HostFiles, name: str, processes: Sequence[Process]) -> C
     return None
 
 
-def _container(pod: Any, name: str, path: str) -> dict[str, Any]:
+def _container(pod: Any, name: str, source: str) -> dict[str, Any]:
     if not isinstance(pod, dict) or pod.get("kind") != "Pod":
-        raise Unassessable(f"{path} is not a Pod manifest")
+        raise Unassessable(f"{source} is not a Pod manifest")
     containers = (pod.get("spec") or {}).get("containers") or []
     if not isinstance(containers, list) or not containers:
-        raise Unassessable(f"{path}: the pod has no containers")
+        raise Unassessable(f"{source}: the pod has no containers")
     chosen = next((c for c in containers if isinstance(c, dict) and c.get("name") == name), None)
     chosen = chosen or containers[0]
     if not isinstance(chosen, dict):
-        raise Unassessable(f"{path}: malformed container")
+        raise Unassessable(f"{source}: malformed container")
     return chosen
 
 
-def from_manifest(files: HostFiles, name: str, path: str) -> Component | None:
-    """The component of a static pod manifest (the container's command and args); None if
-    the file does not exist, Unassessable if it cannot be read or is not a Pod."""
-    text = files.read_text(path)
-    if text is None:
-        return None
-    try:
-        documents = read_yaml(text, path, max_documents=1)
-    except InputError as exc:
-        raise Unassessable(exc.message) from None
-    container = _container(documents[0] if documents else None, name, path)
-    argv = [
-        str(word) for word in [*(container.get("command") or []), *(container.get("args") or [])]
-    ]
+def component_of_pod(pod: Any, name: str, source: str) -> Component:
+    """The component a static pod runs (its container's command and args, and env), as
+    read from the manifest on disk or from the mirror pod the API server lists."""
+    container = _container(pod, name, source)
+    words = [*(container.get("command") or []), *(container.get("args") or [])]
+    argv = [str(word) for word in words]
     if argv and argv[0].rsplit("/", 1)[-1] == name:
         argv = argv[1:]
     env = {
@@ -127,7 +119,20 @@ def from_manifest(files: HostFiles, name: str, path: str) -> Component | None:
         for item in container.get("env") or []
         if isinstance(item, dict) and item.get("name")
     }
-    return Component(name=name, flags=flags_of(argv), source=path, environment=env)
+    return Component(name=name, flags=flags_of(argv), source=source, environment=env)
+
+
+def from_manifest(files: HostFiles, name: str, path: str) -> Component | None:
+    """The component of a static pod manifest; None if the file does not exist,
+    Unassessable if it cannot be read or is not a Pod."""
+    text = files.read_text(path)
+    if text is None:
+        return None
+    try:
+        documents = read_yaml(text, path, max_documents=1)
+    except InputError as exc:
+        raise Unassessable(exc.message) from None
+    return component_of_pod(documents[0] if documents else None, name, path)
 
 
 def from_unit(files: HostFiles, name: str, unit: str) -> Component | None:

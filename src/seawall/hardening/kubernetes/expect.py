@@ -32,33 +32,49 @@ def _integer(value: Any) -> int | None:
         return None
 
 
+KEEP_OUT = None  # a remedy meaning "remove the flag": its default is what is wanted
+
+
+def _placeholder(value: Any) -> str | None:
+    return "<value>"
+
+
 @dataclass(frozen=True)
 class Expect:
+    """``wanted``: the wish as evidence writes it; ``test``: whether a value holds;
+    ``remedy``: from the value given (None when unset), the value that would hold
+    (``KEEP_OUT``: remove the flag; ``"<value>"``: only the operator knows)."""
+
     wanted: str
     test: Callable[[Any], bool]
+    remedy: Callable[[Any], str | None] = _placeholder
 
     def holds(self, value: Any) -> bool:
         return self.test(value)
 
 
 def equals(expected: str) -> Expect:
-    return Expect(expected, lambda v: text(v).lower() == expected.lower())
+    return Expect(expected, lambda v: text(v).lower() == expected.lower(), lambda v: expected)
 
 
 def not_equals(refused: str) -> Expect:
-    return Expect(f"not {refused}", lambda v: text(v).lower() != refused.lower())
+    return Expect(f"not {refused}", lambda v: text(v).lower() != refused.lower(),
+                  lambda v: KEEP_OUT)  # fmt: skip
 
 
 def includes(item: str) -> Expect:
-    return Expect(f"{item} included", lambda v: item in items(v))
+    return Expect(f"{item} included", lambda v: item in items(v),
+                  lambda v: ",".join([*items(v), item]))  # fmt: skip
 
 
 def excludes(item: str) -> Expect:
-    return Expect(f"{item} not included", lambda v: item not in items(v))
+    return Expect(f"{item} not included", lambda v: item not in items(v),
+                  lambda v: ",".join(i for i in items(v) if i != item) or KEEP_OUT)  # fmt: skip
 
 
 def at_least(least: int) -> Expect:
-    return Expect(f"at least {least}", lambda v: (_integer(v) or 0) >= least)
+    return Expect(f"at least {least}", lambda v: (_integer(v) or 0) >= least,
+                  lambda v: str(least))  # fmt: skip
 
 
 def positive() -> Expect:
@@ -66,14 +82,16 @@ def positive() -> Expect:
 
 
 IS_SET = Expect("set", lambda v: bool(text(v)))
-NOT_SET = Expect("not set", lambda v: not text(v))
+NOT_SET = Expect("not set", lambda v: not text(v), lambda v: KEEP_OUT)
 
 
 def subset_of(allowed: Iterable[str]) -> Expect:
     """Every item is allowed, and at least one is given."""
     chosen = frozenset(allowed)
     return Expect(
-        "only " + ", ".join(sorted(chosen)), lambda v: bool(items(v)) and set(items(v)) <= chosen
+        "only " + ", ".join(sorted(chosen)),
+        lambda v: bool(items(v)) and set(items(v)) <= chosen,
+        lambda v: ",".join(i for i in items(v) if i in chosen) or ",".join(sorted(chosen)),
     )
 
 
@@ -83,7 +101,7 @@ def _on_loopback(value: Any) -> bool:
     return host in _LOOPBACK
 
 
-LOOPBACK = Expect("127.0.0.1", _on_loopback)
+LOOPBACK = Expect("127.0.0.1", _on_loopback, lambda v: "127.0.0.1")
 
 
 def _zero_duration(value: Any) -> bool:

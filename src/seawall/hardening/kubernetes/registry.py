@@ -14,7 +14,8 @@ from typing import Any
 
 from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.hostfiles import FileInfo
-from seawall.hardening.kubernetes.expect import Expect
+from seawall.hardening.kubernetes.components import KUBELET
+from seawall.hardening.kubernetes.expect import IS_SET, Expect
 from seawall.hardening.kubernetes.facts import NodeFacts
 from seawall.model import Status
 
@@ -23,10 +24,15 @@ CheckFunction = Callable[[NodeFacts], Result | Iterable[Result]]
 
 @dataclass(frozen=True)
 class Check:
-    """A registered check."""
+    """A registered check. ``flags_only``: it reads nothing but a component's flags, so it
+    can also judge a component known only from the API (a control plane's mirror pod)."""
 
     id: str
     run: CheckFunction
+    flags_only: bool = False
+    flags: tuple[str, ...] = ()  # the flags a flags-only check reads
+    expect: Expect | None = None  # what it wants of each of them
+    default: Any = None  # the value Kubernetes gives them when unset
 
     def results(self, facts: NodeFacts) -> list[Result]:
         outcome = self.run(facts)
@@ -36,13 +42,18 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def node_check(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register ``function`` as the check ``check_id``."""
+def node_check(
+    check_id: str, *, flags: tuple[str, ...] = (), expect: Expect | None = None,
+    default: Any = None,
+) -> Callable[[CheckFunction], CheckFunction]:  # fmt: skip
+    """Register ``function`` as the check ``check_id``; ``flags``, ``expect`` and
+    ``default`` when it reads nothing but those flags of one component (unset: ``default``)
+    and wants ``expect`` of each."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if check_id in CHECKS:
             raise ValueError(f"check {check_id} registered twice")
-        CHECKS[check_id] = Check(check_id, function)
+        CHECKS[check_id] = Check(check_id, function, bool(flags), flags, expect, default)
         return function
 
     return register
@@ -63,7 +74,10 @@ def flag_check(
         effective = value if value is not None else default
         return verdict(not expect.holds(effective), f"{shown} (want {expect.wanted})", shown)
 
-    node_check(check_id)(run)
+    if component == KUBELET:
+        node_check(check_id)(run)
+    else:
+        node_check(check_id, flags=(flag,), expect=expect, default=default)(run)
 
 
 def every_flag_check(check_id: str, component: str, flags: tuple[str, ...]) -> None:
@@ -75,7 +89,7 @@ def every_flag_check(check_id: str, component: str, flags: tuple[str, ...]) -> N
         missing = [f"--{f}" for f in flags if not part.value(f)]
         return verdict(bool(missing), f"{shown} (want {' and '.join(missing)} set)", shown)
 
-    node_check(check_id)(run)
+    node_check(check_id, flags=flags, expect=IS_SET)(run)
 
 
 def kubelet_check(

@@ -27,7 +27,7 @@ def setting(etcd: Component, flag: str) -> tuple[str | None, str]:
 
 
 def _etcd_check(check_id: str, flags: tuple[str, ...], wish: Expect, default: str = "") -> None:
-    @node_check(check_id)
+    @node_check(check_id, flags=flags, expect=wish, default=default or None)
     def run(facts: NodeFacts) -> Result:
         etcd = facts.component(ETCD)
         found = [setting(etcd, flag) for flag in flags]

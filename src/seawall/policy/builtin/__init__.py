@@ -48,8 +48,11 @@ class BuiltinCheck:
     rule_id: str
     kinds: frozenset[str]  # object kinds, or {POD}
     function: CheckFunction
+    when: Callable[[KubeObject], bool] | None = None  # narrower than the kinds, if given
 
     def applies_to(self, obj: KubeObject) -> bool:
+        if self.when is not None and not self.when(obj):
+            return False
         if "*" in self.kinds or obj.kind in self.kinds:
             return True
         return POD in self.kinds and obj.has_pod
@@ -59,17 +62,20 @@ class BuiltinCheck:
 
 
 CHECKS: dict[str, BuiltinCheck] = {}
-_MODULES = ("pss", "practices", "rbac", "images")
+_MODULES = ("pss", "practices", "rbac", "images", "controlplane")
 
 
-def check(rule_id: str, *kinds: str) -> Callable[[CheckFunction], CheckFunction]:
+def check(
+    rule_id: str, *kinds: str, when: Callable[[KubeObject], bool] | None = None
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check for ``rule_id`` on objects of ``kinds`` (default: any pod spec;
-    ``"*"``: every object)."""
+    ``"*"``: every object), and only those ``when`` accepts if given (a check that applies
+    reports a pass where it finds nothing, so it must not apply where it has no say)."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if rule_id in CHECKS:
             raise ValueError(f"check {rule_id} registered twice")
-        CHECKS[rule_id] = BuiltinCheck(rule_id, frozenset(kinds or (POD,)), function)
+        CHECKS[rule_id] = BuiltinCheck(rule_id, frozenset(kinds or (POD,)), function, when)
         return function
 
     return register

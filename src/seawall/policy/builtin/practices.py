@@ -161,8 +161,17 @@ def naked_pod(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
         )
 
 
+# What Kubernetes itself keeps in the default namespace (CIS 5.6.4 expects them there).
+KUBERNETES_OWN_IN_DEFAULT = frozenset(
+    {("Service", "kubernetes"), ("Endpoints", "kubernetes"), ("EndpointSlice", "kubernetes"),
+     ("ServiceAccount", "default"), ("ConfigMap", "kube-root-ca.crt")}
+)  # fmt: skip
+
+
 @check("bp-default-namespace", "*")
 def default_namespace(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
+    if (obj.kind, obj.name) in KUBERNETES_OWN_IN_DEFAULT:
+        return
     if obj.kind not in CLUSTER_SCOPED_KINDS and obj.namespace == "default":
         yield Violation(
             "metadata.namespace=default",

@@ -75,11 +75,15 @@ def _grants(rule: Mapping[str, Any], resources: set[str], verbs: set[str]) -> bo
 
 
 def _role_grant(
-    obj: KubeObject, resources: set[str], verbs: set[str], what: str
+    obj: KubeObject, resources: set[str], verbs: set[str], what: str, *, named_ok: bool = False
 ) -> Iterator[Violation]:
+    """Each rule of the role granting ``verbs`` on ``resources``; with ``named_ok``, a rule
+    limited to named objects (``resourceNames``) is not one."""
     if _is_builtin(obj):
         return
     for index, rule in _rules(obj):
+        if named_ok and rule.get("resourceNames"):
+            continue
         if _grants(rule, resources, verbs):
             yield Violation(
                 f"rules[{index}]: resources={_strings(rule.get('resources'))} "
@@ -98,7 +102,9 @@ def exec_pods(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
 
 @check("rbac-read-secrets", *ROLES)
 def read_secrets(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
-    yield from _role_grant(obj, {"secrets"}, {"get", "list", "watch"}, "read secrets")
+    yield from _role_grant(
+        obj, {"secrets"}, {"get", "list", "watch"}, "read secrets", named_ok=True
+    )
 
 
 @check("rbac-anonymous-subject", *BINDINGS)
