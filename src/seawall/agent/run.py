@@ -59,6 +59,8 @@ class AgentConfig:
     alert_linger: float = 1.0
     image_memory: int = 4096  # digests remembered as reported
     max_backoff: float = 60.0
+    node_audit: str = "auto"  # CIS Kubernetes node audit: auto (on Kubernetes nodes), on, off
+    cluster: str = ""  # the Kubernetes cluster the node belongs to
     # Cluster mode (instead of a Docker host): the API server to list, the audit webhook.
     kubeconfig: Path | None = None
     context: str | None = None
@@ -178,17 +180,18 @@ class Agent:
         self._verdict(dropped_before)
 
     def _cluster_asset(self) -> Asset:
-        from seawall.policy.cluster import cluster_uid
+        from seawall.policy.cluster import cluster_identity
         from seawall.report.envelope.kubernetes import cluster_asset
 
         config = self.config
-        uid = cluster_uid(config.kubeconfig, config.context, in_cluster=config.in_cluster)
-        return cluster_asset(config.name or config.context or "cluster", uid)
+        identity = cluster_identity(config.kubeconfig, config.context, in_cluster=config.in_cluster)
+        return cluster_asset(config.name or config.context or "cluster", identity.uid)
 
     def _posture(self, cluster: Asset) -> None:
         """Workloads and RBAC against the built-in policies, as ``k8s scan`` lists a cluster."""
-        from seawall.policy.cluster import list_cluster
+        from seawall.policy.cluster import cluster_identity, list_cluster
         from seawall.policy.engine import PolicyEngine
+        from seawall.policy.kubeversion import cluster_version_findings
         from seawall.policy.settings import load_settings
         from seawall.report.envelope.kubernetes import k8s_envelope
 
@@ -208,6 +211,8 @@ class Agent:
             log.error("cluster listing failed: %s", exc)
             return
         findings = engine.findings(objects, passes=True)
+        version = cluster_identity(config.kubeconfig, config.context, in_cluster=config.in_cluster)
+        findings += cluster_version_findings(version.version, cluster.name)
         envelope = k8s_envelope(cluster, objects, findings)
         self._submit(envelope, "cluster posture")
 
@@ -348,6 +353,8 @@ class Agent:
         self.rounds += 1
         self.delivery.retry()
         self._audit(host)
+        if self.config.node_audit != "off" and not self.stop.is_set():
+            self._node_audit(host)
         if self.config.images and not self.stop.is_set():
             self._inventories(client)
         self.spool.save_status(rounds=self.rounds)
@@ -374,6 +381,32 @@ class Agent:
             return
         envelope = host_envelope(audit)
         self._submit(_report_as(envelope, host, self._agent_attributes()), "host audit")
+
+    def _node_audit(self, host: Asset) -> None:
+        """The CIS Kubernetes Benchmark on this host when it is a Kubernetes node (``auto``:
+        a kubelet, a control plane or a known layout was found), reported as its node."""
+        from seawall.hardening.kubernetes.audit import NodeAuditOptions, audit_node
+        from seawall.hardening.kubernetes.collect import NodeOptions
+        from seawall.report.envelope.node import node_envelope
+
+        try:
+            audit = audit_node(NodeAuditOptions(node=NodeOptions(root=self.config.root)))
+        except SeawallError as exc:
+            log.error("node audit failed: %s", exc)
+            return
+        inventory = audit.inventory
+        if (
+            self.config.node_audit == "auto"
+            and not inventory["components"]
+            and (inventory["layout"] == "unknown")
+        ):
+            return  # not a Kubernetes node
+        if not audit.assessed:
+            log.error("node audit: nothing could be assessed")
+            return
+        envelope = node_envelope(audit, cluster=self.config.cluster)
+        node = msgspec.structs.replace(host, name=host.name or envelope.asset.name)
+        self._submit(_report_as(envelope, node, self._agent_attributes()), "node audit")
 
     def _agent_attributes(self) -> dict[str, str]:
         """What the center hears about the agent itself, beside the host's details."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,16 +80,33 @@ def list_cluster(
         api.close()
 
 
-def cluster_uid(
+@dataclass(frozen=True)
+class ClusterIdentity:
+    """What names a cluster across scans, and what it runs."""
+
+    uid: str  # the kube-system namespace's UID, "" when the credentials may not read it
+    version: str  # the API server's gitVersion (/version), "" when unreadable
+
+
+def cluster_identity(
     kubeconfig: Path | None = None, context: str | None = None, *, in_cluster: bool = False
-) -> str:
-    """The cluster's stable identity: the UID of its ``kube-system`` namespace, which lives
-    as long as the cluster does ("" when the credentials may not read it)."""
+) -> ClusterIdentity:
+    """The cluster's stable identity (the UID of its ``kube-system`` namespace, which lives
+    as long as the cluster does) and its Kubernetes version."""
     api = connect(kubeconfig, context, in_cluster=in_cluster)
     try:
-        namespace = api.get("/api/v1/namespaces/kube-system")
-    except (ApiFailure, ApiUnreachable):
-        return ""
+        return ClusterIdentity(uid=_read(api, "/api/v1/namespaces/kube-system", "metadata",
+                                         "uid"),
+                               version=_read(api, "/version", "gitVersion"))  # fmt: skip
     finally:
         api.close()
-    return str((namespace.get("metadata") or {}).get("uid") or "")
+
+
+def _read(api: KubeApi, path: str, *keys: str) -> str:
+    try:
+        document: Any = api.get(path)
+    except (ApiFailure, ApiUnreachable):
+        return ""
+    for key in keys:
+        document = document.get(key) if isinstance(document, dict) else None
+    return str(document)[:200] if isinstance(document, str) else ""

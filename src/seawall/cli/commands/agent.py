@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +35,12 @@ def default_spool() -> Path:
 
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "seawall" / "agent-spool"
+
+
+class NodeAudit(enum.StrEnum):
+    auto = "auto"
+    on = "on"
+    off = "off"
 
 
 def agent(
@@ -100,6 +107,16 @@ def agent(
         list[Path] | None,
         typer.Option("--rules", "-r", help="Extra run-time rule file (YAML); repeatable."),
     ] = None,
+    node_audit: Annotated[
+        NodeAudit,
+        typer.Option(
+            help="CIS Kubernetes node audit each round: auto (when the host is a Kubernetes "
+            "node), on, off."
+        ),
+    ] = NodeAudit.auto,
+    cluster: Annotated[
+        str, typer.Option(help="The Kubernetes cluster this node belongs to (its name).")
+    ] = "",
     kubeconfig: Annotated[
         Path | None,
         typer.Option(help="Cluster mode: report the cluster of this kubeconfig, not Docker."),
@@ -160,6 +177,8 @@ def agent(
         events=events,
         images=images,
         rules=list(rules or []),
+        node_audit=node_audit.value,
+        cluster=cluster,
         kubeconfig=kubeconfig,
         context=context,
         in_cluster=in_cluster,

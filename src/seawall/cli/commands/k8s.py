@@ -130,26 +130,28 @@ def scan(
         )
     engine = build_engine(config, policy, scan_results, not no_builtin)
     assert isinstance(engine, PolicyEngine)
+    enveloped = format is FindingsFormat.json or bool(upload)
+    cluster_name = name or _default_name(paths, context)
+    uid = ""
     if live:
-        from seawall.policy.cluster import list_cluster
+        from seawall.policy.cluster import cluster_identity, list_cluster
+        from seawall.policy.kubeversion import cluster_version_findings
 
         objects = list(list_cluster(kubeconfig, context, include_owned, wanted=engine.cares_about))
+        identity = cluster_identity(kubeconfig, context)
+        uid = identity.uid
+        findings = engine.findings(objects, passes=enveloped)
+        findings += cluster_version_findings(identity.version, cluster_name)
     else:
         from seawall.policy.manifests import load_manifests
 
         objects = load_manifests(paths or [])
-    enveloped = format is FindingsFormat.json or bool(upload)
-    findings = engine.findings(objects, passes=enveloped)
+        findings = engine.findings(objects, passes=enveloped)
     envelope = None
     if enveloped:
         from seawall.report.envelope.kubernetes import cluster_asset, k8s_envelope
 
-        uid = ""
-        if live:
-            from seawall.policy.cluster import cluster_uid
-
-            uid = cluster_uid(kubeconfig, context)
-        asset = cluster_asset(name or _default_name(paths, context), uid)
+        asset = cluster_asset(cluster_name, uid)
         envelope = k8s_envelope(asset, objects, findings, threshold)
     problems = [f for f in findings if f.status is not Status.PASS]
     title = f"Kubernetes posture: {len(objects)} objects"

@@ -68,7 +68,7 @@ def k8s_envelope(
     produced_at: str = "",
 ) -> Envelope:
     """Every policy result on every object (passes included), and the objects themselves."""
-    builtin = frozenset(catalog("k8s"))
+    builtin = frozenset(catalog("k8s")) | frozenset(catalog("k8s-cluster"))
     rules = {f.rule.id: _namespaced(f.rule, builtin) for f in findings}
     results = with_fingerprints(asset, (finding_result(f, rules[f.rule.id].id) for f in findings))
     return Envelope(
