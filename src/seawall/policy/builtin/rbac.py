@@ -1,5 +1,5 @@
 """RBAC and exposure: cluster-admin bindings, wildcard roles, exec and secret-reading
-roles, anonymous subjects, an exposed Kubernetes dashboard."""
+roles, anonymous subjects, an exposed Kubernetes dashboard and other exposed consoles."""
 
 from __future__ import annotations
 
@@ -13,6 +13,16 @@ BINDINGS = ("RoleBinding", "ClusterRoleBinding")
 ROLES = ("Role", "ClusterRole")
 ANONYMOUS = {("User", "system:anonymous"), ("Group", "system:unauthenticated")}
 DASHBOARD = "kubernetes-dashboard"
+# Applications that run code or manage a cluster by design (as the run-time pack's
+# sensitive_service_names, plus Kubeflow's and Argo CD's consoles): exposed, each is initial
+# access. Matched in a Service's name, its app labels and its selector.
+CONSOLES = (
+    "jupyter", "jenkins", "argo", "elasticsearch", "kibana", "weave-scope", "nomad", "consul",
+    "etcd", "docker", "kubelet", "spark", "ray-head", "portainer", "rancher", "prometheus",
+    "grafana", "minio", "mlflow", "airflow", "centraldashboard", "ml-pipeline-ui",
+    "kubeflow", "alertmanager",
+)  # fmt: skip
+EXTERNAL = ("LoadBalancer", "NodePort")
 
 
 def _strings(value: Any) -> list[str]:
@@ -154,3 +164,32 @@ def dashboard(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
                     "the dashboard's service account is cluster-admin",
                     (remove(f"subjects[{index}]"),),
                 )
+
+
+def _console_named(obj: KubeObject) -> str:
+    """The console a Service fronts, by its name, app labels or selector; "" if none."""
+    spec = as_mapping(obj.raw.get("spec"))
+    words = [obj.name, *(obj.labels.get(k, "") for k in ("app", "app.kubernetes.io/name",
+             "k8s-app")), *map(str, as_mapping(spec.get("selector")).values())]  # fmt: skip
+    lowered = " ".join(words).lower()
+    return next((console for console in CONSOLES if console in lowered), "")
+
+
+@check("exposed-console", "Service")
+def exposed_console(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
+    """A console Service of type LoadBalancer or NodePort, unless a LoadBalancer admits only
+    listed source ranges (then it is not open to everyone)."""
+    spec = as_mapping(obj.raw.get("spec"))
+    kind = spec.get("type")
+    console = _console_named(obj)
+    if (
+        kind not in EXTERNAL
+        or not console
+        or (kind == "LoadBalancer" and spec.get("loadBalancerSourceRanges"))
+    ):
+        return
+    yield Violation(
+        f"spec.type={kind} ({console})",
+        f"the {console} console is reachable from outside the cluster",
+        (replace("spec.type", "ClusterIP"),),
+    )
