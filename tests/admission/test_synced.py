@@ -139,3 +139,34 @@ def test_serve_syncs_what_the_policy_config_names(api: FakeApi, tmp_path: Path) 
         api.push("ADDED", {"metadata": {"name": "nginx"}}, INGRESS_CLASSES, "IngressClass",
                  "networking.k8s.io/v1")  # fmt: skip
         eventually(allowed)
+
+
+def test_malformed_watch_events_leave_the_synced_objects_intact(api: FakeApi) -> None:
+    """Hostile or broken events on a synced kind's watch: each is skipped, what was synced
+    stays, and the watch goes on (an ERROR event ends it; it resumes without a relist)."""
+    synced = SyncedObjects(connect(api.kubeconfig), [INGRESSES], backoff=(0.05, 0.2))
+    synced.start()
+    try:
+        assert synced.wait_synced(20)
+        eventually(lambda: any(path == INGRESSES.path for path, _ in api.watchers))
+        for event in (
+            {"type": "MODIFIED", "object": "not an object"},
+            {"type": "ADDED", "object": {"metadata": {"name": "", "namespace": "shop"}}},
+            {"type": "ADDED", "object": {"metadata": ["x"]}},
+            {"type": "ADDED", "object": {"metadata": {"name": "x" * 10_000, "namespace": 7}}},
+            {"type": "DELETED", "object": {"metadata": {"name": "never-seen"}}},
+            {"type": "SURPRISE"},
+            {"object": None},
+            {"type": "ERROR", "object": {"kind": "Status", "code": 500, "message": "hiccup"}},
+        ):
+            api.send(event)
+
+        def ingresses() -> dict:
+            return synced.inventory()["namespace"]["shop"]["networking.k8s.io/v1"]["Ingress"]
+
+        ingress_event(api, "ADDED", {"metadata": {"name": "after", "namespace": "shop"}})
+        eventually(lambda: "after" in ingresses())
+        assert "web" in ingresses() and "" not in ingresses()
+        assert api.requests.count(f"{INGRESSES.path}?limit=500") == 1  # no relist needed
+    finally:
+        synced.stop()
