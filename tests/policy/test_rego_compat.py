@@ -141,8 +141,10 @@ def test_a_string_builtin_given_another_type_is_undefined_as_in_opa(
 
 
 def test_only_calls_are_guarded_so_contains_stays_a_keyword() -> None:
-    module = 'package m\nimport future.keywords.contains\nimport future.keywords.if\n' \
+    module = (
+        "package m\nimport future.keywords.contains\nimport future.keywords.if\n"
         'violation contains {"msg": "x"} if { contains(input.review.object.name, "a") }\n'
+    )
     rewritten = prepared(module)
     assert "violation contains {" in rewritten
     assert "data.seawall_compat.guarded_contains(input" in rewritten
