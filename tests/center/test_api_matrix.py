@@ -84,6 +84,8 @@ TABLE: dict[str, Call] = {
     f"GET {API}/hosts/{{host_id}}": Call(READER, path=f"{API}/hosts/1"),
     f"GET {API}/clusters": Call(READER),
     f"GET {API}/clusters/{{cluster_id}}": Call(READER, path=f"{API}/clusters/1"),
+    f"GET {API}/nodes": Call(READER),
+    f"GET {API}/nodes/{{node_id}}": Call(READER, path=f"{API}/nodes/1"),
     f"GET {API}/workloads": Call(READER),
     # findings and exceptions
     f"GET {API}/findings": Call(READER),
@@ -182,6 +184,7 @@ TABLE: dict[str, Call] = {
     "GET /images/{digest}": Call(PAGE, path=f"/images/{DEMO_CONFIG}"),
     "GET /hosts/{host_id}": Call(PAGE, path="/hosts/1"),
     "GET /clusters/{cluster_id}": Call(PAGE, path="/clusters/1"),
+    "GET /nodes/{node_id}": Call(PAGE, path="/nodes/1"),
     "GET /workloads/{workload_id}": Call(PAGE, path="/workloads/1"),
     "GET /recommendations": Call(PAGE),
     "GET /recommendations/{rec_id}": Call(PAGE, path="/recommendations/privileged-containers"),
@@ -320,7 +323,8 @@ def check(answer: str, response: Any, where: str) -> None:
 @both_backends
 def test_every_route_answers_each_caller_as_the_table_says(center: Center, advisory_db) -> None:
     owner = center.client(OWNER)
-    for envelope in (envelopes.demo_scan(advisory_db), envelopes.host_audit()):
+    for envelope in (envelopes.node_audit(), envelopes.demo_scan(advisory_db),
+                     envelopes.host_audit()):  # fmt: skip
         assert owner.post(f"{API}/ingest", content=encode(envelope), headers=JSON).status_code
     found = routes(center.app)
     assert found - TABLE.keys() == set(), "routes missing from the table"

@@ -66,7 +66,8 @@ def _runner(
 def test_the_api_keeps_its_documented_promises(center: Center, advisory_db) -> None:
     owner = center.client("owner")
     for envelope in (envelopes.demo_scan(advisory_db), envelopes.host_audit(),
-                     envelopes.k8s_scan("shop"), envelopes.alerts("shop")):  # fmt: skip
+                     envelopes.k8s_scan("shop"), envelopes.alerts("shop"),
+                     envelopes.node_audit(cluster="shop")):  # fmt: skip
         assert owner.post("/api/v1/ingest", content=encode(envelope), headers=JSON).is_success
     auth = {"Authorization": owner.headers["Authorization"]}
     started = time.monotonic()

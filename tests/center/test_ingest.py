@@ -5,6 +5,7 @@ health, and what the API answers afterwards."""
 from __future__ import annotations
 
 import msgspec
+import pytest
 from fastapi.testclient import TestClient
 
 from seawall.contract import encode
@@ -277,3 +278,120 @@ def test_a_rescan_moves_last_seen_and_rewrites_only_what_changed(
             assert {k: v for k, v in finding.items() if k != "last_seen"} == {
                 k: v for k, v in before[rule].items() if k != "last_seen"
             }
+
+
+MACHINE_ID = "5f1c3a0e9b2d4c6f8a7e1d3b5c9f0a2e"
+
+
+@both_backends
+@pytest.mark.parametrize("node_first", [True, False], ids=["node-first", "cluster-first"])
+def test_a_node_audit_lands_on_its_cluster(center: Center, node_first: bool) -> None:
+    """A node of cluster "shop" is stored under the cluster of that name: made by name
+    when the node comes first (a later scan of the cluster, by its UID, adopts it), found
+    by name when the cluster was scanned first."""
+    client = center.client("contributor")
+    node, scan = envelopes.node_audit(cluster="shop"), envelopes.k8s_scan("shop", uid="uid-1")
+    for envelope in (node, scan) if node_first else (scan, node):
+        receipt = post(client, envelope)
+    (cluster,) = client.get("/api/v1/clusters").json()["items"]
+    assert (cluster["name"], cluster["key"], cluster["nodes"]) == ("shop", "uid-1", 1)
+    assert cluster["workloads"] > 0  # the scan's objects are on that same asset
+    (listed,) = client.get("/api/v1/nodes", params={"cluster": cluster["id"]}).json()["items"]
+    assert (listed["name"], listed["key"], listed["cluster"]) == ("cp1", MACHINE_ID, "shop")
+    assert listed["cluster_id"] == cluster["id"]
+    assert (listed["role"], listed["layout"], listed["benchmark"]) == (
+        "control-plane", "kubeadm", "cis-1.12",
+    )  # fmt: skip
+    assert listed["healthy"] is False  # 4.2.1 (high) failed; the threshold is high
+    assert listed["counts"] == {"critical": 0, "high": 1, "medium": 0, "low": 1, "unknown": 0,
+                                "total": 2}  # fmt: skip
+    detail = client.get(f"/api/v1/nodes/{listed['id']}").json()
+    assert detail["api_server"] == "https://192.168.49.2:6443"
+    assert detail["components"]["kubelet"] == "kubelet process 812"
+    assert detail["score_percent"] == listed["score_percent"] == round(100 * 2 / 4, 1)
+    if node_first:
+        assert receipt["kind"] == "k8s-scan"
+    else:
+        assert (receipt["kind"], receipt["asset"], receipt["new"]) == ("node-audit", "cp1", 2)
+
+
+@both_backends
+def test_node_findings_close_and_reopen_across_audits(center: Center) -> None:
+    client = center.client("contributor")
+    receipt = post(client, envelopes.node_audit(failing=("1.2.15", "4.2.1")))
+    assert (receipt["new"], receipt["resolved"], receipt["reopened"]) == (2, 0, 0)
+    node = client.get("/api/v1/nodes").json()["items"][0]
+    failing = client.get("/api/v1/findings", params={"source": node["id"]}).json()["items"]
+    assert {(f["rule"], f["asset"]["type"]) for f in failing} == {
+        ("cis-k8s-1.12/1.2.15", "node"), ("cis-k8s-1.12/4.2.1", "node"),
+    }  # fmt: skip
+    assert {f["kind"] for f in failing} == {"configuration"}
+    # the open total of a kind is the sum of its sources' counters: hosts' and nodes'
+    assert client.get("/api/v1/findings", params={"kind": "configuration"}).json()["total"] == 2
+    kubelet = next(f for f in failing if f["rule"] == "cis-k8s-1.12/4.2.1")
+    assert kubelet["evidence"] == "--4.2.1 (want better)"
+    # every result is kept: passes and not-applicable checks too
+    every = client.get("/api/v1/findings", params={"source": node["id"], "state": "all"})
+    assert {f["status"] for f in every.json()["items"]} == {"fail", "pass", "not_applicable"}
+
+    # the kubelet is fixed: its finding is resolved, the node is healthy (1.2.15 is low)
+    receipt = post(client, envelopes.node_audit(failing=("1.2.15",)))
+    assert (receipt["new"], receipt["resolved"], receipt["reopened"]) == (0, 1, 0)
+    resolved = client.get("/api/v1/findings", params={"state": "resolved"}).json()["items"]
+    assert [f["id"] for f in resolved] == [kubelet["id"]]
+    node = client.get(f"/api/v1/nodes/{node['id']}").json()
+    assert node["healthy"] is True and node["counts"]["total"] == 1
+
+    # it comes back: the same finding reopens
+    receipt = post(client, envelopes.node_audit(failing=("1.2.15", "4.2.1")))
+    assert (receipt["new"], receipt["resolved"], receipt["reopened"]) == (0, 0, 1)
+    again = client.get("/api/v1/findings", params={"rule": "cis-k8s-1.12/4.2.1"}).json()
+    assert [(f["id"], f["times_reopened"]) for f in again["items"]] == [(kubelet["id"], 1)]
+    assert client.get("/api/v1/nodes").json()["total"] == 1  # the same node throughout
+
+
+@both_backends
+def test_a_node_without_a_cluster_stands_alone(center: Center) -> None:
+    client = center.client("contributor")
+    post(client, envelopes.node_audit(cluster="shop"))
+    post(client, envelopes.node_audit(cluster=""))  # the same node, taken out of "shop"
+    (node,) = client.get("/api/v1/nodes").json()["items"]
+    assert (node["cluster"], node["cluster_id"]) == ("", None)
+    (cluster,) = client.get("/api/v1/clusters").json()["items"]
+    assert cluster["nodes"] == 0
+    # a node known by name only is matched to the node of that name
+    by_name = envelopes.node_audit(name="worker-7", machine_id="", cluster="shop")
+    assert by_name.asset.id == "name:worker-7"
+    post(client, by_name)
+    post(client, by_name)
+    names = [
+        n["name"] for n in client.get("/api/v1/nodes", params={"sort": "name"}).json()["items"]
+    ]
+    assert names == ["cp1", "worker-7"]
+
+
+@both_backends
+def test_who_may_upload_and_see_node_audits(center: Center) -> None:
+    """A reader sees nodes but cannot upload one; a contributor scoped to a cluster uploads
+    and sees that cluster's nodes only, and cannot put a node in another cluster."""
+    reader = center.client("reader")
+    refused = reader.post("/api/v1/ingest", content=encode(envelopes.node_audit()), headers=JSON)
+    assert refused.status_code == 403
+    assert reader.get("/api/v1/nodes").json()["total"] == 0
+    post(center.client("contributor"), envelopes.node_audit(cluster="shop"))
+    (node,) = reader.get("/api/v1/nodes").json()["items"]
+    assert reader.get(f"/api/v1/nodes/{node['id']}").status_code == 200
+
+    shop = center.client("contributor", scope=["cluster:shop"])
+    post(shop, envelopes.node_audit(name="w1", machine_id="1" * 32, cluster="shop"))
+    assert {n["name"] for n in shop.get("/api/v1/nodes").json()["items"]} == {"cp1", "w1"}
+    elsewhere = envelopes.node_audit(name="w2", machine_id="2" * 32, cluster="prod")
+    answer = shop.post("/api/v1/ingest", content=encode(elsewhere), headers=JSON)
+    assert answer.status_code == 403, answer.text
+    alone = envelopes.node_audit(name="w3", machine_id="3" * 32, cluster="")
+    assert shop.post("/api/v1/ingest", content=encode(alone), headers=JSON).status_code == 403
+    other = center.client("reader", scope=["cluster:prod"])
+    assert other.get("/api/v1/nodes").json()["total"] == 0
+    assert other.get(f"/api/v1/nodes/{node['id']}").status_code == 404
+    owner = center.client("owner")
+    assert {c["name"] for c in owner.get("/api/v1/clusters").json()["items"]} == {"shop"}

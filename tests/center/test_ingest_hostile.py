@@ -46,6 +46,11 @@ def host() -> dict[str, Any]:
     return json.loads(encode(envelopes.host_audit()))
 
 
+def node() -> dict[str, Any]:
+    """A node audit of cluster ``shop`` as plain JSON, to break."""
+    return json.loads(encode(envelopes.node_audit()))
+
+
 def cluster() -> dict[str, Any]:
     return json.loads(encode(envelopes.k8s_scan("shop")))
 
@@ -214,7 +219,7 @@ def _wrong(value: Any) -> Any:
     return [None]
 
 
-MAPS = {"attributes", "labels", "evidence", "mappings", "statuses", "severities"}
+MAPS = {"attributes", "labels", "evidence", "mappings", "statuses", "severities", "components"}
 
 
 def _jsonpath(path: tuple[Any, ...]) -> str:
@@ -226,7 +231,7 @@ def test_a_wrong_type_anywhere_is_named(center: Center, contributor: TestClient)
     owner = center.client("owner")
     before = snapshot(owner)
     checked = 0
-    for document in (host(), cluster(), alerts()):
+    for document in (host(), cluster(), alerts(), node()):
         for path, value in _paths(document):
             if path == ("schema",):
                 continue
@@ -648,3 +653,54 @@ def test_hostile_admission_decisions(center: Center, contributor: TestClient) ->
     odd = next(d for d in stored if d["uid"] == "odd")
     assert len(odd["user"]) == 300 and len(odd["kind"]) == 100
     assert odd["time"].startswith("20")  # "now", not the text sent
+
+
+@both_backends
+def test_hostile_node_audits(center: Center, contributor: TestClient) -> None:
+    """Node audits: details beyond their bounds, a role that is none, a score that is no
+    percentage, an asset of another type than the kind is about (or a node's asset in
+    another kind) are refused naming the problem, and store nothing."""
+    owner = center.client("owner")
+    before = snapshot(owner)
+    many = {f"component-{i}": "x" for i in range(65)}
+    cases = [
+        (("node", "api_server"), "h" * 501, "$.node.api_server"),
+        (("node", "layout"), "k" * 41, "$.node.layout"),
+        (("node", "benchmark"), "b" * 41, "$.node.benchmark"),
+        (("node", "error"), "e" * 4001, "$.node.error"),
+        (("node", "role"), "cluster-admin", "$.node.role"),
+        (("node", "score_percent"), 100.5, "$.node.score_percent"),
+        (("node", "score_percent"), -3, "$.node.score_percent"),
+        (("node", "components"), many, "$.node.components"),
+        (("node", "components"), {"kubelet": "p" * 1001}, "$.node.components[...]"),
+        (("node", "components"), {"k" * 1001: "kubelet process 1"}, "$.node.components[...]"),
+        (("node", "components"), {"kubelet": 812}, "$.node.components[...]"),
+        (("node", "components"), ["kubelet"], "$.node.components"),
+        (("node",), "control-plane", "$.node"),
+        (("asset", "attributes"), {"cluster": "c" * 296}, "$.asset.attributes.cluster"),
+        (("asset", "attributes"), {"cluster": "shop", "role": "root"},
+         "$.asset.attributes.role"),
+        (("asset", "attributes"), {"layout": "l" * 41}, "$.asset.attributes.layout"),
+    ]  # fmt: skip
+    for path, value, name in cases:
+        refused(send(contributor, _set(node(), path, value)), 422, name)
+    nul = _set(node(), ("node", "components"), {"kubelet\u0000": "x"})
+    refused(send(contributor, nul), 422, "at `$.node.components`", "NUL")
+    for asset_type in ("host", "image", "cluster"):
+        refused(send(contributor, _set(node(), ("asset", "type"), asset_type)), 422,
+                "node audits are stored for a node asset only")  # fmt: skip
+    for document in (host(), cluster(), alerts(), json.loads(encode(envelopes.demo_sbom()))):
+        refused(send(contributor, _set(document, ("asset", "type"), "node")), 422,
+                "a node asset is stored from node-audit envelopes only")  # fmt: skip
+    refused(send(contributor, {**node(), "asset": {"type": "robot", "id": "r", "name": "r"}}),
+            422, "$.asset.type")  # fmt: skip
+    assert snapshot(owner) == before
+    # in bounds, however odd: stored, the cluster found by its name
+    odd = _set(node(), ("node", "components"), {"x" * 1000: "y" * 1000})
+    odd["node"]["score_percent"] = 0
+    odd["asset"]["attributes"] = {"cluster": "c" * 295}  # name:NAME is as long as an id
+    assert send(contributor, odd).status_code == 201
+    (stored,) = owner.get("/api/v1/nodes").json()["items"]
+    assert stored["cluster"] == "c" * 295 and stored["score_percent"] == 0
+    (made,) = owner.get("/api/v1/clusters").json()["items"]
+    assert made["key"] == "name:" + "c" * 295

@@ -88,6 +88,42 @@ def test_an_image_below_the_threshold_is_healthy(center: Center, advisory_db) ->
 
 
 @both_backends
+def test_node_configuration_counts_in_the_secure_score(center: Center) -> None:
+    """A Kubernetes node is unhealthy on k8s-node-configuration while a CIS check at or
+    above the threshold fails on it, healthy once none does; the score follows at once."""
+    client = center.client("contributor")
+    post(client, envelopes.node_audit(cluster="shop"))  # 4.2.1 (high) and 1.2.15 (low) fail
+    rec = client.get("/api/v1/recommendations/k8s-node-configuration").json()
+    assert (rec["severity"], rec["control"], rec["unhealthy"], rec["healthy"]) == (
+        "high", "remediate-security-configurations", 1, 0,
+    )  # fmt: skip
+    assert rec["title"] == "Kubernetes nodes should be configured according to the CIS benchmark"
+    resources = client.get("/api/v1/recommendations/k8s-node-configuration/resources").json()
+    assert [(r["type"], r["name"], r["where"], r["detail"]) for r in resources["items"]] == [
+        ("node", "cp1", "shop", "1 high, 1 low")
+    ]
+    score = client.get("/api/v1/score").json()
+    controls = {c["id"]: c for c in score["controls"]}
+    configuration = controls["remediate-security-configurations"]
+    assert (configuration["healthy"], configuration["unhealthy"]) == (0, 1)
+    assert (score["score"], score["max_score"], score["percent"]) == (0.0, 4, 0.0)
+
+    # the kubelet is fixed: the node is healthy and the control earns its points
+    post(client, envelopes.node_audit(cluster="shop", failing=("1.2.15",)))
+    assert recommendations(client)["k8s-node-configuration"] == (0, 1)
+    score = client.get("/api/v1/score").json()
+    assert (score["score"], score["max_score"], score["percent"]) == (4.0, 4, 100.0)
+    # a second node with a failing check: half the control
+    post(client, envelopes.node_audit(name="w1", machine_id="1" * 32, failing=("4.2.1",)))
+    assert recommendations(client)["k8s-node-configuration"] == (1, 1)
+    assert client.get("/api/v1/score").json()["percent"] == 50.0
+    # a scope sees its cluster's nodes in the score, and nothing of the others
+    post(client, envelopes.node_audit(name="p1", machine_id="2" * 32, cluster="prod"))
+    prod = center.client("reader", scope=["cluster:prod"])
+    assert recommendations(prod)["k8s-node-configuration"] == (1, 0)
+
+
+@both_backends
 def test_exceptions_suppress_survive_rescans_and_lift(center: Center, advisory_db) -> None:
     client = center.client("contributor")
     scan = envelopes.demo_scan(advisory_db)

@@ -70,7 +70,7 @@ def ids(center: Center) -> dict[str, int]:
     with center.app.state.center.sessions() as session:
         one = {
             t: session.scalar(select(Asset.id).where(Asset.type == t).order_by(Asset.id))
-            for t in ("host", "cluster", "workload")
+            for t in ("host", "cluster", "workload", "node")
         }
         one["alert"] = session.scalar(
             select(AlertRow.id).where(AlertRow.rule_id == "runtime/k8s-exec-attach")
@@ -373,6 +373,60 @@ def test_accepting_a_finding_as_a_risk(center: Center, advisory_db) -> None:
 
 
 @both_backends
+def test_a_cluster_lists_its_nodes_and_a_node_shows_its_checks(center: Center) -> None:
+    client = center.client("contributor")
+    post(client, envelopes.k8s_scan("shop"))
+    post(client, envelopes.node_audit(cluster="shop"))
+    post(client, envelopes.node_audit(name="edge-1", machine_id="e" * 32, cluster=""))
+    reader = signed_in(center, "rita", "reader")
+    with center.app.state.center.sessions() as session:
+        cluster, node = (
+            session.scalar(select(Asset.id).where(Asset.type == t, Asset.name == n))
+            for t, n in (("cluster", "shop"), ("node", "cp1"))
+        )
+    cluster_page = reader.get(f"/clusters/{cluster}")
+    assert cluster_page.status_code == 200
+    nodes = cluster_page.text.split('id="nodes-h"')[1].split("</section>")[0]
+    for text in (f'href="/nodes/{node}"', "cp1", "control-plane", "kubeadm", "50%"):
+        assert text in nodes, text
+    assert "edge-1" not in nodes  # a node of no cluster
+    assert 'aria-label="open findings: 0 critical, 1 high, 0 medium, 1 low"' in nodes
+
+    page = reader.get(f"/nodes/{node}")
+    assert page.status_code == 200, page.text[:500]
+    for text in (
+        "CIS Kubernetes Benchmark",
+        f'href="/clusters/{cluster}"',
+        "https://192.168.49.2:6443",
+        "1.2 API Server",
+        "4.1 Worker Node Configuration Files",
+        "4.2 Kubelet",
+        "Ensure that the --anonymous-auth argument is set to false",
+        'Node cp1:</span> <code class="evidence">--4.2.1 (want better)</code>',
+        "authentication.anonymous.enabled: false",  # the check's remediation
+        "Not applicable",  # 4.1.3
+        "kubelet process 812",
+    ):
+        assert text in page.text, text
+    failed = re.search(r'<div class="value">(\d+)</div><div class="label">Checks failed', page.text)
+    assert failed and failed.group(1) == "2"
+
+    listed = reader.get("/inventory/nodes").text
+    assert "cp1" in listed and "edge-1" in listed and f'href="/clusters/{cluster}"' in listed
+    exported = re.search(r'href="(/api/v1/export/nodes[^"]+json)"', listed)
+    assert exported, "an export link"
+    items = reader.get(exported.group(1).replace("&amp;", "&")).json()["items"]
+    assert {(i["name"], i["cluster"]) for i in items} == {("cp1", "shop"), ("edge-1", "")}
+    one = reader.get(f"/inventory/nodes?cluster={cluster}&healthy=no").text
+    assert "cp1" in one and "edge-1" not in one
+    assert reader.get("/inventory/nodes?cluster=999999").status_code == 404
+    moved = reader.get(f"/assets/{node}", follow_redirects=False)
+    assert moved.headers["location"] == f"/nodes/{node}"
+    assert "/inventory/nodes" in reader.get("/overview").text
+    assert reader.get("/nodes/999999").status_code == 404
+
+
+@both_backends
 def test_what_uploads_say_is_shown_escaped(center: Center, advisory_db) -> None:
     client = center.client("contributor")
     post(client, envelopes.demo_scan(advisory_db))
@@ -390,8 +444,11 @@ def test_what_uploads_say_is_shown_escaped(center: Center, advisory_db) -> None:
         first, title=EVIL, evidence={**first.evidence, "message": EVIL, EVIL: "key"}
     )
     post(client, msgspec.structs.replace(batch, alerts=(evil_alert,)))
+    post(client, envelopes.node_audit(name=EVIL, cluster=EVIL))
     owner = signed_in(center, "olivia", "owner")
     known = ids(center)
+    with center.app.state.center.sessions() as session:
+        evil_cluster = session.scalar(select(Asset.parent_id).where(Asset.type == "node"))
     escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
     for path in (
         "/inventory/hosts",
@@ -403,6 +460,10 @@ def test_what_uploads_say_is_shown_escaped(center: Center, advisory_db) -> None:
         "/settings",
         "/findings?state=all",
         "/recommendations/privileged-containers",
+        "/inventory/nodes",
+        f"/nodes/{known['node']}",
+        f"/clusters/{evil_cluster}",
+        "/recommendations/k8s-node-configuration",
     ):
         page = owner.get(path)
         assert page.status_code == 200, path

@@ -122,6 +122,7 @@ def snapshot(owner: TestClient) -> str:
             ("images", {}),
             ("hosts", {}),
             ("clusters", {}),
+            ("nodes", {}),
             ("workloads", {"all_objects": True}),
             ("findings", {"state": "all"}),
             ("alerts", {}),

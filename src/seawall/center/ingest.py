@@ -57,7 +57,13 @@ log = logging.getLogger(__name__)
 KIND_OF_FINDINGS = {
     Kind.IMAGE_SCAN: "vulnerability",
     Kind.HOST_AUDIT: "configuration",
+    Kind.NODE_AUDIT: "configuration",
     Kind.K8S_SCAN: "policy",
+}
+# the kinds stored for one type of asset only, and what they are called in a refusal
+ASSET_OF_KIND = {
+    Kind.ADMISSION: (AssetType.CLUSTER, "admission decisions"),
+    Kind.NODE_AUDIT: (AssetType.NODE, "node audits"),
 }
 WORKLOAD_KINDS = frozenset(
     {
@@ -110,7 +116,18 @@ LIMITS: dict[str, int] = {
     "$.workloads[*].images[*]": 500,
     "$.alerts[*].rule": 300,
     "$.alerts[*].resource.namespace": 63,
+    # a node's cluster: the name of a cluster, which may be known by name (``name:NAME``)
+    "$.asset.attributes.cluster": 300 - len(assets.BY_NAME),
+    "$.asset.attributes.layout": 40,
+    "$.node.api_server": 500,
+    "$.node.layout": 40,
+    "$.node.role": 40,
+    "$.node.benchmark": 40,
+    "$.node.error": 4000,
 }
+NODE_ROLES = frozenset({"", "control-plane", "node"})
+MAX_COMPONENTS = 64  # a node's components (API server, etcd, kubelet, ...): a handful
+MAX_COMPONENT_TEXT = 1000  # a component's name or where its settings were read
 _INDEX = re.compile(r"\[\d+\]")
 
 
@@ -141,6 +158,30 @@ def check(envelope: Envelope) -> None:
     for index, alert in enumerate(envelope.alerts):
         if not 1 <= alert.count <= MAX_COUNT:
             raise Invalid(f"body: count must be 1 to {MAX_COUNT} - at `$.alerts[{index}].count`")
+    if envelope.kind is Kind.NODE_AUDIT:
+        for problem in _node_problems(envelope):
+            raise Invalid(f"body: {problem}")
+
+
+def _node_problems(envelope: Envelope) -> Iterator[str]:
+    """What a node audit says of its node that the store would not keep: a role that is none
+    of a node's, a score that is no percentage, too many or too long components (the other
+    fields' lengths are in :data:`LIMITS`)."""
+    role = envelope.asset.attributes.get("role", "")
+    if role not in NODE_ROLES:
+        yield "role must be control-plane or node - at `$.asset.attributes.role`"
+    node = envelope.node
+    if node is None:
+        return
+    if node.role not in NODE_ROLES:
+        yield "role must be control-plane or node - at `$.node.role`"
+    if not 0 <= node.score_percent <= 100:
+        yield "score_percent must be 0 to 100 - at `$.node.score_percent`"
+    if len(node.components) > MAX_COMPONENTS:
+        yield f"more than {MAX_COMPONENTS} components - at `$.node.components`"
+    for name, source in node.components.items():
+        if max(len(name), len(source)) > MAX_COMPONENT_TEXT:
+            yield f"longer than {MAX_COMPONENT_TEXT} characters - at `$.node.components[...]`"
 
 
 def _at(envelope: Envelope, pattern: str) -> Iterator[tuple[str, object]]:
@@ -194,7 +235,9 @@ def _is_map(path: str) -> bool:
     return path.rsplit(".", 1)[-1] in _MAP_FIELDS
 
 
-_MAP_FIELDS = frozenset({"attributes", "labels", "evidence", "mappings", "statuses", "severities"})
+_MAP_FIELDS = frozenset(
+    {"attributes", "labels", "evidence", "mappings", "statuses", "severities", "components"}
+)
 
 
 @dataclass(frozen=True)
@@ -233,8 +276,7 @@ def ingest(
         if earlier is not None:
             source = session.get(Asset, earlier.asset_id)
             return Receipt(earlier.id, earlier.kind, source.name if source else "", True)
-    if envelope.kind is Kind.ADMISSION and envelope.asset.type is not AssetType.CLUSTER:
-        raise Unsupported("admission decisions are stored for a cluster asset only")
+    _asset_fits_kind(envelope)
     check(envelope)
     outside = Forbidden(f"{envelope.asset.type} {envelope.asset.name} is outside your scope")
     if not principal.scope.everything:
@@ -256,6 +298,8 @@ def ingest(
         touched.images.add(source.id)
     if envelope.kind is Kind.HOST_AUDIT:
         _host_contents(session, source, envelope, now, touched)
+    elif envelope.kind is Kind.NODE_AUDIT:
+        _node_contents(source, envelope)
     elif envelope.kind is Kind.K8S_SCAN:
         _cluster_contents(session, source, envelope, now, touched)
     if envelope.kind in KIND_OF_FINDINGS:
@@ -280,6 +324,16 @@ def ingest(
         reopened=change.reopened if change else 0,
         needs_matching=envelope.kind is Kind.INVENTORY,
     )
+
+
+def _asset_fits_kind(envelope: Envelope) -> None:
+    """:class:`Unsupported` for an asset of a type its kind is not about: decisions of a
+    host, a node audit of an image, an image scan of a node."""
+    wanted = ASSET_OF_KIND.get(envelope.kind)
+    if wanted is not None and envelope.asset.type is not wanted[0]:
+        raise Unsupported(f"{wanted[1]} are stored for a {wanted[0]} asset only")
+    if envelope.asset.type is AssetType.NODE and envelope.kind is not Kind.NODE_AUDIT:
+        raise Unsupported(f"a node asset is stored from {Kind.NODE_AUDIT} envelopes only")
 
 
 class Rematch(NamedTuple):
@@ -498,11 +552,38 @@ def _source(session: Session, envelope: Envelope, now: dt.datetime) -> Asset:
         assets.record_image_names(session, image, described.references, digests, now)
         assets.refresh_placement(session, [image.id])
         return image
+    if described.type is AssetType.NODE:
+        return _node(session, envelope, now)
     type_ = described.type.value
     asset = assets.ensure_named(session, type_, described.id[:300], described.name[:300], now)
     asset.attributes = {**asset.attributes, **described.attributes}
     assets.set_tags(session, asset, [f"{type_}:{asset.name}"])
     return asset
+
+
+NODE_ATTRIBUTES = ("cluster", "layout", "role")  # of the asset; the rest is in its details
+
+
+def _node(session: Session, envelope: Envelope, now: dt.datetime) -> Asset:
+    """A Kubernetes node by its machine id (or name), under the cluster its audit names and
+    tagged with it (so a scope of that cluster holds its nodes). The cluster is the one of
+    that name; when none is known yet it is made as a k8s-scan of ``name:NAME`` makes it,
+    so the cluster's own scans land on it later. Without a cluster the node stands alone,
+    untagged: only an unscoped principal sees it."""
+    described = envelope.asset
+    node = assets.ensure_named(session, "node", described.id[:300], described.name[:300], now)
+    # replaced, not merged: a node taken out of its cluster loses it
+    node.attributes = {k: v for k, v in described.attributes.items() if k in NODE_ATTRIBUTES and v}
+    name = node.attributes.get("cluster", "")
+    cluster = (
+        assets.ensure_named(session, "cluster", assets.BY_NAME + name, name, now) if name else None
+    )
+    tags = [f"cluster:{cluster.name}"] if cluster else []
+    if cluster is not None:
+        assets.set_tags(session, cluster, tags)
+    node.parent_id = cluster.id if cluster else None
+    assets.set_tags(session, node, tags)
+    return node
 
 
 def _store_inventory(session: Session, image: Asset, envelope: Envelope, now: dt.datetime) -> None:
@@ -607,6 +688,17 @@ def _host_contents(
     touched.add(seen)
 
 
+def _node_contents(node: Asset, envelope: Envelope) -> None:
+    """The node's details (layout, role, API server, benchmark, where each component's
+    settings were read, score) beside its identity attributes; its cluster stays the one
+    the asset names."""
+    details = envelope.node
+    if details is None:
+        return
+    stored = {k: v for k, v in msgspec.to_builtins(details).items() if k != "cluster"}
+    node.attributes = {**node.attributes, **stored}
+
+
 def _cluster_contents(
     session: Session, cluster: Asset, envelope: Envelope, now: dt.datetime, touched: _Touched
 ) -> None:
@@ -682,8 +774,8 @@ def _mark_gone(session: Session, ids: set[int], touched: _Touched) -> None:
 
 def _placed(session: Session, source: Asset, envelope: Envelope) -> list[tuple[Result, int]]:
     """Each result with the asset it is about: a container, an image, a workload, or the
-    source itself."""
-    if envelope.kind is Kind.IMAGE_SCAN:
+    source itself (an image's vulnerabilities, a node's CIS checks)."""
+    if envelope.kind in (Kind.IMAGE_SCAN, Kind.NODE_AUDIT):  # about the asset itself
         return [(r, source.id) for r in envelope.results]
     by_key: dict[tuple[str, str], int] = {}
     if envelope.kind is Kind.HOST_AUDIT:

@@ -73,13 +73,19 @@ class ImageDetail(ImageItem):
     layers: list[dict[str, Any]] = []
 
 
-class HostItem(Model):
+class AssessedItem(Model):
+    """What a list of the assets scans are about shows of each: its identity, health and
+    open findings by severity."""
+
     id: int
     key: str
     name: str
     healthy: bool | None
     counts: Counts
     last_scanned: dt.datetime | None
+
+
+class HostItem(AssessedItem):
     docker_version: str = ""
     os: str = ""
     engine: str = ""
@@ -106,16 +112,29 @@ class HostDetail(HostItem):
     containers_list: list[ContainerItem] = []
 
 
-class ClusterItem(Model):
-    id: int
-    key: str
-    name: str
-    healthy: bool | None
-    counts: Counts
-    last_scanned: dt.datetime | None
+class ClusterItem(AssessedItem):
     source: str = ""
     namespaces: int = 0
     workloads: int = 0
+    nodes: int = 0
+
+
+class NodeItem(AssessedItem):
+    """A Kubernetes node and its latest CIS Kubernetes Benchmark audit; ``counts`` are its
+    open failed checks."""
+
+    cluster: str = Field("", description="The cluster it belongs to (none: it stands alone)")
+    cluster_id: int | None = None
+    role: str = Field("", description="control-plane or node")
+    layout: str = Field("", description="kubeadm, k3s, rke2, eks, gke, aks or unknown")
+    benchmark: str = ""
+    score_percent: float | None = Field(None, description="Scored checks passed, in percent")
+
+
+class NodeDetail(NodeItem):
+    api_server: str = ""
+    components: dict[str, str] = Field({}, description="Where each component's settings were read")
+    error: str = ""
 
 
 class RegistryItem(Model):

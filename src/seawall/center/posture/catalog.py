@@ -3,7 +3,8 @@
 A recommendation decides the state of each resource of its types from the results of its
 rules on that resource (any open failure: unhealthy; a pass: healthy; neither: not
 applicable), or with one of the special evaluations: an image's open vulnerabilities at or
-above the health threshold, a host's failed CIS checks, a running image's vulnerabilities.
+above the health threshold, a Docker host's or a Kubernetes node's failed CIS checks (at or
+above it too), a running image's vulnerabilities.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ class Recommendation:
     description: str
     remediation: str
     rules: tuple[str, ...] = ()  # for rule-decided recommendations
-    evaluation: str = "rules"  # rules, image-vulnerabilities, host-configuration, running-images
+    # rules, running-images, or the resource's own health: image-vulnerabilities,
+    # host-configuration, node-configuration
+    evaluation: str = "rules"
 
 
 CONTROLS = (
@@ -86,6 +89,25 @@ RECOMMENDATIONS = (
         "2. Apply each check's remediation (daemon.json settings, file permissions, container "
         "options); the evidence says what was seen.\n"
         "3. Run `seawall host audit --upload` again to confirm.",
+    ),
+    Recommendation(
+        id="k8s-node-configuration",
+        title="Kubernetes nodes should be configured according to the CIS benchmark",
+        severity=Severity.HIGH,
+        control="remediate-security-configurations",
+        resource_types=("node",),
+        evaluation="node-configuration",
+        description="Kubernetes nodes are assessed against the CIS Kubernetes Benchmark: the "
+        "control plane components and their files, etcd, and each node's kubelet and "
+        "kube-proxy. A failed check is a weakness of the node (an anonymous kubelet API, an "
+        "API server without authorization, a world-writable kubeconfig) that leads to the "
+        "whole cluster.",
+        remediation="1. Open the node and review its failed checks by benchmark section.\n"
+        "2. Apply each check's remediation (a component's flag, its config file or static pod "
+        "manifest, file permissions and ownership); the evidence says what was seen and "
+        "where it was read.\n"
+        "3. Restart the component if the check says so, then run `seawall k8s node-audit "
+        "--cluster NAME --upload` on the node again to confirm.",
     ),
     Recommendation(
         id="privileged-containers",

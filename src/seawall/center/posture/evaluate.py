@@ -15,7 +15,7 @@ from seawall.center.store.models import Asset, AssetLink, FindingRow, Recommenda
 from seawall.model import Severity
 
 HEALTHY, UNHEALTHY, NOT_APPLICABLE = "healthy", "unhealthy", "not_applicable"
-SOURCE_TYPES = ("image", "host", "cluster")
+SOURCE_TYPES = ("image", "host", "cluster", "node")  # the assets scans are about
 _SEVERITIES = ("critical", "high", "medium", "low", "unknown")
 
 
@@ -93,7 +93,8 @@ def _rule_states(
 
 
 def _counted_states(session: Session, asset_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """Images and hosts: their own ``healthy`` flag, with the open counts as detail."""
+    """Images, hosts and nodes: their own ``healthy`` flag, with the open counts as
+    detail."""
     states: dict[int, tuple[str, str]] = {}
     for asset in session.scalars(select(Asset).where(Asset.id.in_(asset_ids))):
         if asset.healthy is None:

@@ -1,4 +1,4 @@
-"""Clusters and their workloads."""
+"""Clusters and their workloads (their nodes: :mod:`seawall.center.queries.nodes`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from seawall.center.api.schemas import ClusterItem, WorkloadItem
 from seawall.center.pages import Page, Sort, paginate
-from seawall.center.queries.common import NotFound, counts, scoped, visible
+from seawall.center.queries.common import NotFound, assessed, counts, scoped, visible
 from seawall.center.security.scope import Scope
 from seawall.center.store.models import Asset
 
@@ -34,16 +34,17 @@ def _cluster_item(session: Session, cluster: Asset) -> ClusterItem:
             Asset.key.startswith(cluster.key + "/", autoescape=True),
         )
     )
+    nodes = session.scalar(
+        select(func.count()).where(
+            Asset.parent_id == cluster.id, Asset.type == "node", Asset.gone.is_(False)
+        )
+    )
     return ClusterItem(
-        id=cluster.id,
-        key=cluster.key,
-        name=cluster.name,
-        healthy=cluster.healthy,
-        counts=counts(cluster),
-        last_scanned=cluster.last_scanned,
+        **assessed(cluster),
         source=str(cluster.attributes.get("source", "")),
         namespaces=int(namespaces or 0),
         workloads=int(workloads or 0),
+        nodes=int(nodes or 0),
     )
 
 

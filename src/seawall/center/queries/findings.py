@@ -200,8 +200,12 @@ def _searched(q: str) -> AnySelect:
     )
 
 
-# the kind of findings each type of source reports (its scans are of one kind)
-SOURCE_OF_KIND = {"vulnerability": "image", "configuration": "host", "policy": "cluster"}
+# the types of source that report each kind of findings (a source's scans are of one kind)
+SOURCES_OF_KIND = {
+    "vulnerability": ("image",),
+    "configuration": ("host", "node"),
+    "policy": ("cluster",),
+}
 _COUNTERS = {4: Asset.critical, 3: Asset.high, 2: Asset.medium, 1: Asset.low, 0: Asset.unknown}
 
 
@@ -216,13 +220,13 @@ def open_total(
     **others: Any,
 ) -> int | None:
     """How many open findings there are, from the counts kept on their sources (an image,
-    host or cluster counts the open findings its scans reported, by severity; ingest and
+    host, cluster or node counts the open findings its scans reported, by severity; ingest and
     exceptions keep them current), when only the state, kinds, severities and source are
     filtered and the scope is everything: a sum over thousands of assets instead of a COUNT
     over a million findings. None when those counts cannot say (the caller counts rows)."""
     if state != "open" or not scope.everything or any(v not in (None, "") for v in others.values()):
         return None
-    types = [SOURCE_OF_KIND[k] for k in kinds] if kinds else list(SOURCE_OF_KIND.values())
+    types = [t for k in kinds or SOURCES_OF_KIND for t in SOURCES_OF_KIND[k]]
     levels = list(severities) or list(_COUNTERS)
     statement = select(func.sum(sum((_COUNTERS[level] for level in set(levels)), literal(0))))
     statement = statement.where(Asset.type.in_(types))
@@ -342,6 +346,7 @@ class RuleResult:
     evidence: str  # of a failing resource (or of any, when none fails)
     remediation: str
     description: str
+    others: tuple[str, ...] = ()  # the statuses counted in ``other``
 
     @property
     def status(self) -> str:
@@ -350,6 +355,14 @@ class RuleResult:
         if self.passing:
             return "pass"
         return "other"
+
+    @property
+    def outcome(self) -> str:
+        """:attr:`status`, or the one status of the rule's other results (a check for
+        review, not applicable, in error) when they share one."""
+        if self.status == "other" and len(self.others) == 1:
+            return self.others[0]
+        return self.status
 
 
 def _natural(rule_id: str) -> tuple[object, ...]:
@@ -411,6 +424,7 @@ def rule_results(
                 evidence=evidence,
                 remediation=str(data.get("remediation", "")),
                 description=str(data.get("rationale", "") or data.get("description", "")),
+                others=tuple(sorted(k for k in by_status if k not in ("fail", "pass"))),
             )
         )
     return sorted(out, key=lambda r: (_natural(r.section.partition(" ")[0]), _natural(r.rule)))

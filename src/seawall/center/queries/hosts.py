@@ -6,28 +6,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from seawall.center.api.schemas import ContainerItem, HostDetail, HostItem
-from seawall.center.pages import Page, Sort, paginate
-from seawall.center.queries.common import counts, scoped, visible
+from seawall.center.pages import Page
+from seawall.center.queries.common import ASSESSED_SORTS, assessed, assets_page, counts, visible
 from seawall.center.security.scope import Scope
 from seawall.center.store.models import Asset
 
-SORTS = {
-    "name": Sort("name", Asset.name),
-    "critical": Sort("critical", Asset.critical, descending=True),
-    "high": Sort("high", Asset.high, descending=True),
-    "last_scanned": Sort("last_scanned", Asset.last_scanned, descending=True, is_time=True),
-}
+SORTS = ASSESSED_SORTS
 
 
 def _item(host: Asset) -> HostItem:
     a = host.attributes
     return HostItem(
-        id=host.id,
-        key=host.key,
-        name=host.name,
-        healthy=host.healthy,
-        counts=counts(host),
-        last_scanned=host.last_scanned,
+        **assessed(host),
         docker_version=str(a.get("docker_version", "")),
         os=str(a.get("os", "")),
         engine=str(a.get("engine", "")),
@@ -47,13 +37,8 @@ def list_hosts(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[HostItem]:
-    statement = scoped(select(Asset).where(Asset.type == "host", Asset.gone.is_(False)), scope)
-    if q:
-        statement = statement.where(Asset.name.icontains(q, autoescape=True))
-    if healthy is not None:
-        statement = statement.where(Asset.healthy.is_(healthy))
-    page = paginate(session, statement, Asset.id, SORTS[sort], cursor, limit)
-    return Page([_item(row[0]) for row in page.items], page.total, page.next)
+    page = assets_page(session, scope, "host", SORTS[sort], cursor, limit, q=q, healthy=healthy)
+    return Page([_item(host) for host in page.items], page.total, page.next)
 
 
 def host_detail(session: Session, scope: Scope, host_id: int) -> HostDetail:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from seawall.center.posture.evaluate import SOURCE_TYPES  # their counters hold every finding
 from seawall.center.queries.common import scoped
 from seawall.center.security.scope import Scope
 from seawall.center.store.models import Asset, AssetTag
 
-TYPES = ("image", "host", "container", "cluster", "workload")
-SOURCE_TYPES = ("image", "host", "cluster")  # their counters hold every open finding
+TYPES = ("image", "host", "container", "cluster", "node", "workload")
 
 
 def health_by_type(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
@@ -33,7 +33,8 @@ def health_by_type(session: Session, scope: Scope) -> dict[str, dict[str, int]]:
 
 
 def open_by_severity(session: Session, scope: Scope) -> dict[str, int]:
-    """Open findings by severity: the sums of the images', hosts' and clusters' counters."""
+    """Open findings by severity: the sums of the counters of the assets scans are about
+    (images, hosts, clusters, nodes)."""
     columns = (Asset.critical, Asset.high, Asset.medium, Asset.low, Asset.unknown)
     row = session.execute(
         scoped(

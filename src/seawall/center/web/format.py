@@ -18,6 +18,7 @@ TYPE_LABELS = {
     "host": "Hosts",
     "container": "Containers",
     "cluster": "Clusters",
+    "node": "Nodes",
     "workload": "Workloads",
     "registry": "Registries",
 }

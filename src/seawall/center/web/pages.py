@@ -9,7 +9,8 @@ forms post to :mod:`seawall.center.web.actions`.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -19,7 +20,9 @@ from sqlalchemy.orm import Session
 from seawall.center.api.deps import DB, center
 from seawall.center.api.routers.admin import advisory_status
 from seawall.center.api.routers.posture import current_score
+from seawall.center.api.schemas import NodeItem
 from seawall.center.exceptions import list_exceptions
+from seawall.center.pages import Page
 from seawall.center.queries import (
     alerts,
     clusters,
@@ -27,6 +30,7 @@ from seawall.center.queries import (
     hosts,
     images,
     inventory,
+    nodes,
     recommendations,
     registries,
 )
@@ -48,6 +52,7 @@ from seawall.center.web.auth import Refused, Viewer, need
 from seawall.center.web.render import render
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 Cursor = Annotated[str | None, Query(max_length=500)]
 Text = Annotated[str, Query(max_length=200)]
 Healthy = Literal["", "yes", "no"]
@@ -117,7 +122,7 @@ def overview(request: Request, caller: Viewer, session: DB) -> Response:
     )
 
 
-INVENTORY_TABS = ("images", "hosts", "registries", "clusters", "workloads")
+INVENTORY_TABS = ("images", "hosts", "registries", "clusters", "nodes", "workloads")
 
 
 @router.get("/inventory")
@@ -130,11 +135,12 @@ def inventory_page(
     request: Request,
     caller: Viewer,
     session: DB,
-    tab: Literal["images", "hosts", "registries", "clusters", "workloads"],
+    tab: Literal["images", "hosts", "registries", "clusters", "nodes", "workloads"],
     q: Text = "",
     healthy: Healthy = "",
     running: Literal["", "yes", "no"] = "",
     registry: Text = "",
+    cluster: Annotated[int | None, Query(ge=1)] = None,
     cursor: Cursor = None,
 ) -> Response:
     scope = caller.scope
@@ -157,6 +163,8 @@ def inventory_page(
         listed = registries.list_registries(session, scope, q=q, cursor=cursor, limit=PAGE)
     elif tab == "clusters":
         listed = clusters.list_clusters(session, scope, cursor=cursor, limit=PAGE)
+    elif tab == "nodes":
+        listed = _nodes(session, caller, q=q, healthy=state, cluster=cluster, cursor=cursor)
     else:
         listed = clusters.list_workloads(
             session, scope, q=q, healthy=state, cursor=cursor, limit=PAGE
@@ -173,6 +181,7 @@ def inventory_page(
         healthy=healthy,
         running=running,
         registry=registry,
+        cluster=cluster,
         bars={
             item.id: charts.severity_bar(item.counts.model_dump(), item.name)
             for item in listed.items
@@ -184,7 +193,7 @@ def inventory_page(
 def _asset_url(asset: Asset) -> str:
     if asset.type == "image":
         return f"/images/{asset.key}"
-    if asset.type in ("host", "cluster"):
+    if asset.type in ("host", "cluster", "node"):
         return f"/{asset.type}s/{asset.id}"
     if asset.type in ("workload", "k8s_resource"):
         return f"/workloads/{asset.id}"
@@ -257,38 +266,67 @@ def _by_rule(items: list[Any]) -> dict[str, list[Any]]:
     return grouped
 
 
-@router.get("/hosts/{host_id}", response_class=HTMLResponse)
-def host_page(request: Request, caller: Viewer, session: DB, host_id: int) -> Response:
-    try:
-        detail = hosts.host_detail(session, caller.scope, host_id)
-    except NotFound as exc:
-        raise Refused(404, str(exc)) from None
-    results = findings.rule_results(session, caller.scope, kind="configuration", source=detail.id)
+def _benchmark(session: Session, caller: Principal, source_id: int) -> dict[str, Any]:
+    """A CIS audit as the host and node pages show it: every check's result by benchmark
+    section, the failing ones' evidence (the first 500), how many failed and passed."""
+    results = findings.rule_results(session, caller.scope, kind="configuration", source=source_id)
     sections: dict[str, list[findings.RuleResult]] = defaultdict(list)
     for result in results:
         sections[result.section or "Other checks"].append(result)
     failing = findings.list_findings(
         session,
         caller.scope,
-        source=detail.id,
+        source=source_id,
         kinds=["configuration"],
         state="failing",
         sort="rule",
         limit=500,
     )
-    return page(
-        request,
-        caller,
-        "host.html",
-        "inventory",
-        host=detail,
-        sections=sections,
-        failing=_by_rule(failing.items),
-        failing_more=failing.next is not None,
-        passed=sum(1 for r in results if r.status == "pass"),
-        failed=sum(1 for r in results if r.status == "fail"),
-        bar=charts.severity_bar(detail.counts.model_dump(), detail.name),
+    return {
+        "sections": sections,
+        "failing": _by_rule(failing.items),
+        "failing_more": failing.next is not None,
+        "passed": sum(1 for r in results if r.status == "pass"),
+        "failed": sum(1 for r in results if r.status == "fail"),
+    }
+
+
+def _found(lookup: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``lookup(*args, **kwargs)``, or the 404 page when it finds nothing in the scope."""
+    try:
+        return lookup(*args, **kwargs)
+    except NotFound as exc:
+        raise Refused(404, str(exc)) from None
+
+
+def _audited(
+    request: Request, caller: Principal, session: Session, what: str, detail: Any
+) -> Response:
+    """The page of a host or node (``what``): its details and its CIS audit."""
+    audit = _benchmark(session, caller, detail.id)
+    return page(request, caller, f"{what}.html", "inventory", audit=audit, **{what: detail})
+
+
+@router.get("/hosts/{host_id}", response_class=HTMLResponse)
+def host_page(request: Request, caller: Viewer, session: DB, host_id: int) -> Response:
+    """A Docker host: its details, its CIS Docker Benchmark checks and its containers."""
+    return _audited(
+        request, caller, session, "host", _found(hosts.host_detail, session, caller.scope, host_id)
     )
+
+
+@router.get("/nodes/{node_id}", response_class=HTMLResponse)
+def node_page(request: Request, caller: Viewer, session: DB, node_id: int) -> Response:
+    """A Kubernetes node: its details and its CIS Kubernetes Benchmark checks by section."""
+    return _audited(
+        request, caller, session, "node", _found(nodes.node_detail, session, caller.scope, node_id)
+    )
+
+
+def _nodes(session: Session, caller: Principal, **filters: Any) -> Page[NodeItem]:
+    """A page of nodes (the Nodes tab, a cluster's page); a cluster outside the scope is
+    404."""
+    return _found(nodes.list_nodes, session, caller.scope, limit=PAGE, **filters)
 
 
 @router.get("/clusters/{cluster_id}", response_class=HTMLResponse)
@@ -322,6 +360,7 @@ def cluster_page(
         "inventory",
         cluster=detail,
         workloads=workloads,
+        nodes=_nodes(session, caller, cluster=detail.id),
         results=results,
         q=q,
         healthy=healthy,

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from seawall.center.api.deps import AssetId, Reader, center
 from seawall.center.api.routers.admin import advisory_status
-from seawall.center.queries import alerts, clusters, findings, hosts, images, registries
+from seawall.center.queries import alerts, clusters, findings, hosts, images, nodes, registries
 from seawall.center.queries.common import severity_levels
 from seawall.center.security.roles import Principal
 
@@ -68,7 +68,9 @@ def _flat(item: BaseModel) -> dict[str, str]:
 def export(
     request: Request,
     caller: Reader,
-    what: Literal["images", "hosts", "registries", "clusters", "workloads", "findings", "alerts"],
+    what: Literal[
+        "images", "hosts", "registries", "clusters", "nodes", "workloads", "findings", "alerts"
+    ],
     format: Literal["csv", "json"] = "csv",
     state: Annotated[
         str, Query(pattern=r"^(open|suppressed|resolved|passing|failing|all)$")
@@ -102,6 +104,7 @@ def export(
         "hosts": (hosts.list_hosts, {}),
         "registries": (registries.list_registries, {}),
         "clusters": (clusters.list_clusters, {}),
+        "nodes": (nodes.list_nodes, {}),
         "workloads": (clusters.list_workloads, {}),
         "findings": (findings.list_findings, finding_filters),
         "alerts": (alerts.list_alerts, {"severities": levels, "status": status_}),

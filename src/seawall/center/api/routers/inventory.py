@@ -1,4 +1,4 @@
-"""Images, hosts, clusters and workloads: what runs, and how exposed it is."""
+"""Images, hosts, clusters, their nodes and workloads: what runs, and how exposed it is."""
 
 from __future__ import annotations
 
@@ -16,9 +16,11 @@ from seawall.center.api.schemas import (
     ImageDetail,
     ImageItem,
     ListOf,
+    NodeDetail,
+    NodeItem,
     WorkloadItem,
 )
-from seawall.center.queries import clusters, findings, hosts, images
+from seawall.center.queries import clusters, findings, hosts, images, nodes
 from seawall.center.queries.common import NotFound
 from seawall.contract import encode_pretty
 
@@ -142,6 +144,40 @@ def list_clusters(
 @router.get("/clusters/{cluster_id}", response_model=ClusterItem)
 def get_cluster(session: DB, caller: Reader, cluster_id: Id) -> ClusterItem:
     return clusters.cluster_detail(session, caller.scope, cluster_id)
+
+
+@router.get("/nodes", response_model=ListOf[NodeItem])
+def list_nodes(
+    session: DB,
+    caller: Reader,
+    q: Text = "",
+    healthy: bool | None = None,
+    cluster: AssetId = None,
+    sort: Literal["name", "critical", "high", "last_scanned"] = "name",
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> ListOf[NodeItem]:
+    """Kubernetes nodes and their latest CIS audit (``seawall k8s node-audit --upload``);
+    ``cluster``: the nodes of that cluster; ``healthy`` means no failed check at or above
+    the health threshold."""
+    page = nodes.list_nodes(
+        session,
+        caller.scope,
+        q=q,
+        healthy=healthy,
+        cluster=cluster,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+    return ListOf[NodeItem].of(page)
+
+
+@router.get("/nodes/{node_id}", response_model=NodeDetail)
+def get_node(session: DB, caller: Reader, node_id: Id) -> NodeDetail:
+    """One node: its cluster, role, layout, API server, where each component's settings
+    were read and its CIS score (its checks: ``/findings?source=ID&state=all``)."""
+    return nodes.node_detail(session, caller.scope, node_id)
 
 
 @router.get("/workloads", response_model=ListOf[WorkloadItem])
