@@ -1,9 +1,34 @@
-"""Option values every command reads the same way: lists and severity thresholds."""
+"""Options every command spells and reads the same way: output file, severity threshold,
+check selection, comma-separated lists."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from seawall.errors import InputError
 from seawall.model import Severity
+
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option(
+        metavar="SEVERITY",
+        help="Exit 1 when a failed finding is at or above this severity (low..critical).",
+    ),
+]
+ChecksOpt = Annotated[
+    list[str] | None,
+    typer.Option("--checks", metavar="IDS", help="Only these check ids or sections (e.g. 2,5.4)."),
+]
+SkipOpt = Annotated[
+    list[str] | None,
+    typer.Option("--skip", metavar="IDS", help="Skip these check ids or sections."),
+]
 
 
 def split_values(values: list[str] | None) -> tuple[str, ...]:

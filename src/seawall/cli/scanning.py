@@ -39,10 +39,6 @@ SeverityOpt = Annotated[
 IgnoreUnfixedOpt = Annotated[
     bool, typer.Option(help="Leave out vulnerabilities that have no fixed version yet.")
 ]
-FailOnOpt = Annotated[
-    str | None,
-    typer.Option(help="Exit 1 when a finding is at or above this severity (e.g. high)."),
-]
 VexOpt = Annotated[
     list[Path] | None,
     typer.Option(

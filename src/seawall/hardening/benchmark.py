@@ -3,6 +3,7 @@ checks by id or section, and the score of scored checks."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,24 @@ class Result:
 def verdict(failed: bool, bad: str, good: str, *, failure: Status = Status.FAIL) -> Result:
     """``failure`` with evidence ``bad`` if ``failed``, else pass with ``good``."""
     return Result(failure, bad) if failed else Result(Status.PASS, good)
+
+
+@dataclass(frozen=True)
+class BenchmarkAudit:
+    """One audit's findings, what was assessed (its inventory) and its score."""
+
+    findings: list[Finding]
+    inventory: dict[str, Any]
+    score: dict[str, Any]
+
+    @property
+    def assessed(self) -> bool:
+        """False when no check could be assessed at all (every result error or manual)."""
+        return any(f.status in ASSESSED for f in self.findings)
+
+    @property
+    def counts(self) -> Counter[Status]:
+        return Counter(f.status for f in self.findings)
 
 
 def _matches(check_id: str, pattern: str) -> bool:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from seawall.cli.options import OutputOpt
 from seawall.cli.output import emit, stderr
 from seawall.errors import InputError
 
@@ -30,9 +31,6 @@ DbOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[DbFormat, typer.Option("--format", "-f", help="Output format.")]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
-]
 
 db_app = typer.Typer(
     name="db",

@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from seawall.cli.options import parse_threshold, split_values
+from seawall.cli.options import (
+    ChecksOpt,
+    FailOnOpt,
+    OutputOpt,
+    SkipOpt,
+    parse_threshold,
+    split_values,
+)
 from seawall.cli.output import emit
 from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.errors import EnvironmentFailure, InputError
@@ -50,16 +57,8 @@ def audit(
     root: Annotated[
         Path, typer.Option(help="Where the host's filesystem is mounted (e.g. /host).")
     ] = Path("/"),
-    checks: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--checks", metavar="IDS", help="Only these check ids or sections (e.g. 2,5.4)."
-        ),
-    ] = None,
-    skip: Annotated[
-        list[str] | None,
-        typer.Option("--skip", metavar="IDS", help="Skip these check ids or sections."),
-    ] = None,
+    checks: ChecksOpt = None,
+    skip: SkipOpt = None,
     include_stopped: Annotated[
         bool, typer.Option(help="Also assess stopped (and created) containers.")
     ] = False,
@@ -73,16 +72,8 @@ def audit(
     format: Annotated[
         HostFormat, typer.Option("--format", "-f", help="Output format.")
     ] = HostFormat.table,
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            metavar="SEVERITY",
-            help="Exit 1 if a check fails with at least this severity (low..critical).",
-        ),
-    ] = None,
+    output: OutputOpt = None,
+    fail_on: FailOnOpt = None,
     upload: UploadOpt = "",
     token: TokenOpt = "",
 ) -> None:

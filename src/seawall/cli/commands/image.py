@@ -12,7 +12,6 @@ from seawall.cli.commands.sbom import (
     ImageArg,
     InsecureOpt,
     NoCacheOpt,
-    OutputOpt,
     PasswordOpt,
     PlatformOpt,
     SourceOpt,
@@ -22,9 +21,9 @@ from seawall.cli.commands.sbom import (
     prefetcher_of,
     read_image,
 )
+from seawall.cli.options import FailOnOpt, OutputOpt
 from seawall.cli.scanning import (
     DbOpt,
-    FailOnOpt,
     IgnoreFileOpt,
     IgnoreUnfixedOpt,
     ScanFormat,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from seawall.cli.options import parse_threshold
+from seawall.cli.options import FailOnOpt, OutputOpt, parse_threshold
 from seawall.cli.output import emit
 from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.errors import InputError
@@ -21,14 +21,7 @@ class FindingsFormat(enum.StrEnum):
     sarif = "sarif"
 
 
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
-]
 FormatOpt = Annotated[FindingsFormat, typer.Option("--format", "-f", help="Output format.")]
-FailOnOpt = Annotated[
-    str | None,
-    typer.Option(help="Exit 1 when a failed finding has at least this severity."),
-]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", help="Policy settings YAML (registries, actions, exemptions)."),

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from seawall.cli.options import OutputOpt
 from seawall.cli.output import emit, stderr
 from seawall.cli.upload import TokenOpt, UploadOpt, send
 from seawall.contract import encode_pretty
@@ -40,9 +41,6 @@ WindowOpt = Annotated[
     float, typer.Option(help="Fold repeats of a rule on a resource within SECONDS.")
 ]
 ClusterOpt = Annotated[str, typer.Option(help="Cluster name put on Kubernetes alerts.")]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
-]
 
 
 def register(app: typer.Typer) -> None:

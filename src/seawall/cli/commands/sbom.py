@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 from seawall.cli.defaultgroup import default_group
+from seawall.cli.options import FailOnOpt, OutputOpt
 from seawall.cli.output import emit, stderr
 from seawall.cli.scanning import (
     DbOpt,
-    FailOnOpt,
     IgnoreFileOpt,
     IgnoreUnfixedOpt,
     ScanFormat,
@@ -84,9 +84,6 @@ NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Neither read nor write the layer cache.")
 ]
 WorkersOpt = Annotated[int, typer.Option(help="Worker processes for layers (0: one per CPU).")]
-OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
-]
 
 
 def inventory_options(

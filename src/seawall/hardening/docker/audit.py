@@ -4,12 +4,11 @@ checks, and return their Findings with the host's inventory and score."""
 from __future__ import annotations
 
 import importlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from seawall.hardening.benchmark import ASSESSED, Result, score, select_checks
+from seawall.hardening.benchmark import BenchmarkAudit, Result, score, select_checks
 from seawall.hardening.docker.collect import CollectOptions, collect
 from seawall.hardening.docker.facts import HostFacts
 from seawall.hardening.docker.registry import CHECKS, Check
@@ -113,20 +112,8 @@ class AuditOptions:
     skip: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class HostAudit:
-    findings: list[Finding]
-    inventory: dict[str, Any]
-    score: dict[str, Any]
-
-    @property
-    def assessed(self) -> bool:
-        """False when no check could be assessed at all (every result error or manual)."""
-        return any(f.status in ASSESSED for f in self.findings)
-
-    @property
-    def counts(self) -> Counter[Status]:
-        return Counter(f.status for f in self.findings)
+class HostAudit(BenchmarkAudit):
+    """A CIS Docker Benchmark audit of one host."""
 
 
 def audit_host(options: AuditOptions) -> HostAudit:

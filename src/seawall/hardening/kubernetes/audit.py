@@ -5,11 +5,10 @@ return their Findings with the node's inventory and score."""
 from __future__ import annotations
 
 import importlib
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from seawall.hardening.benchmark import ASSESSED, Result, score, select_checks
+from seawall.hardening.benchmark import BenchmarkAudit, Result, score, select_checks
 from seawall.hardening.errors import NotApplicable, Unassessable
 from seawall.hardening.kubernetes.collect import NodeOptions, collect
 from seawall.hardening.kubernetes.facts import NodeFacts
@@ -101,20 +100,8 @@ class NodeAuditOptions:
     skip: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class NodeAudit:
-    findings: list[Finding]
-    inventory: dict[str, Any]
-    score: dict[str, Any]
-
-    @property
-    def assessed(self) -> bool:
-        """False when no check could be assessed at all."""
-        return any(f.status in ASSESSED for f in self.findings)
-
-    @property
-    def counts(self) -> Counter[Status]:
-        return Counter(f.status for f in self.findings)
+class NodeAudit(BenchmarkAudit):
+    """A CIS Kubernetes Benchmark audit of one node."""
 
 
 def audit_node(options: NodeAuditOptions) -> NodeAudit:

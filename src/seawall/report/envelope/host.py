@@ -6,14 +6,6 @@ from typing import Any
 
 import msgspec
 
-from seawall.contract.build import (
-    finding_result,
-    now,
-    rule_info,
-    summarise,
-    tool,
-    with_fingerprints,
-)
 from seawall.contract.envelope import (
     Asset,
     AssetType,
@@ -24,6 +16,7 @@ from seawall.contract.envelope import (
 )
 from seawall.hardening.docker.audit import HostAudit
 from seawall.model import Severity
+from seawall.report.envelope.benchmark import benchmark_envelope
 
 NAMESPACE = "cis-docker-1.6"
 
@@ -54,17 +47,5 @@ def host_envelope(
 ) -> Envelope:
     """Every check's result (passes and not-applicable ones included) with its evidence."""
     asset = host_asset(audit.inventory)
-    rules = {f.rule.id: rule_info(NAMESPACE, f.rule) for f in audit.findings}
-    results = with_fingerprints(
-        asset, (finding_result(f, rules[f.rule.id].id) for f in audit.findings)
-    )
-    return Envelope(
-        kind=Kind.HOST_AUDIT,
-        produced_at=produced_at or now(),
-        tool=tool(),
-        asset=asset,
-        rules=tuple(rules.values()),
-        results=results,
-        summary=summarise(results, threshold),
-        host=host_details(audit),
-    )
+    return benchmark_envelope(Kind.HOST_AUDIT, asset, audit.findings, NAMESPACE, threshold,
+                              produced_at, host=host_details(audit))  # fmt: skip

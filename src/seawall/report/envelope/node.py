@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-from seawall.contract.build import (
-    finding_result,
-    now,
-    rule_info,
-    summarise,
-    tool,
-    with_fingerprints,
-)
 from seawall.contract.envelope import Asset, AssetType, Envelope, Kind, NodeDetails
 from seawall.hardening.kubernetes.audit import BENCHMARK_ID, NodeAudit
 from seawall.model import Severity
+from seawall.report.envelope.benchmark import benchmark_envelope
 
 NAMESPACE = "cis-k8s-1.12"
 
@@ -34,27 +27,15 @@ def node_envelope(
     audit: NodeAudit, threshold: Severity | None = None, cluster: str = "", produced_at: str = ""
 ) -> Envelope:
     """Every check's result (passes and not-applicable ones included) with its evidence."""
-    asset = node_asset(audit, cluster)
-    rules = {f.rule.id: rule_info(NAMESPACE, f.rule) for f in audit.findings}
-    results = with_fingerprints(
-        asset, (finding_result(f, rules[f.rule.id].id) for f in audit.findings)
-    )
     inventory = audit.inventory
-    return Envelope(
-        kind=Kind.NODE_AUDIT,
-        produced_at=produced_at or now(),
-        tool=tool(),
-        asset=asset,
-        rules=tuple(rules.values()),
-        results=results,
-        summary=summarise(results, threshold),
-        node=NodeDetails(
-            cluster=cluster,
-            api_server=str(inventory.get("api_server") or ""),
-            layout=str(inventory.get("layout") or ""),
-            role=str(inventory.get("role") or ""),
-            benchmark=BENCHMARK_ID,
-            components=dict(inventory.get("components") or {}),
-            score_percent=float(audit.score.get("percent", 0.0)),
-        ),
+    details = NodeDetails(
+        cluster=cluster,
+        api_server=str(inventory.get("api_server") or ""),
+        layout=str(inventory.get("layout") or ""),
+        role=str(inventory.get("role") or ""),
+        benchmark=BENCHMARK_ID,
+        components=dict(inventory.get("components") or {}),
+        score_percent=float(audit.score.get("percent", 0.0)),
     )
+    return benchmark_envelope(Kind.NODE_AUDIT, node_asset(audit, cluster), audit.findings,
+                              NAMESPACE, threshold, produced_at, node=details)  # fmt: skip
