@@ -451,27 +451,217 @@ def eks_node(directory: Path) -> NodeTree:
     return tree
 
 
+K3S = "var/lib/rancher/k3s"
+K3S_PID = 1201
+K3S_UNIT = "etc/systemd/system/k3s.service"
+
+
+def k3s_kubelet_defaults(*, protect_kernel_defaults: bool = False) -> str:
+    """The kubelet drop-in k3s writes at each start (pkg/daemons/agent: defaultKubeletConfig
+    marshalled by sigs.k8s.io/yaml: sorted keys, zero values omitted, readOnlyPort too)."""
+    agent = "/var/lib/rancher/k3s/agent"
+    protect = "protectKernelDefaults: true\n" if protect_kernel_defaults else ""
+    return f"""address: 0.0.0.0
+apiVersion: kubelet.config.k8s.io/v1beta1
+authentication:
+  anonymous:
+    enabled: false
+  webhook:
+    cacheTTL: 2m0s
+    enabled: true
+  x509:
+    clientCAFile: {agent}/client-ca.crt
+authorization:
+  mode: Webhook
+  webhook:
+    cacheAuthorizedTTL: 5m0s
+    cacheUnauthorizedTTL: 30s
+cgroupDriver: cgroupfs
+clusterDNS:
+- 10.43.0.10
+clusterDomain: cluster.local
+containerRuntimeEndpoint: unix:///run/k3s/containerd/containerd.sock
+cpuManagerReconcilePeriod: 10s
+evictionHard:
+  imagefs.available: 5%
+  nodefs.available: 5%
+evictionMinimumReclaim:
+  imagefs.available: 10%
+  nodefs.available: 10%
+evictionPressureTransitionPeriod: 5m0s
+failSwapOn: false
+fileCheckFrequency: 20s
+healthzBindAddress: 127.0.0.1
+httpCheckFrequency: 20s
+imageMinimumGCAge: 2m0s
+kind: KubeletConfiguration
+logging:
+  flushFrequency: 5s
+  format: text
+nodeStatusReportFrequency: 5m0s
+nodeStatusUpdateFrequency: 10s
+{protect}resolvConf: /etc/resolv.conf
+runtimeRequestTimeout: 2m0s
+serializeImagePulls: false
+staticPodPath: {agent}/pod-manifests
+streamingConnectionIdleTimeout: 4h0m0s
+syncFrequency: 1m0s
+tlsCertFile: {agent}/serving-kubelet.crt
+tlsPrivateKeyFile: {agent}/serving-kubelet.key
+volumeStatsAggPeriod: 1m0s
+"""
+
+
+def _k3s_agent_files(tree: NodeTree) -> None:
+    """What a k3s agent (and the agent inside a server) keeps under agent/."""
+    agent = f"{K3S}/agent"
+    tree.write(f"{agent}/kubelet.kubeconfig", "apiVersion: v1\nkind: Config\n", mode=0o600)
+    tree.write(f"{agent}/kubeproxy.kubeconfig", "apiVersion: v1\nkind: Config\n", mode=0o600)
+    tree.write(f"{agent}/client-ca.crt", "-----BEGIN CERTIFICATE-----\n", mode=0o644)
+    tree.write(f"{agent}/serving-kubelet.crt", "-----BEGIN CERTIFICATE-----\n", mode=0o644)
+    tree.write(f"{agent}/serving-kubelet.key", "-----BEGIN EC PRIVATE KEY-----\n", mode=0o600)
+    tree.write(f"{agent}/etc/kubelet.conf.d/00-k3s-defaults.conf", k3s_kubelet_defaults(),
+               mode=0o600)  # fmt: skip
+    tree.chmod(f"{agent}/etc/kubelet.conf.d", 0o700)
+
+
 def k3s_node(directory: Path) -> NodeTree:
-    """A k3s server with its SQLite datastore: one k3s process runs the control plane and
-    the kubelet; its files are under /var/lib/rancher/k3s and /etc/rancher/k3s."""
+    """A k3s server with its SQLite datastore, as ``curl -sfL https://get.k3s.io | sh -``
+    leaves it: one k3s process runs the control plane, the kubelet and kube-proxy; its
+    files are under /var/lib/rancher/k3s and /etc/rancher/k3s."""
     tree = NodeTree(directory / "root")
     tree.write("etc/hostname", "k3s-1\n")
     tree.write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n")
     tree.write("etc/group", "root:x:0:\n")
     tree.write("etc/rancher/k3s/k3s.yaml", KUBEADM.joinpath(
         "node/etc/kubernetes/admin.conf").read_text(), mode=0o600)  # fmt: skip
-    k3s = "var/lib/rancher/k3s"
     for name in ("admin", "controller", "scheduler", "api-server", "supervisor"):
-        tree.write(f"{k3s}/server/cred/{name}.kubeconfig", "apiVersion: v1\nkind: Config\n",
+        tree.write(f"{K3S}/server/cred/{name}.kubeconfig", "apiVersion: v1\nkind: Config\n",
                    mode=0o600)  # fmt: skip
     for name in ("client-ca", "server-ca", "request-header-ca", "client-admin"):
-        tree.write(f"{k3s}/server/tls/{name}.crt", "-----BEGIN CERTIFICATE-----\n", mode=0o644)
-        tree.write(f"{k3s}/server/tls/{name}.key", "-----BEGIN EC PRIVATE KEY-----\n", mode=0o600)
-    tree.write(f"{k3s}/server/db/state.db", "", mode=0o600)
-    tree.write(f"{k3s}/agent/kubelet.kubeconfig", "apiVersion: v1\nkind: Config\n", mode=0o600)
-    tree.write(f"{k3s}/agent/kubeproxy.kubeconfig", "apiVersion: v1\nkind: Config\n", mode=0o600)
-    tree.write(f"{k3s}/agent/client-ca.crt", "-----BEGIN CERTIFICATE-----\n", mode=0o644)
-    tree.write("etc/systemd/system/k3s.service", "[Service]\nType=notify\nExecStart=/usr/local"
-               "/bin/k3s server\n", mode=0o644)  # fmt: skip
-    tree.process(1201, ["/usr/local/bin/k3s", "server"])
+        tree.write(f"{K3S}/server/tls/{name}.crt", "-----BEGIN CERTIFICATE-----\n", mode=0o644)
+        tree.write(f"{K3S}/server/tls/{name}.key", "-----BEGIN EC PRIVATE KEY-----\n", mode=0o600)
+    tree.write(f"{K3S}/server/db/state.db", "", mode=0o600)
+    _k3s_agent_files(tree)
+    k3s_run(tree, "server")
+    return tree
+
+
+def k3s_run(tree: NodeTree, *argv: str, environ: dict[str, str] | None = None) -> None:
+    """k3s started with ``argv`` (``server ...`` or ``agent ...``): its systemd unit, as
+    the install script writes it, and the running process."""
+    unit = "k3s.service" if argv[0] == "server" else "k3s-agent.service"
+    path = tree.path(f"etc/systemd/system/{unit}")
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    words = " \\\n    ".join(["/usr/local/bin/k3s", *(f"'{w}'" for w in argv)])
+    tree.write(f"etc/systemd/system/{unit}", "[Unit]\nDescription=Lightweight Kubernetes\n\n"
+               f"[Service]\nType=notify\nExecStart={words}\n", mode=mode)  # fmt: skip
+    tree.process(K3S_PID, ["/usr/local/bin/k3s", *argv], environ)
+
+
+def k3s_config(tree: NodeTree, text: str, name: str = "config.yaml") -> None:
+    """/etc/rancher/k3s/config.yaml (or ``config.yaml.d/<name>``); k3s reads it at start."""
+    rel = "etc/rancher/k3s/config.yaml" if name == "config.yaml" else (
+        f"etc/rancher/k3s/config.yaml.d/{name}")  # fmt: skip
+    tree.write(rel, text, mode=0o600)
+
+
+K3S_HARDENING = f"""# the K3s hardening guide's settings, and what else the benchmark asks
+protect-kernel-defaults: true
+secrets-encryption: true
+kube-apiserver-arg:
+  - enable-admission-plugins=NodeRestriction,EventRateLimit,AlwaysPullImages,DenyServiceExternalIPs
+  - "admission-control-config-file=/var/lib/rancher/k3s/server/psa.yaml"
+  - "audit-log-path=/var/lib/rancher/k3s/server/logs/audit.log"
+  - "audit-policy-file=/var/lib/rancher/k3s/server/audit.yaml"
+  - "audit-log-maxage=30"
+  - "audit-log-maxbackup=10"
+  - "audit-log-maxsize=100"
+  - "service-account-extend-token-expiration=false"
+  - "tls-cipher-suites={API_CIPHERS}"
+kube-controller-manager-arg:
+  - "terminated-pod-gc-threshold=10"
+kubelet-arg:
+  - "streaming-connection-idle-timeout=5m"
+  - tls-cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+  - "config=/etc/rancher/k3s/kubelet.yaml"
+"""
+K3S_KUBELET_HARDENING = """apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+podPidsLimit: 4096
+seccompDefault: true
+rotateCertificates: true
+"""
+K3S_ENCRYPTION = ('{"kind":"EncryptionConfiguration","apiVersion":"apiserver.config.k8s.io/v1",'
+                  '"resources":[{"resources":["secrets"],"providers":[{"aescbc":{"keys":[{'
+                  '"name":"aescbckey","secret":"c2Vhd2FsbC10ZXN0LWtleS0zMi1ieXRlcy1sb25nISE="}]}},'
+                  '{"identity":{}}]}]}')  # fmt: skip
+
+
+def k3s_etcd(tree: NodeTree) -> NodeTree:
+    """The k3s server's embedded etcd (after ``--cluster-init``): its data directory, 700 as
+    k3s makes it, and the etcd CAs and certificates under server/tls/etcd."""
+    tree.write(f"{K3S}/server/db/etcd/config", "name: k3s-1\n", mode=0o600)
+    tree.write(f"{K3S}/server/db/etcd/member/wal/0.wal", "", mode=0o600)
+    tree.chmod(f"{K3S}/server/db/etcd", 0o700)
+    tree.path(f"{K3S}/server/db/state.db").unlink()
+    for name in ("server-ca", "peer-ca", "server-client", "peer-server-client", "client"):
+        tree.write(f"{K3S}/server/tls/etcd/{name}.crt", "-----BEGIN CERTIFICATE-----\n",
+                   mode=0o644)  # fmt: skip
+        tree.write(f"{K3S}/server/tls/etcd/{name}.key", "-----BEGIN EC PRIVATE KEY-----\n",
+                   mode=0o600)  # fmt: skip
+    return tree
+
+
+def k3s_hardened(tree: NodeTree) -> NodeTree:
+    """k3s after its hardening guide, with embedded etcd (a config.yaml.d drop-in asks for
+    ``cluster-init``) and the kubelet settings the guide leaves out, in a kubelet config
+    file k3s copies into its drop-in directory."""
+    k3s_config(tree, K3S_HARDENING)
+    k3s_config(tree, "cluster-init: true\n", "10-etcd.yaml")
+    k3s_etcd(tree)
+    tree.write("etc/rancher/k3s/kubelet.yaml", K3S_KUBELET_HARDENING, mode=0o600)
+    dropins = f"{K3S}/agent/etc/kubelet.conf.d"
+    tree.write(f"{dropins}/10-cli-config.conf", K3S_KUBELET_HARDENING, mode=0o600)
+    tree.write(f"{dropins}/00-k3s-defaults.conf",
+               k3s_kubelet_defaults(protect_kernel_defaults=True), mode=0o600)  # fmt: skip
+    tree.write(f"{K3S}/server/cred/encryption-config.json", K3S_ENCRYPTION, mode=0o600)
+    tree.write(f"{K3S}/server/audit.yaml", AUDIT_POLICY, mode=0o600)
+    tree.write(f"{K3S}/server/psa.yaml", EVENT_LIMITS, mode=0o600)
+    tree.chmod(K3S_UNIT, 0o600)
+    return tree
+
+
+K3S_CARELESS = """write-kubeconfig-mode: "0644"
+kube-apiserver-arg: ["anonymous-auth=true", "profiling=true"]
+kubelet-arg: ["read-only-port=10255"]
+kube-controller-manager-arg: ["bind-address=0.0.0.0", "profiling=true"]
+kube-proxy-arg: ["metrics-bind-address=0.0.0.0:10249"]
+"""
+K3S_CARELESS_DROP_IN = """kubelet-arg+: ["anonymous-auth=true", "authorization-mode=AlwaysAllow"]
+kube-scheduler-arg: ["bind-address=0.0.0.0"]
+"""
+
+
+def k3s_careless(tree: NodeTree) -> NodeTree:
+    """k3s after careless hands: open flags in config.yaml, a drop-in appending kubelet
+    flags, more on the command line, the admin kubeconfig world-readable."""
+    k3s_config(tree, K3S_CARELESS)
+    k3s_config(tree, K3S_CARELESS_DROP_IN, "50-debug.yaml")
+    k3s_run(tree, "server", "--kube-apiserver-arg=enable-admission-plugins+=AlwaysAdmit",
+            "--kube-scheduler-arg", "profiling=true")  # fmt: skip
+    tree.chmod("etc/rancher/k3s/k3s.yaml", 0o644)
+    return tree
+
+
+def k3s_agent_node(directory: Path) -> NodeTree:
+    """A k3s agent joined to a server (``K3S_URL``): a kubelet and kube-proxy only."""
+    tree = NodeTree(directory / "root")
+    tree.write("etc/hostname", "k3s-agent-1\n")
+    tree.write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n")
+    tree.write("etc/group", "root:x:0:\n")
+    tree.write("etc/rancher/node/password", "0123456789abcdef\n", mode=0o600)
+    _k3s_agent_files(tree)
+    k3s_run(tree, "agent", environ={"K3S_URL": "https://192.168.1.10:6443",
+                                    "K3S_TOKEN": "K10-test-token"})  # fmt: skip
     return tree

@@ -1,6 +1,6 @@
 """The CIS Kubernetes Benchmark on node filesystems laid out as kubeadm, a kubeadm worker,
-EKS and k3s lay them out (tests/fixtures/k8s-node, built by k8s_nodes.py): every check's
-status on each layout, with the evidence that decided it."""
+EKS, a k3s server and a k3s agent lay them out (tests/fixtures/k8s-node, built by
+k8s_nodes.py): every check's status on each layout, with the evidence that decided it."""
 
 from __future__ import annotations
 
@@ -66,13 +66,53 @@ EKS = {
     "fail": ["4.1.1", "4.1.9", "4.2.10", "4.3.1"],
     "warn": ["4.2.7", "4.2.12", "4.2.14"],
 }  # fmt: skip
-K3S_EMBEDDED = [i for i in node_rules() if i.startswith(("1.2", "1.3", "1.4", "3.2", "4.2"))]
+# k3s as installed (SQLite datastore): what k3s passes its components by default
+# (pkg/daemons/control/server.go, pkg/daemons/agent) is mostly what the benchmark asks:
+# anonymous auth off, Node,RBAC, NodeRestriction, profiling off, loopback bind addresses,
+# the kubelet's Webhook authorization, client CA, serving certificate and read-only port 0.
+# What it leaves to the administrator: audit logging, encryption at rest
+# (--secrets-encryption), the admission plugins and cipher suites people choose, the
+# pod GC threshold, token expiration; the kubelet's certificate rotation, PID limit and
+# seccomp default. k3s always names the node (--hostname-override, for review); kine serves
+# the API server on a local socket without TLS (no --etcd-* files); k3s.service is 644; no
+# etcd, no static pod manifests, no CNI files yet.
+K3S_NO_FILES = [*(f"1.1.{n}" for n in range(1, 11))]
 K3S = {
-    "not_applicable": [*(f"1.1.{n}" for n in range(1, 13)), *(f"2.{n}" for n in range(1, 8))],
-    "error": [*K3S_EMBEDDED, "4.1.9", "4.1.10", "4.3.1"],
-    "manual": ["3.1.1", "3.1.2", "3.1.3"],
-    "fail": ["4.1.1"],
+    "not_applicable": [*K3S_NO_FILES, "1.1.11", "1.1.12", *(f"2.{n}" for n in range(1, 8))],
+    "fail": ["1.2.16", "1.2.17", "1.2.18", "1.2.19", "1.2.23", "1.2.26", "1.2.30", "4.1.1",
+             "4.2.10"],
+    "warn": ["1.2.3", "1.2.9", "1.2.11", "1.2.27", "1.2.28", "1.2.29", "1.3.1", "3.2.1", "3.2.2",
+             "4.2.7", "4.2.12", "4.2.13", "4.2.14"],
+    "manual": ["1.2.20", "3.1.1", "3.1.2", "3.1.3"],
 }  # fmt: skip
+# k3s after its hardening guide (config.yaml, a drop-in asking for embedded etcd, a
+# kubelet config k3s copies into its drop-ins): every flag check passes; k3s runs etcd as
+# root, so its data directory is root's (1.1.12), and it still names the node (4.2.7).
+K3S_HARDENED = {
+    "not_applicable": K3S_NO_FILES,
+    "fail": ["1.1.12"],
+    "warn": ["4.2.7"],
+    "manual": ["1.2.20", "3.1.1", "3.1.2", "3.1.3"],
+}
+# k3s after careless hands: config.yaml turns anonymous access and profiling on, opens the
+# kubelet's read-only port, binds the controller manager and kube-proxy's metrics
+# everywhere; a drop-in appends anonymous access and AlwaysAllow to the kubelet's flags and
+# binds the scheduler everywhere; the command line appends AlwaysAdmit and turns the
+# scheduler's profiling on; k3s.yaml is written 644 (write-kubeconfig-mode).
+K3S_CARELESS = {
+    "not_applicable": K3S["not_applicable"],
+    "fail": [*K3S["fail"], "1.1.13", "1.2.10", "1.2.15", "1.3.2", "1.3.7", "1.4.1", "1.4.2",
+             "4.2.1", "4.2.2", "4.3.1"],
+    "warn": [*K3S["warn"], "1.2.1", "4.2.4"],
+    "manual": K3S["manual"],
+}  # fmt: skip
+# a k3s agent: the kubelet and kube-proxy only, with k3s's defaults (its unit is
+# k3s-agent.service: 4.1.1 and 4.1.2 look for k3s.service, which an agent does not have)
+K3S_AGENT = {
+    "not_applicable": [*control_plane_not_applicable()["not_applicable"], "4.1.1", "4.1.2"],
+    "fail": ["4.2.10"],
+    "warn": ["4.2.7", "4.2.12", "4.2.13", "4.2.14"],
+}
 
 
 def audit(tree: NodeTree, role: Role = Role.AUTO) -> NodeAudit:
@@ -108,6 +148,9 @@ LAYOUTS: dict[str, tuple[Layout, dict[str, list[str]]]] = {
     "kubeadm-worker": (lambda d: k8s_nodes.worker(k8s_nodes.kubeadm_node(d)), WORKER),
     "eks": (k8s_nodes.eks_node, EKS),
     "k3s": (k8s_nodes.k3s_node, K3S),
+    "k3s-hardened": (lambda d: k8s_nodes.k3s_hardened(k8s_nodes.k3s_node(d)), K3S_HARDENED),
+    "k3s-careless": (lambda d: k8s_nodes.k3s_careless(k8s_nodes.k3s_node(d)), K3S_CARELESS),
+    "k3s-agent": (k8s_nodes.k3s_agent_node, K3S_AGENT),
 }
 
 

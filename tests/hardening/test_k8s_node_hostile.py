@@ -1,10 +1,12 @@
 """Untrusted node filesystems: a malformed, oversized, unreadable or escaping file gives the
 checks that need it a clear error (or not-applicable) and every other check is assessed;
-nothing outside the root is read, nothing is written."""
+nothing outside the root is read, nothing is written. On kubeadm nodes and on k3s, whose
+config.yaml decides every component it runs."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,7 @@ from seawall.hardening.kubernetes.collect import NodeOptions
 from seawall.model import Status
 from tests.hardening import k8s_nodes
 from tests.hardening.k8s_nodes import NodeTree
-from tests.hardening.test_k8s_node_audit import KUBEADM, evidence, expected, statuses
+from tests.hardening.test_k8s_node_audit import K3S, KUBEADM, evidence, expected, statuses
 
 APISERVER_MANIFEST = "etc/kubernetes/manifests/kube-apiserver.yaml"
 KUBELET_CONFIG = "var/lib/kubelet/config.yaml"
@@ -133,3 +135,70 @@ def test_any_bytes_in_the_files_give_statuses_never_a_crash(
     got = statuses(result)
     assert got["1.1.13"] == "pass" and got["4.1.5"] == "pass"  # files unrelated to those
     assert {f.status for f in result.findings} <= set(Status)
+
+
+# -- k3s's configuration: config.yaml and config.yaml.d decide every embedded component ----
+
+K3S_CONFIG = "etc/rancher/k3s/config.yaml"
+K3S_READ_FROM_CONFIG = [
+    i for i in expected(K3S) if i.startswith(("1.2", "1.3", "1.4", "3.2", "4.2", "4.3"))
+] + ["4.1.9", "4.1.10"]
+
+
+def assert_k3s_config_refused(tree: NodeTree, words: str) -> None:
+    """Every check of an embedded component errs, naming the file; the others are those of
+    k3s as installed (its files are assessed, etcd is still known to be absent)."""
+    result = audit_node(NodeAuditOptions(node=NodeOptions(root=tree.root)))
+    got = statuses(result)
+    assert {got[i] for i in K3S_READ_FROM_CONFIG} == {"error"}
+    assert words in evidence(result, "1.2.1")
+    assert evidence(result, "1.2.1").endswith("the flags k3s gives kube-apiserver are unknown")
+    assert evidence(result, "4.2.1").endswith("the flags k3s gives kubelet are unknown")
+    untouched = {i: s for i, s in expected(K3S).items() if i not in K3S_READ_FROM_CONFIG}
+    assert {i: got[i] for i in untouched} == untouched
+    assert result.inventory["role"] == "control-plane"
+
+
+def test_a_malformed_k3s_config_errs_the_embedded_components(tmp_path: Path) -> None:
+    tree = k8s_nodes.k3s_node(tmp_path)
+    k8s_nodes.k3s_config(tree, "kube-apiserver-arg: [profiling=false\nsecrets-encryption: [\n")
+    assert_k3s_config_refused(tree, "/etc/rancher/k3s/config.yaml: invalid YAML: line ")
+    k8s_nodes.k3s_config(tree, "- kube-apiserver-arg\n- profiling=false\n")
+    assert_k3s_config_refused(tree, "/etc/rancher/k3s/config.yaml is not a mapping")
+    shutil.rmtree(tree.path("proc"))  # the node's disk: k3s.service names the server
+    result = audit_node(NodeAuditOptions(node=NodeOptions(root=tree.root)))
+    assert result.inventory["role_evidence"] == "a k3s server whose settings cannot be read"
+    assert statuses(result)["1.2.1"] == "error"
+
+
+def test_an_oversized_k3s_config_is_refused(tmp_path: Path) -> None:
+    tree = k8s_nodes.k3s_node(tmp_path)
+    k8s_nodes.k3s_config(tree, "kube-apiserver-arg:\n" + "  - profiling=false\n" * 250_000)
+    assert_k3s_config_refused(tree, "/etc/rancher/k3s/config.yaml is larger than 4 MiB")
+
+
+def test_a_fifo_among_k3s_config_drop_ins_does_not_block(tmp_path: Path) -> None:
+    tree = k8s_nodes.k3s_node(tmp_path)
+    k8s_nodes.k3s_config(tree, "kube-apiserver-arg: [profiling=false]\n")
+    tree.path(f"{K3S_CONFIG}.d").mkdir()
+    os.mkfifo(tree.path(f"{K3S_CONFIG}.d/50-fifo.yaml"))
+    assert_k3s_config_refused(
+        tree, "cannot read /etc/rancher/k3s/config.yaml.d/50-fifo.yaml: a FIFO, not a regular file"
+    )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(config=st.binary(max_size=2048), dropin=st.text(max_size=512))
+def test_any_bytes_in_k3s_config_give_statuses_never_a_crash(
+    tmp_path_factory, config: bytes, dropin: str
+) -> None:
+    tree = k8s_nodes.k3s_node(tmp_path_factory.mktemp("k3s"))
+    tree.write(K3S_CONFIG, config, mode=0o600)
+    tree.write(f"{K3S_CONFIG}.d/10-x.yaml", dropin, mode=0o600)
+    result = audit_node(NodeAuditOptions(node=NodeOptions(root=tree.root)))
+    assert len(result.findings) == len(expected(K3S))
+    assert all(f.evidence and not f.evidence.startswith("check failed") for f in result.findings)
+    got = statuses(result)
+    assert got["1.1.13"] == "pass" and got["4.1.5"] == "pass"

@@ -11,6 +11,7 @@ from seawall.errors import InputError
 from seawall.hardening.errors import Unassessable
 from seawall.hardening.hostfiles import MAX_TEXT_BYTES, HostFiles
 from seawall.hardening.kubernetes import components as parts
+from seawall.hardening.kubernetes import k3s
 from seawall.hardening.kubernetes.facts import NodeFacts, Role
 from seawall.hardening.kubernetes.kubelet import kubelet_settings
 from seawall.hardening.kubernetes.layout import PATHS, Layout, detect_layout
@@ -70,8 +71,10 @@ def _read_components(facts: NodeFacts, processes: list[Process]) -> None:
             continue
         if found is not None:
             facts.components[name] = found
-    if facts.layout in (Layout.K3S, Layout.RKE2):
-        _embedded(facts, processes)
+    if facts.layout is Layout.K3S:
+        _k3s(facts, processes)
+    elif facts.layout is Layout.RKE2:
+        _rke2(facts, processes)
 
 
 def _from_unit(facts: NodeFacts, name: str) -> parts.Component | None:
@@ -84,10 +87,27 @@ def _from_unit(facts: NodeFacts, name: str) -> parts.Component | None:
         raise
 
 
-def _embedded(facts: NodeFacts, processes: list[Process]) -> None:
-    """k3s (and RKE2's supervisor) run components inside their own process: without the
-    flags the distribution passes them, such a component cannot be assessed from outside.
-    k3s keeps its state in SQLite unless it was started with embedded etcd."""
+def _k3s(facts: NodeFacts, processes: list[Process]) -> None:
+    """k3s runs every component inside its own process: each one's flags as k3s builds
+    them (``k3s``). A component found running on its own is left as found."""
+    found = k3s.embedded(facts.files, processes)
+    if found is None:
+        return
+    for name, component in found.components.items():
+        if name not in facts.components:
+            facts.components[name] = component
+            facts.errors.pop(name, None)  # k3s.service runs k3s, not a kubelet
+    for name, reason in found.absent.items():
+        if name not in facts.components:
+            facts.absent[name] = reason
+    for name, reason in found.errors.items():
+        if name not in facts.components:
+            facts.errors[name] = reason
+
+
+def _rke2(facts: NodeFacts, processes: list[Process]) -> None:
+    """RKE2's control plane runs as static pods (read above): while the rke2 process runs,
+    a component found neither as a process nor as a manifest is reported unreadable."""
     server = next((p for p in processes if p.program == facts.layout.value), None)
     if server is None:
         return
@@ -118,12 +138,14 @@ def _role(facts: NodeFacts, asked: Role, processes: list[Process]) -> tuple[Role
     for process in processes:
         if process.program in ("k3s", "rke2") and "server" in process.argv[1:3]:
             return Role.CONTROL_PLANE, f"{process.program} server process {process.pid}"
+    if parts.APISERVER in facts.errors and facts.layout is Layout.K3S:
+        return Role.CONTROL_PLANE, "a k3s server whose settings cannot be read"
     return Role.NODE, "no kube-apiserver process or manifest"
 
 
 def _read_kubelet_settings(facts: NodeFacts) -> None:
     kubelet = facts.components.get(parts.KUBELET)
-    if kubelet is None:
+    if kubelet is None or "kubelet-config" in facts.errors:
         return
     try:
         facts.kubelet_settings = kubelet_settings(facts.files, kubelet, facts.paths.kubelet_config)
