@@ -4,6 +4,7 @@ k8s_nodes.py): every check's status on each layout, with the evidence that decid
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -106,11 +107,11 @@ K3S_CARELESS = {
     "warn": [*K3S["warn"], "1.2.1", "4.2.4"],
     "manual": K3S["manual"],
 }  # fmt: skip
-# a k3s agent: the kubelet and kube-proxy only, with k3s's defaults (its unit is
-# k3s-agent.service: 4.1.1 and 4.1.2 look for k3s.service, which an agent does not have)
+# a k3s agent: the kubelet and kube-proxy only, with k3s's defaults; its unit is
+# k3s-agent.service, as k3s's install script writes it (mode 644)
 K3S_AGENT = {
-    "not_applicable": [*control_plane_not_applicable()["not_applicable"], "4.1.1", "4.1.2"],
-    "fail": ["4.2.10"],
+    "not_applicable": control_plane_not_applicable()["not_applicable"],
+    "fail": ["4.1.1", "4.2.10"],
     "warn": ["4.2.7", "4.2.12", "4.2.13", "4.2.14"],
 }
 
@@ -322,3 +323,63 @@ def test_the_inventory_names_the_node_its_layout_and_sources(tmp_path: Path) -> 
     assert inventory["api_server"] == "https://192.168.49.2:6443"
     assert inventory["components"]["kube-proxy"] == "kube-proxy process 2210"
     assert result.counts[Status.ERROR] == 0
+
+
+def test_an_authorization_configuration_file_stands_for_the_mode_flag(tmp_path: Path) -> None:
+    """--authorization-config (AuthorizationConfiguration) replaces --authorization-mode:
+    1.2.6-1.2.8 read its authorizers."""
+    tree = k8s_nodes.kubeadm_node(tmp_path)
+    tree.write("etc/kubernetes/authz.yaml", "apiVersion: apiserver.config.k8s.io/v1\n"
+               "kind: AuthorizationConfiguration\nauthorizers:\n- {type: Node, name: node}\n"
+               "- {type: Webhook, name: opa, webhook: {timeout: 3s}}\n", mode=0o600)  # fmt: skip
+    config = {"authorization-config": "/etc/kubernetes/authz.yaml"}
+    tree.manifest_flags("kube-apiserver", set_=config, remove=("authorization-mode",))
+    result = audit(tree)
+    got = statuses(result)
+    assert (got["1.2.6"], got["1.2.7"], got["1.2.8"]) == ("pass", "pass", "fail")
+    assert evidence(result, "1.2.8") == (
+        "authorizers Node, Webhook in /etc/kubernetes/authz.yaml (want RBAC included)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("address", "status"),
+    [("[::1]:10257", "pass"), ("localhost", "pass"), ("::1", "pass"), ("0.0.0.0", "fail"),
+     ("[::]:10257", "fail"), ("10.0.0.5", "fail")],
+)  # fmt: skip
+def test_loopback_addresses_in_any_spelling(tmp_path: Path, address: str, status: str) -> None:
+    tree = k8s_nodes.kubeadm_node(tmp_path)
+    tree.manifest_flags("kube-controller-manager", set_={"bind-address": address})
+    assert statuses(audit(tree))["1.3.7"] == status
+
+
+def test_a_feature_gate_turned_off_in_any_case(tmp_path: Path) -> None:
+    tree = k8s_nodes.kubeadm_node(tmp_path)
+    gates = {"feature-gates": "Foo=true, RotateKubeletServerCertificate=False"}
+    tree.manifest_flags("kube-controller-manager", set_=gates)
+    assert statuses(audit(tree))["1.3.6"] == "fail"
+
+
+def test_etcd_data_dir_from_its_environment_and_no_cni_files(tmp_path: Path) -> None:
+    tree = k8s_nodes.kubeadm_node(tmp_path)
+    tree.manifest_flags("etcd", remove=("data-dir",))
+    tree.edit_yaml("etc/kubernetes/manifests/etcd.yaml", lambda pod: pod["spec"]["containers"][0]
+                   .update(env=[{"name": "ETCD_DATA_DIR", "value": "/data/etcd"}]))  # fmt: skip
+    tree.manifest_flags("etcd", set_={})  # the running process follows the manifest
+    tree.path("data/etcd").mkdir(parents=True)
+    tree.chmod("data/etcd", 0o750)
+    for path in tree.path("etc/cni/net.d").iterdir():
+        path.unlink()
+    shutil.rmtree(tree.path("var/lib/cni"))
+    result = audit(tree)
+    assert evidence(result, "1.1.11") == "/data/etcd root:root 750 (want 700 or stricter)"
+    assert statuses(result)["1.1.9"] == "not_applicable"
+    assert evidence(result, "1.1.9").startswith("no CNI configuration or state files")
+
+
+def test_a_kubelet_without_config_reads_no_file_where_one_usually_lies(tmp_path: Path) -> None:
+    tree = k8s_nodes.kubeadm_node(tmp_path)
+    tree.process(k8s_nodes.KUBELET_PID, [a for a in k8s_nodes.KUBELET_ARGV if "--config" not in a])
+    result = audit(tree)  # /var/lib/kubelet/config.yaml is still there, unread
+    assert statuses(result)["4.2.1"] == "fail"
+    assert "--anonymous-auth is not set (kubelet process 812)" in evidence(result, "4.2.1")

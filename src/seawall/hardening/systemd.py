@@ -26,6 +26,12 @@ def unit_file(files: HostFiles, unit: str) -> str:
     return ""
 
 
+def first_unit(files: HostFiles, units: tuple[str, ...]) -> str:
+    """The first of ``units`` this host has (a unit file or drop-ins), else the first:
+    a distribution names its server's and its agent's units differently."""
+    return next((u for u in units if unit_file(files, u) or drop_ins(files, u)), units[0])
+
+
 def drop_ins(files: HostFiles, unit: str) -> list[str]:
     """The ``<unit>.d/*.conf`` drop-ins in the order systemd applies them (by file name; a
     name in an earlier directory hides the same name in a later one)."""

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from seawall.errors import InputError
+from seawall.hardening import systemd
 from seawall.hardening.errors import Unassessable
 from seawall.hardening.hostfiles import MAX_TEXT_BYTES, HostFiles
 from seawall.hardening.kubernetes import components as parts
@@ -78,7 +79,8 @@ def _read_components(facts: NodeFacts, processes: list[Process]) -> None:
 
 
 def _from_unit(facts: NodeFacts, name: str) -> parts.Component | None:
-    unit = facts.paths.kubelet_unit if name == parts.KUBELET else f"{name}.service"
+    units = facts.paths.kubelet_units if name == parts.KUBELET else (f"{name}.service",)
+    unit = systemd.first_unit(facts.files, units)
     try:
         return parts.from_unit(facts.files, name, unit)
     except Unassessable:
@@ -148,7 +150,7 @@ def _read_kubelet_settings(facts: NodeFacts) -> None:
     if kubelet is None or "kubelet-config" in facts.errors:
         return
     try:
-        facts.kubelet_settings = kubelet_settings(facts.files, kubelet, facts.paths.kubelet_config)
+        facts.kubelet_settings = kubelet_settings(facts.files, kubelet)
     except Unassessable as exc:
         facts.errors["kubelet-config"] = exc.reason
 

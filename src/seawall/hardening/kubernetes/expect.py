@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def text(value: Any) -> str:
@@ -96,8 +96,12 @@ def subset_of(allowed: Iterable[str]) -> Expect:
 
 
 def _on_loopback(value: Any) -> bool:
-    address = text(value)
-    host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
+    """``127.0.0.1``, ``localhost`` or ``::1``, with or without a port (``[::1]:10249``)."""
+    address = text(value).strip()
+    if address.startswith("["):
+        host = address[1 : address.find("]")] if "]" in address else address
+    else:
+        host = address.rsplit(":", 1)[0] if address.count(":") == 1 else address
     return host in _LOOPBACK
 
 
@@ -111,3 +115,21 @@ def _zero_duration(value: Any) -> bool:
 
 
 NONZERO_DURATION = Expect("not 0", lambda v: not _zero_duration(v))
+
+
+def gate_not_false(gate: str) -> Expect:
+    """A ``--feature-gates`` list that does not turn ``gate`` off (``Gate=false``, any case,
+    spaces allowed, as Kubernetes parses it)."""
+
+    def turned_off(value: Any) -> bool:
+        for pair in items(value):
+            name, _, state = pair.partition("=")
+            if name.strip() == gate and state.strip().lower() == "false":
+                return True
+        return False
+
+    def remedy(value: Any) -> str | None:
+        kept = [p for p in items(value) if p.partition("=")[0].strip() != gate]
+        return ",".join(kept) or KEEP_OUT
+
+    return Expect(f"{gate} not turned off", lambda v: not turned_off(v), remedy)

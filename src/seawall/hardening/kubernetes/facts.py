@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from seawall.errors import InputError
 from seawall.hardening.errors import NotApplicable, Unassessable
 from seawall.hardening.hostfiles import HostFiles
 from seawall.hardening.kubernetes.components import (
@@ -22,6 +23,7 @@ from seawall.hardening.kubernetes.components import (
 )
 from seawall.hardening.kubernetes.kubelet import KubeletSettings
 from seawall.hardening.kubernetes.layout import Layout, NodePaths
+from seawall.safety.yaml import read_yaml
 
 
 class Role(enum.StrEnum):
@@ -81,8 +83,23 @@ class NodeFacts:
             raise NotApplicable("kube-proxy does not run on this node (no kube-proxy process)")
         where = "no process and no static pod manifest"
         if name == KUBELET:
-            where = f"no process and no {self.paths.kubelet_unit} unit"
+            where = f"no process and no {' or '.join(self.paths.kubelet_units)} unit"
         raise Unassessable(f"{name} was not found on this node ({where})")
+
+    def document(self, path: str, what: str) -> dict[str, Any]:
+        """The YAML (or JSON) mapping in the node's file ``path`` (``what`` it should be,
+        for the reasons); Unassessable when missing, unreadable, malformed or not a mapping."""
+        text = self.files.read_text(path)
+        if text is None:
+            raise Unassessable(f"{what} {path} does not exist on this node")
+        try:
+            documents = read_yaml(text, path, max_documents=1)
+        except InputError as exc:
+            raise Unassessable(exc.message) from None
+        document = documents[0] if documents else None
+        if not isinstance(document, dict):
+            raise Unassessable(f"{path} is not {what} (not a mapping)")
+        return document
 
     def require_control_plane(self) -> None:
         """NotApplicable unless this node runs the control plane."""

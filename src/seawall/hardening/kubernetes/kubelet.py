@@ -98,13 +98,13 @@ def _document(files: HostFiles, path: str) -> dict[str, Any]:
     return document
 
 
-def kubelet_settings(files: HostFiles, kubelet: Component, default_config: str) -> KubeletSettings:
-    """The settings of ``kubelet``: its ``--config`` file (or the layout's default file when
-    no flag names one and it exists) and the ``--config-dir`` drop-ins (``*.conf``, in name
-    order). Unassessable when a named config file is missing or malformed."""
+def kubelet_settings(files: HostFiles, kubelet: Component) -> KubeletSettings:
+    """The settings of ``kubelet``: its ``--config`` file and its ``--config-dir`` drop-ins
+    (``*.conf``, in name order); a kubelet started without ``--config`` reads no file, even
+    if one lies where its layout usually puts it. Unassessable when a named config file is
+    missing or malformed."""
     settings = KubeletSettings(component=kubelet)
-    named = kubelet.value("config")
-    path = named or (default_config if default_config and files.exists(default_config) else "")
+    path = kubelet.value("config")
     if path:
         settings.config_file = path
         settings.layers.append((path, _document(files, path)))

@@ -39,10 +39,9 @@ class NodePaths:
     controller_manager_kubeconfig: str = "/etc/kubernetes/controller-manager.conf"
     pki: str = "/etc/kubernetes/pki"
     etcd_data: str = "/var/lib/etcd"
-    kubelet_config: str = "/var/lib/kubelet/config.yaml"
     kubelet_kubeconfig: str = "/etc/kubernetes/kubelet.conf"
     kubelet_ca: str = "/etc/kubernetes/pki/ca.crt"
-    kubelet_unit: str = "kubelet.service"
+    kubelet_units: tuple[str, ...] = ("kubelet.service",)  # the first present is the one
     proxy_kubeconfigs: tuple[str, ...] = ("/etc/kubernetes/proxy.conf",
                                           "/var/lib/kube-proxy/kubeconfig.conf",
                                           "/var/lib/kube-proxy/kubeconfig")  # fmt: skip
@@ -65,10 +64,9 @@ PATHS: dict[Layout, NodePaths] = {
         controller_manager_kubeconfig=f"{_K3S}/server/cred/controller.kubeconfig",
         pki=f"{_K3S}/server/tls",
         etcd_data=f"{_K3S}/server/db/etcd",
-        kubelet_config="",
         kubelet_kubeconfig=f"{_K3S}/agent/kubelet.kubeconfig",
         kubelet_ca=f"{_K3S}/agent/client-ca.crt",
-        kubelet_unit="k3s.service",
+        kubelet_units=("k3s.service", "k3s-agent.service"),
         proxy_kubeconfigs=(f"{_K3S}/agent/kubeproxy.kubeconfig",),
         cni_config=f"{_K3S}/agent/etc/cni/net.d",
     ),
@@ -79,29 +77,25 @@ PATHS: dict[Layout, NodePaths] = {
         controller_manager_kubeconfig=f"{_RKE2}/server/cred/controller.kubeconfig",
         pki=f"{_RKE2}/server/tls",
         etcd_data=f"{_RKE2}/server/db/etcd",
-        kubelet_config="",
         kubelet_kubeconfig=f"{_RKE2}/agent/kubelet.kubeconfig",
         kubelet_ca=f"{_RKE2}/agent/client-ca.crt",
-        kubelet_unit="rke2-server.service",
+        kubelet_units=("rke2-server.service", "rke2-agent.service"),
         proxy_kubeconfigs=(f"{_RKE2}/agent/kubeproxy.kubeconfig",),
         cni_config="/etc/cni/net.d",
     ),
     Layout.EKS: NodePaths(
         manifests="",
-        kubelet_config="/etc/kubernetes/kubelet/kubelet-config.json",
         kubelet_kubeconfig="/var/lib/kubelet/kubeconfig",
         proxy_kubeconfigs=("/var/lib/kube-proxy/kubeconfig",),
     ),
     Layout.GKE: NodePaths(
         manifests="",
-        kubelet_config="/home/kubernetes/kubelet-config.yaml",
         kubelet_kubeconfig="/var/lib/kubelet/kubeconfig",
         kubelet_ca="/etc/srv/kubernetes/pki/ca-certificates.crt",
         proxy_kubeconfigs=("/var/lib/kube-proxy/kubeconfig",),
     ),
     Layout.AKS: NodePaths(
         manifests="",
-        kubelet_config="/etc/default/kubeletconfig.json",
         kubelet_kubeconfig="/var/lib/kubelet/kubeconfig",
         kubelet_ca="/etc/kubernetes/certs/ca.crt",
         proxy_kubeconfigs=("/var/lib/kube-proxy/kubeconfig",),

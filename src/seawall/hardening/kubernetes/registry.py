@@ -14,7 +14,7 @@ from typing import Any
 
 from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.hostfiles import FileInfo
-from seawall.hardening.kubernetes.components import KUBELET
+from seawall.hardening.kubernetes.components import KUBELET, Component
 from seawall.hardening.kubernetes.expect import IS_SET, Expect
 from seawall.hardening.kubernetes.facts import NodeFacts
 from seawall.model import Status
@@ -59,17 +59,27 @@ def node_check(
     return register
 
 
+# When a flag is unset, another setting may say the same (--authorization-config instead of
+# --authorization-mode): the value it gives and the evidence, or None.
+Otherwise = Callable[[NodeFacts, Component], tuple[str, str] | None]
+
+
 def flag_check(
-    check_id: str, component: str, flag: str, expect: Expect, *, default: Any = None
+    check_id: str, component: str, flag: str, expect: Expect, *, default: Any = None,
+    otherwise: Otherwise | None = None,
 ) -> None:  # fmt: skip
     """The value of ``--flag`` of ``component`` meets ``expect``; an unset flag is judged
-    by ``default``, Kubernetes' own default (None: the flag has none)."""
+    by what ``otherwise`` reads, else by ``default``, Kubernetes' own default (None: the
+    flag has none)."""
 
     def run(facts: NodeFacts) -> Result:
         part = facts.component(component)
         value = part.value(flag)
         shown = part.shown(flag)
-        if value is None and default:
+        other = otherwise(facts, part) if value is None and otherwise else None
+        if other is not None:
+            value, shown = other
+        elif value is None and default:
             shown += f"; the default is {default}"
         effective = value if value is not None else default
         return verdict(not expect.holds(effective), f"{shown} (want {expect.wanted})", shown)

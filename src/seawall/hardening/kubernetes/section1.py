@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from seawall.errors import InputError
 from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.errors import NotApplicable, Unassessable
 from seawall.hardening.kubernetes import expect
@@ -12,6 +11,7 @@ from seawall.hardening.kubernetes.components import (
     CONTROLLER_MANAGER,
     ETCD,
     SCHEDULER,
+    Component,
 )
 from seawall.hardening.kubernetes.facts import NodeFacts
 from seawall.hardening.kubernetes.registry import (
@@ -21,8 +21,8 @@ from seawall.hardening.kubernetes.registry import (
     flag_check,
     node_check,
 )
+from seawall.hardening.kubernetes.section2 import etcd_setting
 from seawall.model import Status
-from seawall.safety.yaml import read_yaml
 
 ROOT = ("root", "root")
 STRONG_CIPHERS = (
@@ -76,7 +76,9 @@ def _component_kubeconfig(component: str, default: str) -> Paths:
 
 
 def _etcd_data_dir(facts: NodeFacts) -> list[str]:
-    return [facts.component(ETCD).value("data-dir") or facts.paths.etcd_data]
+    """etcd's --data-dir (or ETCD_DATA_DIR), else the layout's."""
+    named, _ = etcd_setting(facts.component(ETCD), "data-dir")
+    return [named or facts.paths.etcd_data]
 
 
 def _cni_files(facts: NodeFacts) -> list[str]:
@@ -87,7 +89,12 @@ def _cni_files(facts: NodeFacts) -> list[str]:
             info = facts.files.stat(entry)
             if info is not None and info.kind != "dir":
                 found.append(entry)
-    return found or [facts.paths.cni_config]
+    if not found:
+        raise NotApplicable(
+            f"no CNI configuration or state files in {facts.paths.cni_config} or "
+            f"{facts.paths.cni_state}"
+        )
+    return found
 
 
 def _pki(suffix: str = "") -> Paths:
@@ -127,10 +134,25 @@ flag_check("1.2.3", APISERVER, "enable-admission-plugins",
            expect.includes("DenyServiceExternalIPs"))  # fmt: skip
 every_flag_check("1.2.4", APISERVER, ("kubelet-client-certificate", "kubelet-client-key"))
 flag_check("1.2.5", APISERVER, "kubelet-certificate-authority", expect.IS_SET)
-flag_check("1.2.6", APISERVER, "authorization-mode", expect.excludes("AlwaysAllow"),
-           default="AlwaysAllow")  # fmt: skip
-flag_check("1.2.7", APISERVER, "authorization-mode", expect.includes("Node"), default="AlwaysAllow")
-flag_check("1.2.8", APISERVER, "authorization-mode", expect.includes("RBAC"), default="AlwaysAllow")
+
+
+def authorizers(facts: NodeFacts, apiserver: Component) -> tuple[str, str] | None:
+    """The authorizer types of an --authorization-config file (AuthorizationConfiguration,
+    which replaces --authorization-mode), comma-joined in order, and the evidence."""
+    path = apiserver.value("authorization-config")
+    if not path:
+        return None
+    listed = facts.document(path, "an AuthorizationConfiguration").get("authorizers")
+    if not isinstance(listed, list):
+        raise Unassessable(f"{path} is not an AuthorizationConfiguration (no authorizers)")
+    types = [str(a.get("type")) for a in listed if isinstance(a, dict) and a.get("type")]
+    return ",".join(types), f"authorizers {', '.join(types) or '(none)'} in {path}"
+
+
+for _id, _wish in (("1.2.6", expect.excludes("AlwaysAllow")), ("1.2.7", expect.includes("Node")),
+                   ("1.2.8", expect.includes("RBAC"))):  # fmt: skip
+    flag_check(_id, APISERVER, "authorization-mode", _wish, default="AlwaysAllow",
+               otherwise=authorizers)  # fmt: skip
 flag_check("1.2.9", APISERVER, "enable-admission-plugins", expect.includes("EventRateLimit"))
 flag_check("1.2.10", APISERVER, "enable-admission-plugins", expect.excludes("AlwaysAdmit"))
 flag_check("1.2.11", APISERVER, "enable-admission-plugins",
@@ -171,15 +193,7 @@ def encryption_providers(facts: NodeFacts) -> Result:
     if not path:
         return Result(Status.FAIL, apiserver.shown("encryption-provider-config")
                       + ": secrets are stored in etcd unencrypted")  # fmt: skip
-    text = facts.files.read_text(path)
-    if text is None:
-        raise Unassessable(f"the encryption configuration {path} does not exist on this node")
-    try:
-        documents = read_yaml(text, path, max_documents=1)
-    except InputError as exc:
-        raise Unassessable(exc.message) from None
-    document = documents[0] if documents else None
-    groups = document.get("resources") if isinstance(document, dict) else None
+    groups = facts.document(path, "an EncryptionConfiguration").get("resources")
     if not isinstance(groups, list) or not groups:
         raise Unassessable(f"{path} is not an EncryptionConfiguration (no resources)")
     firsts: list[str] = []
@@ -209,7 +223,7 @@ flag_check("1.3.3", CONTROLLER_MANAGER, "use-service-account-credentials", expec
 flag_check("1.3.4", CONTROLLER_MANAGER, "service-account-private-key-file", expect.IS_SET)
 flag_check("1.3.5", CONTROLLER_MANAGER, "root-ca-file", expect.IS_SET)
 flag_check("1.3.6", CONTROLLER_MANAGER, "feature-gates",
-           expect.excludes("RotateKubeletServerCertificate=false"), default="")  # fmt: skip
+           expect.gate_not_false("RotateKubeletServerCertificate"), default="")  # fmt: skip
 flag_check("1.3.7", CONTROLLER_MANAGER, "bind-address", expect.LOOPBACK, default=EVERY_INTERFACE)
 flag_check("1.4.1", SCHEDULER, "profiling", expect.equals("false"), default="true")
 flag_check("1.4.2", SCHEDULER, "bind-address", expect.LOOPBACK, default=EVERY_INTERFACE)

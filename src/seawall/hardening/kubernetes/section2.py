@@ -13,7 +13,7 @@ from seawall.hardening.kubernetes.registry import node_check
 from seawall.model import Status
 
 
-def setting(etcd: Component, flag: str) -> tuple[str | None, str]:
+def etcd_setting(etcd: Component, flag: str) -> tuple[str | None, str]:
     """The value of ``--flag`` or its ``ETCD_*`` variable, and the evidence."""
     value = etcd.value(flag)
     if value is not None:
@@ -30,7 +30,7 @@ def _etcd_check(check_id: str, flags: tuple[str, ...], wish: Expect, default: st
     @node_check(check_id, flags=flags, expect=wish, default=default or None)
     def run(facts: NodeFacts) -> Result:
         etcd = facts.component(ETCD)
-        found = [setting(etcd, flag) for flag in flags]
+        found = [etcd_setting(etcd, flag) for flag in flags]
         shown = "; ".join(evidence for _, evidence in found)
         bad = [flag for flag, (value, _) in zip(flags, found, strict=True)
                if not wish.holds(value if value is not None else default)]  # fmt: skip
@@ -50,7 +50,7 @@ def unique_ca(facts: NodeFacts) -> Result:
     """etcd trusts its own CA, not the one that signs the cluster's clients: with a shared
     CA, any client certificate of the cluster would be accepted by etcd."""
     etcd = facts.component(ETCD)
-    trusted, shown = setting(etcd, "trusted-ca-file")
+    trusted, shown = etcd_setting(etcd, "trusted-ca-file")
     if not trusted:
         return Result(Status.FAIL, f"{shown}: etcd does not check client certificates")
     try:

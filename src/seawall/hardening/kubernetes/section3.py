@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from seawall.errors import InputError
 from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.errors import Unassessable
 from seawall.hardening.kubernetes import expect
@@ -13,7 +12,6 @@ from seawall.hardening.kubernetes.components import APISERVER
 from seawall.hardening.kubernetes.facts import NodeFacts
 from seawall.hardening.kubernetes.registry import flag_check, node_check
 from seawall.model import Status
-from seawall.safety.yaml import read_yaml
 
 
 def _authentication_review(check_id: str, note: str) -> None:
@@ -91,15 +89,8 @@ def audit_policy_coverage(facts: NodeFacts) -> Result:
     path = apiserver.value("audit-policy-file")
     if not path:
         return Result(Status.FAIL, apiserver.shown("audit-policy-file") + ": nothing is audited")
-    text = facts.files.read_text(path)
-    if text is None:
-        raise Unassessable(f"the audit policy {path} does not exist on this node")
-    try:
-        documents = read_yaml(text, path, max_documents=1)
-    except InputError as exc:
-        raise Unassessable(exc.message) from None
-    policy = documents[0] if documents else None
-    rules = policy.get("rules") if isinstance(policy, dict) else None
+    policy = facts.document(path, "an audit Policy")
+    rules = policy.get("rules")
     if not isinstance(rules, list):
         raise Unassessable(f"{path} is not an audit Policy (no rules)")
     levels = [(what, audit_level(rules, g, r, v), wanted) for what, g, r, v, wanted in _CONCERNS]

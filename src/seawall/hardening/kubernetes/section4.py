@@ -35,7 +35,7 @@ def _named_file(facts: NodeFacts, component: str, flag: str, default: str) -> st
 
 
 def _kubelet_unit_files(facts: NodeFacts) -> list[str]:
-    unit = facts.paths.kubelet_unit
+    unit = systemd.first_unit(facts.files, facts.paths.kubelet_units)
     found = [systemd.unit_file(facts.files, unit), *systemd.drop_ins(facts.files, unit)]
     return [path for path in found if path] or [unit]
 
