@@ -226,3 +226,20 @@ def test_stored_inventories_are_rematched_when_the_database_changes(
 @pytest.mark.parametrize("bad", ["sha256:" + "0" * 64, "sha512:" + "a" * 128])
 def test_unknown_image_is_404(center: Center, bad: str) -> None:
     assert center.client("reader").get(f"/api/v1/images/{bad}").status_code == 404
+
+
+@both_backends
+def test_a_cluster_scan_feeds_the_version_and_control_plane_recommendations(
+    center: Center,
+) -> None:
+    """A live scan's version checks land on the cluster, the control plane's flag checks on
+    its mirror pods: each is a recommendation in the score."""
+    client = center.client("contributor")
+    post(client, envelopes.cluster_scan(name="prod", version="v1.29.4"))
+    assert recommendations(client)["k8s-version"] == (1, 0)  # 1.29 is out of support
+    # the API server and the controller manager and scheduler fail flags; etcd passes
+    assert recommendations(client)["k8s-control-plane-configuration"] == (3, 1)
+    resources = client.get("/api/v1/recommendations/k8s-version/resources").json()["items"]
+    assert [(r["type"], r["name"]) for r in resources] == [("cluster", "prod")]
+    post(client, envelopes.cluster_scan(name="prod", version="v1.35.1"))
+    assert recommendations(client)["k8s-version"] == (0, 1)

@@ -127,3 +127,21 @@ def test_every_flags_only_check_is_in_one_control_plane_policy() -> None:
     for rule_id in ("control-plane-anonymous-auth", "control-plane-admission-plugins",
                     "control-plane-audit-logging", "control-plane-configuration"):  # fmt: skip
         assert rules[rule_id].mappings["cis-k8s-1.12"]
+
+
+def test_a_live_scan_keeps_the_mirror_pods_a_node_owns(tmp_path: Path) -> None:
+    """Mirror pods carry an ownerReference to their Node (controller: true); unlike a
+    Deployment's pods they have no other source in the API, so the listing keeps them."""
+    from seawall.policy.cluster import list_cluster
+    from tests.policy.apiserver import api_server
+
+    pods = json.loads(PODS.read_text())["items"]
+    with api_server(tmp_path) as api:
+        for pod in pods:
+            api.push("ADDED", pod, "/api/v1/pods", "Pod")
+        listed = list(list_cluster(api.kubeconfig, "recorded"))
+    mirror = {o.name for o in listed if o.kind == "Pod" and o.namespace == "kube-system"}
+    assert mirror == {"etcd-cp1", "kube-apiserver-cp1", "kube-controller-manager-cp1",
+                      "kube-scheduler-cp1"}  # fmt: skip
+    findings = PolicyEngine().findings(listed)
+    assert any(f.rule.id == "control-plane-audit-logging" for f in findings)

@@ -36,7 +36,8 @@ from seawall.vulndb.store import AdvisoryStore
 from tests.support.advisorydb import DEMO_IMAGE
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKLOADS = ROOT / "tests" / "fixtures" / "policy" / "workloads.yaml"
+FIXTURES = ROOT / "tests" / "fixtures"
+WORKLOADS = FIXTURES / "policy" / "workloads.yaml"
 K8S_AUDIT = ROOT / "tests" / "fixtures" / "runtime" / "k8s-audit"
 DEMO_CONFIG = "sha256:6a7975bd9c80f56440afe80aa59c1552bc16f7533ae0d6ed3e548aedeb2b218e"
 DEMO_REFERENCE = "seawall/demo:1.0"
@@ -167,3 +168,22 @@ def node_audit(
     }  # fmt: skip
     audit = NodeAudit(findings=findings, inventory=inventory, score=score(findings))
     return node_envelope(audit, cluster=cluster, produced_at=produced_at)
+
+
+def cluster_scan(name: str = "prod", version: str = "v1.29.4", uid: str = "") -> Envelope:
+    """A live cluster's scan as `k8s scan --kubeconfig` makes it: the control plane's mirror
+    pods (tests/fixtures/k8s-node/api, kubeadm's) and the checks of the version the API
+    server reports (end of life; no advisory database: the vulnerability check warns)."""
+    import datetime as dt
+    import json
+
+    from seawall.model import Resource
+    from seawall.policy.kubeversion import version_findings
+    from seawall.policy.objects import normalise
+
+    pods = json.loads((FIXTURES / "k8s-node" / "api" / "kube-system-pods.json").read_text())
+    objects = [normalise(pod, "cluster") for pod in pods["items"]]
+    findings = PolicyEngine(PolicySettings()).findings(objects, passes=True)
+    findings += version_findings(version, Resource(kind="Cluster", name=name),
+                                 today=dt.date(2026, 12, 6), advisories=None)  # fmt: skip
+    return k8s_envelope(cluster_asset(name, uid), objects, findings)

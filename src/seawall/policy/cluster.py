@@ -5,8 +5,8 @@ Argo Rollout or an OpenShift DeploymentConfig is evaluated like a Deployment. A 
 the credentials may not list (403) is a warning and the listing goes on; rejected
 credentials or an unreachable server end it. Objects a controller owns (a Deployment's
 ReplicaSets and Pods) are left out, as their owner carries the same pod template and the
-same verdicts. Namespaces are kept so that constraints with a namespaceSelector see their
-labels.
+same verdicts; mirror pods (a node's static pods, "owned" by the Node) are kept. Namespaces
+are kept so that constraints with a namespaceSelector see their labels.
 """
 
 from __future__ import annotations
@@ -24,8 +24,14 @@ from seawall.policy.objects import KubeObject, normalise
 
 
 def _is_owned(raw: Mapping[str, Any]) -> bool:
+    """Whether a controller owns the object (its owner carries the same pod template). A
+    Node "owns" the mirror pods of its static pods: those have no other source in the API
+    (the control plane's own pods), so they are kept."""
     owners = (raw.get("metadata") or {}).get("ownerReferences") or []
-    return any(isinstance(o, Mapping) and o.get("controller") for o in owners)
+    return any(
+        isinstance(o, Mapping) and o.get("controller") and o.get("kind") != "Node"
+        for o in owners
+    )
 
 
 def _warn_stderr(message: str) -> None:

@@ -110,6 +110,45 @@ RECOMMENDATIONS = (
         "--cluster NAME --upload` on the node again to confirm.",
     ),
     Recommendation(
+        id="k8s-version",
+        title="Kubernetes clusters should be upgraded to a supported, non-vulnerable version",
+        severity=Severity.HIGH,
+        control="remediate-vulnerabilities",
+        resource_types=("cluster",),
+        rules=(f"{K8S}k8s-version-vulnerable", f"{K8S}k8s-version-end-of-life"),
+        description="The Kubernetes version a cluster's API server reports is past its end "
+        "of support, or published advisories for k8s.io/kubernetes affect it: each is a known "
+        "way into the cluster that an upgrade closes.",
+        remediation="1. Open the cluster: the finding lists the advisories and the release "
+        "that fixes them.\n"
+        "2. Upgrade the control plane one minor release at a time, then the nodes (kubeadm "
+        "upgrade, or the provider's upgrade on a managed cluster).\n"
+        "3. Scan the cluster again (`seawall k8s scan --kubeconfig ... --upload`).",
+    ),
+    Recommendation(
+        id="k8s-control-plane-configuration",
+        title="The Kubernetes control plane should be configured according to the CIS benchmark",
+        severity=Severity.HIGH,
+        control="remediate-security-configurations",
+        resource_types=("workload",),
+        rules=(
+            f"{K8S}control-plane-anonymous-auth",
+            f"{K8S}control-plane-admission-plugins",
+            f"{K8S}control-plane-audit-logging",
+            f"{K8S}control-plane-configuration",
+        ),
+        description="The control plane's flags, as the API server lists its static pods in "
+        "kube-system: anonymous access, admission plugins, audit logging, TLS between the "
+        "components, profiling, bind addresses, etcd's certificates (the CIS Kubernetes "
+        "Benchmark's flag checks).",
+        remediation="1. Open the control plane pod: each finding names its CIS check and the "
+        "flag.\n"
+        "2. Change the flag in the component's static pod manifest (kubeadm: the "
+        "ClusterConfiguration's extraArgs, so that upgrades keep it); the finding carries "
+        "the JSON patch of the command line.\n"
+        "3. Scan the cluster again once the kubelet has restarted the pod.",
+    ),
+    Recommendation(
         id="privileged-containers",
         title="Privileged containers should be avoided",
         severity=Severity.HIGH,
