@@ -29,8 +29,7 @@ def _is_owned(raw: Mapping[str, Any]) -> bool:
     (the control plane's own pods), so they are kept."""
     owners = (raw.get("metadata") or {}).get("ownerReferences") or []
     return any(
-        isinstance(o, Mapping) and o.get("controller") and o.get("kind") != "Node"
-        for o in owners
+        isinstance(o, Mapping) and o.get("controller") and o.get("kind") != "Node" for o in owners
     )
 
 

@@ -71,11 +71,6 @@ def flags_of(argv: Sequence[str]) -> dict[str, list[str]]:
     return parse_flags(argv, booleans=_BOOLEANS)
 
 
-def _program_names(name: str) -> tuple[str, ...]:
-    # hyperkube (old releases) runs every component as ``hyperkube kube-apiserver ...``
-    return (name, f"hyperkube {name}")
-
-
 def from_process(files: HostFiles, name: str, processes: Sequence[Process]) -> Component | None:
     """The first process running ``name`` (by program name, or as a hyperkube subcommand)."""
     for process in processes:

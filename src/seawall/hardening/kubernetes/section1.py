@@ -50,14 +50,6 @@ def _manifest(component: str) -> Paths:
     return find
 
 
-def _control_plane_files(*paths: str) -> Paths:
-    def find(facts: NodeFacts) -> list[str]:
-        facts.require_control_plane()
-        return [getattr(facts.paths, p) if hasattr(facts.paths, p) else p for p in paths]
-
-    return find
-
-
 def _admin_kubeconfigs(facts: NodeFacts) -> list[str]:
     facts.require_control_plane()
     return list(facts.paths.admin_kubeconfigs)
