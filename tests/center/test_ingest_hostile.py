@@ -691,7 +691,7 @@ def test_hostile_node_audits(center: Center, contributor: TestClient) -> None:
                 "node audits are stored for a node asset only")  # fmt: skip
     for document in (host(), cluster(), alerts(), json.loads(encode(envelopes.demo_sbom()))):
         refused(send(contributor, _set(document, ("asset", "type"), "node")), 422,
-                "a node asset is stored from node-audit envelopes only")  # fmt: skip
+                "a node asset comes in node-audit envelopes only")  # fmt: skip
     refused(send(contributor, {**node(), "asset": {"type": "robot", "id": "r", "name": "r"}}),
             422, "$.asset.type")  # fmt: skip
     assert snapshot(owner) == before

@@ -42,17 +42,18 @@ def swarm(
 
 
 def _init_swarm(env: SeawallTestEnv, listen_address: str) -> None:
-    """``docker swarm init`` listening on ``listen_address``, then wait (at most 30 s: a
-    bound, not a timing) until dockerd owns the swarm's listening sockets. They are bound a
-    moment after init returns; a loaded CI machine once audited in between (only 7946 was
-    seen), so the wait reads what the audit reads."""
+    """``docker swarm init`` listening on ``listen_address``, then wait (at most 60 s: a
+    bound, not a timing) until dockerd owns the manager's listening socket, reading what
+    the audit reads: it is bound a moment after init returns. Node gossip (7946) starts
+    with the node's networking, which on a busy machine can take longer still, or not
+    happen before the test ends: the assertions accept it either way."""
     env.docker("swarm", "init", "--advertise-addr", "127.0.0.1",
                "--listen-addr", listen_address)  # fmt: skip
-    ports = {listen_address.rsplit(":", 1)[1], "7946"}  # the manager's and node gossip
-    deadline = time.monotonic() + 30
+    port = listen_address.rsplit(":", 1)[1]
+    deadline = time.monotonic() + 60
     options = CollectOptions(endpoint=env.docker_host)
-    while not ports <= {a.rsplit(":", 1)[1] for a in collect(options).listening}:
-        assert time.monotonic() < deadline, f"dockerd never listened on all of {ports}"
+    while port not in {a.rsplit(":", 1)[1] for a in collect(options).listening}:
+        assert time.monotonic() < deadline, f"the swarm manager never listened on {port}"
         time.sleep(0.1)
 
 
@@ -69,8 +70,8 @@ def test_swarm_checks_follow_the_swarm(swarm: tuple[SeawallTestEnv, int]) -> Non
     assert got["2.15"] == ("pass", "swarm mode is active (live restore is incompatible)")
     assert got["7.1"] == ("pass", "1 managers")
     assert got["7.2"][0] == "pass"
-    bound = got["7.2"][1].removeprefix("swarm ports bound to ").split(", ")
-    assert sorted(bound) == sorted([f"127.0.0.1:{port}", "127.0.0.1:7946"])
+    bound = set(got["7.2"][1].removeprefix("swarm ports bound to ").split(", "))
+    assert f"127.0.0.1:{port}" in bound and bound <= {f"127.0.0.1:{port}", "127.0.0.1:7946"}
     assert got["7.3"] == ("pass", "every overlay network is encrypted")  # only ingress
     assert got["7.4"] == ("info", "no swarm secrets in use")
     assert got["7.5"] == ("fail", "auto-lock is off (no unlock key)")
@@ -104,5 +105,5 @@ def test_swarm_on_every_interface_fails_7_2(swarm: tuple[SeawallTestEnv, int]) -
     _init_swarm(env, f"0.0.0.0:{port}")
     status, evidence = _statuses(env)["7.2"]
     assert status == "fail"
-    wildcard = evidence.removeprefix("swarm ports listen on every interface: ").split(", ")
-    assert sorted(wildcard) == sorted([f"*:{port}", "*:7946"])
+    wildcard = set(evidence.removeprefix("swarm ports listen on every interface: ").split(", "))
+    assert f"*:{port}" in wildcard and wildcard <= {f"*:{port}", "*:7946"}

@@ -1,6 +1,6 @@
 """The cluster's Kubernetes version against its end of life and against the Go vulnerability
-database's records for k8s.io/kubernetes (all 45 of them, tests/fixtures/vulndb/
-go-kubernetes), through the real advisory store; and end to end, a live cluster scan of the
+database's records for k8s.io/kubernetes (all 45 of them, tests/fixtures/policy/
+kubernetes-advisories), through the real advisory store; and end to end, a live cluster scan of the
 recorded API server, which answers /version as the API server does."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from seawall.vulndb.importer import import_paths
 from seawall.vulndb.store import AdvisoryStore
 from tests.policy.apiserver import recorded_api
 
-ADVISORIES = Path(__file__).parents[1] / "fixtures" / "vulndb" / "go-kubernetes"
+ADVISORIES = Path(__file__).parents[1] / "fixtures" / "policy" / "kubernetes-advisories"
 CLUSTER = Resource(kind="Cluster", name="shop")
 TODAY = dt.date(2026, 12, 6)
 

@@ -333,7 +333,7 @@ def _asset_fits_kind(envelope: Envelope) -> None:
     if wanted is not None and envelope.asset.type is not wanted[0]:
         raise Unsupported(f"{wanted[1]} are stored for a {wanted[0]} asset only")
     if envelope.asset.type is AssetType.NODE and envelope.kind is not Kind.NODE_AUDIT:
-        raise Unsupported(f"a node asset is stored from {Kind.NODE_AUDIT} envelopes only")
+        raise Unsupported("a node asset comes in node-audit envelopes only")
 
 
 class Rematch(NamedTuple):

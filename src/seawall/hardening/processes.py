@@ -3,6 +3,7 @@ the ``proc`` tree of a mounted node filesystem (``--root``). Each is read once, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from seawall.errors import InputError
@@ -29,26 +30,37 @@ class Process:
         return self.argv[0].rsplit("/", 1)[-1] if self.argv else self.name
 
 
-def list_processes(files: HostFiles) -> list[Process]:
-    """Every process with a readable command line (kernel threads have none; a process that
-    exits while being read is left out). Unassessable when ``/proc`` cannot be listed."""
+def list_processes(files: HostFiles, wanted: Callable[[str], bool] | None = None) -> list[Process]:
+    """Every process (whose kernel name ``wanted`` accepts, if given) with a readable
+    command line: kernel threads have none; a process that exits while being read is left
+    out. The name is read first: reading a busy process's command line waits for its
+    memory map, so only the processes asked for are read further. Unassessable when
+    ``/proc`` cannot be listed."""
+    proc = files.root / "proc"
+    found: list[Process] = []
+    for pid in process_ids(files):
+        try:
+            name = read_regular(proc / str(pid) / "comm", 64).decode("utf-8", "replace").strip()
+            if wanted is not None and not wanted(name):
+                continue
+            argv = read_cmdline(read_regular(proc / str(pid) / "cmdline", MAX_CMDLINE_BYTES))
+        except InputError:
+            continue
+        if argv:
+            found.append(Process(pid, name, tuple(argv)))
+    return found
+
+
+def process_ids(files: HostFiles) -> list[int]:
+    """The pids ``/proc`` lists below the root ([] without a ``proc`` tree), at most
+    :data:`MAX_PROCESSES`; Unassessable when it cannot be listed."""
     proc = files.root / "proc"
     try:
-        pids = sorted(int(p.name) for p in proc.iterdir() if p.name.isdigit())
+        return sorted(int(p.name) for p in proc.iterdir() if p.name.isdigit())[:MAX_PROCESSES]
     except FileNotFoundError:
         return []
     except OSError as exc:
         raise Unassessable(f"cannot list {proc}: {exc.strerror}") from None
-    found: list[Process] = []
-    for pid in pids[:MAX_PROCESSES]:
-        try:
-            argv = read_cmdline(read_regular(proc / str(pid) / "cmdline", MAX_CMDLINE_BYTES))
-            name = read_regular(proc / str(pid) / "comm", 64).decode("utf-8", "replace")
-        except InputError:
-            continue
-        if argv:
-            found.append(Process(pid, name.strip(), tuple(argv)))
-    return found
 
 
 def environment(files: HostFiles, pid: int) -> dict[str, str]:

@@ -311,7 +311,8 @@ def _serves(flags: dict[str, list[str]], endpoint: str) -> bool:
 
 def find_dockerd(files: HostFiles, endpoint: str) -> tuple[int, list[str]]:
     """The pid and argv of the dockerd serving ``endpoint``; Unassessable if none is found."""
-    candidates = [(p.pid, list(p.argv)) for p in list_processes(files) if p.name == "dockerd"]
+    dockerds = list_processes(files, lambda name: name == "dockerd")
+    candidates = [(p.pid, list(p.argv)) for p in dockerds]
     for pid, argv in candidates:
         flags = parse_cmdline(argv[1:])
         if "host" not in flags:  # its -H sockets may be daemon.json "hosts"

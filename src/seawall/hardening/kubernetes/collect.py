@@ -16,7 +16,7 @@ from seawall.hardening.kubernetes import k3s
 from seawall.hardening.kubernetes.facts import NodeFacts, Role
 from seawall.hardening.kubernetes.kubelet import kubelet_settings
 from seawall.hardening.kubernetes.layout import PATHS, Layout, detect_layout
-from seawall.hardening.processes import Process, list_processes
+from seawall.hardening.processes import Process, list_processes, process_ids
 from seawall.safety.files import read_regular
 from seawall.safety.yaml import read_yaml
 
@@ -32,11 +32,12 @@ def collect(options: NodeOptions) -> NodeFacts:
     files = HostFiles(options.root)
     notes: list[str] = []
     try:
-        processes = list_processes(files)
+        seen = bool(process_ids(files))
+        processes = list_processes(files, _kubernetes_program) if seen else []
     except Unassessable as exc:
-        processes = []
+        seen, processes = False, []
         notes.append(exc.reason)
-    if not processes:
+    if not seen:
         notes.append(f"no processes under {options.root / 'proc'}: settings are read from files")
     layout, layout_evidence = detect_layout(files, frozenset(p.program for p in processes))
     facts = NodeFacts(
@@ -48,7 +49,7 @@ def collect(options: NodeOptions) -> NodeFacts:
         role_evidence="",
         notes=notes,
     )
-    facts.processes_seen = bool(processes)
+    facts.processes_seen = seen
     _read_components(facts, processes)
     facts.role, facts.role_evidence = _role(facts, options.role, processes)
     _read_kubelet_settings(facts)
@@ -57,6 +58,12 @@ def collect(options: NodeOptions) -> NodeFacts:
     facts.machine_id = _first_line(facts, "/etc/machine-id")
     facts.api_server = _api_server(facts)
     return facts
+
+
+def _kubernetes_program(name: str) -> bool:
+    """A kernel process name (``comm``, 15 characters at most) of a Kubernetes component or
+    a distribution running them: only those processes' command lines are read."""
+    return name.startswith(("kube", "etcd", "k3s", "rke2", "hyperkube"))
 
 
 def _read_components(facts: NodeFacts, processes: list[Process]) -> None:
