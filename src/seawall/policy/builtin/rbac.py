@@ -75,26 +75,29 @@ def wildcard_role(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
             )
 
 
-def _grants(rule: Mapping[str, Any], resources: set[str], verbs: set[str]) -> bool:
+def _grants(rule: Mapping[str, Any], resources: set[str], verbs: set[str], group: str = "") -> bool:
+    """Whether the role's ``rule`` grants one of ``verbs`` on one of ``resources`` of the
+    API ``group`` (the core group by default), wildcards included."""
     groups = _strings(rule.get("apiGroups"))
-    if groups and not ({"", "*"} & set(groups)):
-        return False  # pods and secrets are in the core group
+    if groups and not ({group, "*"} & set(groups)):
+        return False
     return bool(set(_strings(rule.get("resources"))) & (resources | {"*"})) and bool(
         set(_strings(rule.get("verbs"))) & (verbs | {"*"})
     )
 
 
 def _role_grant(
-    obj: KubeObject, resources: set[str], verbs: set[str], what: str, *, named_ok: bool = False
-) -> Iterator[Violation]:
-    """Each rule of the role granting ``verbs`` on ``resources``; with ``named_ok``, a rule
-    limited to named objects (``resourceNames``) is not one."""
+    obj: KubeObject, resources: set[str], verbs: set[str], what: str, *, named_ok: bool = False,
+    group: str = "",
+) -> Iterator[Violation]:  # fmt: skip
+    """Each rule of the role granting ``verbs`` on ``resources`` (of API ``group``); with
+    ``named_ok``, a rule limited to named objects (``resourceNames``) is not one."""
     if _is_builtin(obj):
         return
     for index, rule in _rules(obj):
         if named_ok and rule.get("resourceNames"):
             continue
-        if _grants(rule, resources, verbs):
+        if _grants(rule, resources, verbs, group):
             yield Violation(
                 f"rules[{index}]: resources={_strings(rule.get('resources'))} "
                 f"verbs={_strings(rule.get('verbs'))}",
@@ -193,3 +196,41 @@ def exposed_console(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
         f"the {console} console is reachable from outside the cluster",
         (replace("spec.type", "ClusterIP"),),
     )
+
+
+# Grants that hand out more than they say (CIS 5.1.8-5.1.13): (rule, API group, resources,
+# verbs, what the role can then do). Impersonation and token requests limited to named
+# identities (resourceNames) are what the remediation asks for: they pass.
+_POWERFUL_GRANTS = (
+    ("rbac-bind-escalate", "rbac.authorization.k8s.io", {"roles", "clusterroles"},
+     {"bind", "escalate"}, "grant permissions it does not hold (bind, escalate)"),
+    ("rbac-impersonate", "", {"users", "groups", "serviceaccounts"}, {"impersonate"},
+     "act as other users, groups and service accounts"),
+    ("rbac-create-persistent-volumes", "", {"persistentvolumes"}, {"create"},
+     "create persistent volumes (hostPath ones expose the node's filesystem)"),
+    ("rbac-nodes-proxy", "", {"nodes/proxy"}, {"get", "create", "update", "patch", "delete"},
+     "reach every kubelet's API (exec in any pod, bypassing audit)"),
+    ("rbac-approve-certificates", "certificates.k8s.io",
+     {"certificatesigningrequests/approval"}, {"update", "patch"},
+     "approve certificate signing requests (mint client certificates)"),
+    ("rbac-webhook-configurations", "admissionregistration.k8s.io",
+     {"validatingwebhookconfigurations", "mutatingwebhookconfigurations"},
+     {"create", "update", "patch", "delete"},
+     "change admission webhooks (see or rewrite every object sent to the API)"),
+    ("rbac-serviceaccount-tokens", "", {"serviceaccounts/token"}, {"create"},
+     "mint tokens for service accounts"),
+)  # fmt: skip
+
+
+_NAMED_OK = frozenset({"rbac-impersonate", "rbac-serviceaccount-tokens"})
+
+
+def _powerful(rule_id: str, group: str, resources: set[str], verbs: set[str], what: str) -> None:
+    @check(rule_id, *ROLES)
+    def grant(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
+        yield from _role_grant(obj, resources, verbs, what, group=group,
+                               named_ok=rule_id in _NAMED_OK)  # fmt: skip
+
+
+for _rule_id, _group, _resources, _verbs, _what in _POWERFUL_GRANTS:
+    _powerful(_rule_id, _group, _resources, _verbs, _what)
