@@ -24,6 +24,7 @@ PLACEHOLDER_FIXES = {
     "rbac-cluster-admin-binding",
     "image-vulnerabilities",
     "bp-naked-pod",
+    "bp-secrets-as-env",  # no patch: the application must read a file instead
 }
 
 

@@ -209,3 +209,26 @@ def probes(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
                     for p in missing
                 ),
             )
+
+
+@check("bp-secrets-as-env")
+def secrets_as_env(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
+    """A Secret's value in an environment variable (``env[].valueFrom.secretKeyRef`` or
+    ``envFrom[].secretRef``): it shows in ``/proc/<pid>/environ``, crash dumps and child
+    processes. The fix, a volume mount, changes how the application reads it: no patch."""
+    for container in obj.containers:
+        for index, variable in enumerate(container.spec.get("env") or []):
+            source = as_mapping(as_mapping(variable).get("valueFrom")).get("secretKeyRef")
+            if source:
+                name = as_mapping(source).get("name", "?")
+                yield Violation(
+                    f"{container.path}.env[{index}].valueFrom.secretKeyRef.name={name}",
+                    f"{container.label} reads Secret {name} from an environment variable",
+                )
+        for index, source in enumerate(container.spec.get("envFrom") or []):
+            secret = as_mapping(as_mapping(source).get("secretRef"))
+            if secret:
+                yield Violation(
+                    f"{container.path}.envFrom[{index}].secretRef.name={secret.get('name', '?')}",
+                    f"{container.label} takes every key of a Secret as environment variables",
+                )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from seawall.policy.builtin import CheckContext, Violation, check, remove, replace
+from seawall.policy.builtin import CheckContext, Violation, add, check, remove, replace
 from seawall.policy.objects import KubeObject, as_mapping
 
 BINDINGS = ("RoleBinding", "ClusterRoleBinding")
@@ -234,3 +234,26 @@ def _powerful(rule_id: str, group: str, resources: set[str], verbs: set[str], wh
 
 for _rule_id, _group, _resources, _verbs, _what in _POWERFUL_GRANTS:
     _powerful(_rule_id, _group, _resources, _verbs, _what)
+
+
+@check("rbac-default-service-account", "ServiceAccount", *BINDINGS)
+def default_service_account(obj: KubeObject, _: CheckContext) -> Iterator[Violation]:
+    """The ``default`` service account of a namespace is every pod's unless it names
+    another: it must not mount its token by default, and no binding may grant it rights."""
+    if obj.kind == "ServiceAccount":
+        if obj.name == "default" and obj.raw.get("automountServiceAccountToken") is not False:
+            value = obj.raw.get("automountServiceAccountToken")
+            yield Violation(
+                f"automountServiceAccountToken={'unset' if value is None else value}",
+                "the default service account's token is mounted into every pod that names no other",
+                (add("automountServiceAccountToken", False),),
+            )
+        return
+    for index, subject in enumerate(_subjects(obj)):
+        if subject.get("kind") == "ServiceAccount" and subject.get("name") == "default":
+            yield Violation(
+                f"subjects[{index}]=ServiceAccount {subject.get('namespace', '')}/default",
+                "the binding grants its role to a default service account, so to every pod "
+                "of that namespace",
+                (remove(f"subjects[{index}]"),),
+            )
