@@ -70,7 +70,12 @@ def _read_components(facts: NodeFacts, processes: list[Process]) -> None:
     for name in parts.ALL:
         try:
             found = parts.from_process(facts.files, name, processes)
-            if found is None and name in parts.STATIC_PODS and facts.paths.manifests:
+            # RKE2 runs kube-proxy as a static pod too
+            if (
+                found is None
+                and name in (*parts.STATIC_PODS, parts.PROXY)
+                and facts.paths.manifests
+            ):
                 found = parts.from_manifest(facts.files, name, facts.paths.manifest(name))
             if found is None and name in (parts.KUBELET, parts.PROXY):
                 found = _from_unit(facts, name)
@@ -81,8 +86,6 @@ def _read_components(facts: NodeFacts, processes: list[Process]) -> None:
             facts.components[name] = found
     if facts.layout is Layout.K3S:
         _k3s(facts, processes)
-    elif facts.layout is Layout.RKE2:
-        _rke2(facts, processes)
 
 
 def _from_unit(facts: NodeFacts, name: str) -> parts.Component | None:
@@ -112,28 +115,6 @@ def _k3s(facts: NodeFacts, processes: list[Process]) -> None:
     for name, reason in found.errors.items():
         if name not in facts.components:
             facts.errors[name] = reason
-
-
-def _rke2(facts: NodeFacts, processes: list[Process]) -> None:
-    """RKE2's control plane runs as static pods (read above): while the rke2 process runs,
-    a component found neither as a process nor as a manifest is reported unreadable."""
-    server = next((p for p in processes if p.program == facts.layout.value), None)
-    if server is None:
-        return
-    embedded = [*parts.STATIC_PODS, parts.KUBELET, parts.PROXY]
-    if not facts.files.exists(facts.paths.etcd_data):
-        embedded.remove(parts.ETCD)
-        facts.absent[parts.ETCD] = (
-            f"{facts.layout.value} keeps the cluster's state in its SQLite datastore (kine): "
-            f"no etcd ({facts.paths.etcd_data} does not exist)"
-        )
-    for name in embedded:
-        if name not in facts.components and name not in facts.errors:
-            facts.errors[name] = (
-                f"{facts.layout.value} runs {name} inside its own process ({server.pid}); its "
-                "flags are the distribution's defaults plus the *-arg settings, which "
-                "Seawall does not read yet"
-            )
 
 
 def _role(facts: NodeFacts, asked: Role, processes: list[Process]) -> tuple[Role, str]:
