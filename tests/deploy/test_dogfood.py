@@ -22,7 +22,13 @@ ALLOWED_OTHER = {
     ("k8s/pss-restricted-run-as-user", "DaemonSet", "seawall-host-agent"),
     ("k8s/bp-automount-service-account-token", "Deployment", "seawall-cluster-agent"),
     ("k8s/bp-automount-service-account-token", "Deployment", "seawall-admission"),
-}
+    # credentials passed as environment variables from Secrets (low): see docs/deployment.md
+    *(("k8s/bp-secrets-as-env", kind, name) for kind, name in (
+        ("Deployment", "seawall-center"), ("Deployment", "seawall-worker"),
+        ("Deployment", "seawall-cluster-agent"), ("DaemonSet", "seawall-host-agent"),
+        ("StatefulSet", "seawall-postgres"), ("StatefulSet", "seawall-rabbitmq"),
+    )),
+}  # fmt: skip
 
 
 def _scan(path: Path) -> dict:
