@@ -9,6 +9,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -202,3 +203,20 @@ def test_any_bytes_in_k3s_config_give_statuses_never_a_crash(
     assert all(f.evidence and not f.evidence.startswith("check failed") for f in result.findings)
     got = statuses(result)
     assert got["1.1.13"] == "pass" and got["4.1.5"] == "pass"
+
+
+@pytest.mark.parametrize(
+    "content", ["authorizers: [unclosed\n", "- just a list\n", "kind: AuthorizationConfiguration\n"]
+)
+def test_a_broken_authorization_configuration_errs_its_checks_only(
+    tmp_path: Path, content: str
+) -> None:
+    tree = offline(tmp_path)
+    tree.write("etc/kubernetes/authz.yaml", content, mode=0o600)
+    config = {"authorization-config": "/etc/kubernetes/authz.yaml"}
+    tree.manifest_flags("kube-apiserver", set_=config, remove=("authorization-mode",))
+    result = audit_node(NodeAuditOptions(node=NodeOptions(root=tree.root)))
+    got = statuses(result)
+    assert {got["1.2.6"], got["1.2.7"], got["1.2.8"]} == {"error"}
+    assert "/etc/kubernetes/authz.yaml" in evidence(result, "1.2.7")
+    assert got["1.2.15"] == "fail"  # the rest of the API server is still judged

@@ -145,3 +145,14 @@ def test_a_live_scan_keeps_the_mirror_pods_a_node_owns(tmp_path: Path) -> None:
                       "kube-scheduler-cp1"}  # fmt: skip
     findings = PolicyEngine().findings(listed)
     assert any(f.rule.id == "control-plane-audit-logging" for f in findings)
+
+
+@pytest.mark.parametrize(
+    "spec", [None, {"containers": "not a list"}, {"containers": []}, {"containers": [7]}]
+)
+def test_a_malformed_mirror_pod_is_judged_by_nothing_and_breaks_nothing(spec: object) -> None:
+    pod = copy.deepcopy(json.loads(PODS.read_text())["items"][1])
+    pod["spec"] = spec
+    findings = PolicyEngine().findings([normalise(pod)], passes=True)
+    assert not [f for f in findings if f.rule.id.startswith("control-plane-")
+                and f.status.value != "pass"]  # fmt: skip

@@ -30,15 +30,18 @@ class Process:
         return self.argv[0].rsplit("/", 1)[-1] if self.argv else self.name
 
 
-def list_processes(files: HostFiles, wanted: Callable[[str], bool] | None = None) -> list[Process]:
+def list_processes(
+    files: HostFiles, wanted: Callable[[str], bool] | None = None, pids: list[int] | None = None
+) -> list[Process]:
     """Every process (whose kernel name ``wanted`` accepts, if given) with a readable
     command line: kernel threads have none; a process that exits while being read is left
     out. The name is read first: reading a busy process's command line waits for its
-    memory map, so only the processes asked for are read further. Unassessable when
+    memory map, so only the processes asked for are read further. ``pids``: those
+    :func:`process_ids` gave, when the caller listed them already. Unassessable when
     ``/proc`` cannot be listed."""
     proc = files.root / "proc"
     found: list[Process] = []
-    for pid in process_ids(files):
+    for pid in process_ids(files) if pids is None else pids:
         try:
             name = read_regular(proc / str(pid) / "comm", 64).decode("utf-8", "replace").strip()
             if wanted is not None and not wanted(name):

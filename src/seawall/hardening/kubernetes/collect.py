@@ -32,8 +32,9 @@ def collect(options: NodeOptions) -> NodeFacts:
     files = HostFiles(options.root)
     notes: list[str] = []
     try:
-        seen = bool(process_ids(files))
-        processes = list_processes(files, _kubernetes_program) if seen else []
+        pids = process_ids(files)
+        seen = bool(pids)
+        processes = list_processes(files, _kubernetes_program, pids)
     except Unassessable as exc:
         seen, processes = False, []
         notes.append(exc.reason)

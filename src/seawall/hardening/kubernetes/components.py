@@ -28,6 +28,7 @@ KUBELET = "kubelet"
 PROXY = "kube-proxy"
 CONTROL_PLANE = (APISERVER, CONTROLLER_MANAGER, SCHEDULER)
 STATIC_PODS = (*CONTROL_PLANE, ETCD)
+ETCD_VARIABLES = "ETCD_"  # etcd reads each flag from ETCD_<FLAG> too (a flag wins)
 ALL = (*STATIC_PODS, KUBELET, PROXY)
 
 # Flags that take no value (``--profiling`` alone means true).
@@ -57,6 +58,16 @@ class Component:
         """The value in effect for ``flag`` (the last one given), None if not given."""
         values = self.flags.get(flag)
         return values[-1] if values else None
+
+    def setting(self, flag: str, variables: str = "") -> tuple[str | None, str]:
+        """The value of ``--flag``, else of its ``<variables><FLAG>`` environment variable
+        (for a component that reads both, as etcd does), and the evidence."""
+        value = self.value(flag)
+        variable = variables + flag.upper().replace("-", "_")
+        if value is None and variables and variable in self.environment:
+            value = self.environment[variable]
+            return value, f"{variable}={value} ({self.source})"
+        return value, self.shown(flag)
 
     def shown(self, flag: str) -> str:
         """``--flag=value (source)`` or ``--flag is not set (source)``: evidence."""

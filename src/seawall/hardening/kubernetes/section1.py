@@ -10,6 +10,7 @@ from seawall.hardening.kubernetes.components import (
     APISERVER,
     CONTROLLER_MANAGER,
     ETCD,
+    ETCD_VARIABLES,
     SCHEDULER,
     Component,
 )
@@ -21,7 +22,6 @@ from seawall.hardening.kubernetes.registry import (
     flag_check,
     node_check,
 )
-from seawall.hardening.kubernetes.section2 import etcd_setting
 from seawall.model import Status
 
 ROOT = ("root", "root")
@@ -69,7 +69,7 @@ def _component_kubeconfig(component: str, default: str) -> Paths:
 
 def _etcd_data_dir(facts: NodeFacts) -> list[str]:
     """etcd's --data-dir (or ETCD_DATA_DIR), else the layout's."""
-    named, _ = etcd_setting(facts.component(ETCD), "data-dir")
+    named, _ = facts.component(ETCD).setting("data-dir", ETCD_VARIABLES)
     return [named or facts.paths.etcd_data]
 
 

@@ -6,31 +6,18 @@ from __future__ import annotations
 from seawall.hardening.benchmark import Result, verdict
 from seawall.hardening.errors import NotApplicable, Unassessable
 from seawall.hardening.kubernetes import expect
-from seawall.hardening.kubernetes.components import APISERVER, ETCD, Component
+from seawall.hardening.kubernetes.components import APISERVER, ETCD, ETCD_VARIABLES
 from seawall.hardening.kubernetes.expect import Expect
 from seawall.hardening.kubernetes.facts import NodeFacts
 from seawall.hardening.kubernetes.registry import node_check
 from seawall.model import Status
 
 
-def etcd_setting(etcd: Component, flag: str) -> tuple[str | None, str]:
-    """The value of ``--flag`` or its ``ETCD_*`` variable, and the evidence."""
-    value = etcd.value(flag)
-    if value is not None:
-        return value, etcd.shown(flag)
-    variable = "ETCD_" + flag.upper().replace("-", "_")
-    if variable in etcd.environment:
-        return etcd.environment[
-            variable
-        ], f"{variable}={etcd.environment[variable]} ({etcd.source})"
-    return None, etcd.shown(flag)
-
-
 def _etcd_check(check_id: str, flags: tuple[str, ...], wish: Expect, default: str = "") -> None:
     @node_check(check_id, flags=flags, expect=wish, default=default or None)
     def run(facts: NodeFacts) -> Result:
         etcd = facts.component(ETCD)
-        found = [etcd_setting(etcd, flag) for flag in flags]
+        found = [etcd.setting(flag, ETCD_VARIABLES) for flag in flags]
         shown = "; ".join(evidence for _, evidence in found)
         bad = [flag for flag, (value, _) in zip(flags, found, strict=True)
                if not wish.holds(value if value is not None else default)]  # fmt: skip
@@ -50,7 +37,7 @@ def unique_ca(facts: NodeFacts) -> Result:
     """etcd trusts its own CA, not the one that signs the cluster's clients: with a shared
     CA, any client certificate of the cluster would be accepted by etcd."""
     etcd = facts.component(ETCD)
-    trusted, shown = etcd_setting(etcd, "trusted-ca-file")
+    trusted, shown = etcd.setting("trusted-ca-file", ETCD_VARIABLES)
     if not trusted:
         return Result(Status.FAIL, f"{shown}: etcd does not check client certificates")
     try:

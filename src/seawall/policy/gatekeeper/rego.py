@@ -114,6 +114,13 @@ def _literal_end(module: str, i: int) -> int:
     return i
 
 
+def _after_space(module: str, i: int) -> int:
+    """The index of the first non-space character at or after ``i`` (the end if none)."""
+    while i < len(module) and module[i].isspace():
+        i += 1
+    return i
+
+
 def _replace_names(
     module: str, names: Mapping[str, str], calls: Mapping[str, str] | None = None
 ) -> str:
@@ -181,9 +188,7 @@ def separate_statements(module: str) -> str:
             i = end
             continue
         if char == "\n" and stack[-1:] == ["{"] and (last.isalnum() or last in '_])}"`'):
-            following = i
-            while following < n and module[following].isspace():
-                following += 1
+            following = _after_space(module, i)
             if module.startswith("(", following) and word not in _KEYWORDS:
                 out.append(";")
         if char in "([{":
@@ -241,9 +246,7 @@ def split_chained_bodies(module: str) -> str:
         out.append(char)
         i += 1
         if char == "}" and depth == 0 and in_body and head:
-            following = i
-            while following < n and module[following].isspace():
-                following += 1
+            following = _after_space(module, i)
             if module.startswith("{", following):  # a chained body: the same head again
                 gap = module[i:following]
                 out.append(gap if "\n" in gap else "\n")
